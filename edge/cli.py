@@ -1,0 +1,211 @@
+"""The `edge` command: run the service, scan, list, rename, verify and check the config.
+
+Exit codes: 0 done, 1 failed (or problems found), 2 bad config or usage, 3 job paused.
+Errors are printed in English with the fix; the web UI shows the Vietnamese text of the same error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from edge import __version__, config, daemon
+from edge.errors import ConfigError, EdgeError, JobError
+from edge.pipeline import naming, outbox
+from edge.pipeline.job import Job, State
+from edge.pipeline.queue import Queue
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PAUSED = 0, 1, 2, 3
+MAX_DOC_LEN = 120
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        cfg = config.load(config.config_path(args.config))
+        logging.basicConfig(level=cfg.log.level.upper(), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return int(args.func(cfg, args))
+    except ConfigError as e:
+        print(f"edge: config error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except EdgeError as e:
+        print(f"edge: {e}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="edge", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"edge {__version__}")
+    p.add_argument("--config", help="config file (default: $EDGE_CONFIG or /etc/edge/edge.toml)")
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    def cmd(name: str, func: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    cmd("run", cmd_run, "run the service (queue worker) until SIGTERM")
+    cmd("check-config", cmd_check_config, "validate the config file and exit")
+    sp = cmd("scan", cmd_scan, "scan one document to a PDF through the queue")
+    sp.add_argument("--scanner", required=True)
+    sp.add_argument("--preset", default="", help="a preset of that scanner")
+    sp.add_argument("--doc", default="", help='document type, e.g. "Giấy khai sinh"')
+    sp.add_argument("--dossier", help=f"national dossier code ({naming.DOSSIER_PATTERN})")
+    sp.add_argument("--json", action="store_true", help="print the job as one JSON object")
+    for name, func, text in (("resume", cmd_resume, "continue scanning a paused job"),
+                             ("finish", cmd_finish, "make the PDF of a paused job as it is")):
+        sp = cmd(name, func, text)
+        sp.add_argument("job", help="job number or ticket")
+        sp.add_argument("--json", action="store_true")
+    sp = cmd("jobs", cmd_jobs, "list jobs")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--state", choices=[s.value for s in State])
+    sp = cmd("rename", cmd_rename, "give a job its dossier code (moves the PDF and checksum)")
+    sp.add_argument("job")
+    sp.add_argument("--dossier", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = cmd("uploaded", cmd_uploaded, "mark a job as uploaded to the portal")
+    sp.add_argument("job")
+    cmd("verify", cmd_verify, "re-hash every outbox file against its record and checksum file")
+    cmd("purge", cmd_purge, "delete uploaded jobs older than the retention period now")
+    return p
+
+
+def cmd_check_config(cfg: config.Config, args: argparse.Namespace) -> int:
+    print(f"{cfg.path}: OK (kit {cfg.kit.id}, {len(cfg.scanner)} scanner(s))")
+    return EXIT_OK
+
+
+def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
+    d = daemon.Daemon(cfg)
+    d.install_signals()
+    return d.run()
+
+
+def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
+    scanner = cfg.scanner_named(args.scanner)
+    from edge.drivers.scanner import ScanSettings
+
+    doc = (args.doc or ScanSettings.resolve(scanner, args.preset).doc).strip()
+    if not doc or len(doc) > MAX_DOC_LEN:
+        raise JobError(f"--doc is required: the document type, 1-{MAX_DOC_LEN} characters "
+                       '(e.g. "Giấy khai sinh")', vi="Hãy nhập loại giấy tờ")
+    dossier = naming.check_dossier(args.dossier) if args.dossier else None
+    with _queue(cfg) as (storage, queue):
+        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=args.preset,
+                           dossier=dossier)
+        return _settle(cfg, storage, queue, job, args.json)
+
+
+def cmd_resume(cfg: config.Config, args: argparse.Namespace) -> int:
+    return _continue(cfg, args, State.QUEUED)
+
+
+def cmd_finish(cfg: config.Config, args: argparse.Namespace) -> int:
+    return _continue(cfg, args, State.ASSEMBLING)
+
+
+def _continue(cfg: config.Config, args: argparse.Namespace, state: State) -> int:
+    with _queue(cfg) as (storage, queue):
+        job = queue.get(args.job)
+        if job.state != State.PAUSED:
+            raise JobError(f"job {job.id} is {job.state}, not paused")
+        job = queue.transition(job.id, state)
+        return _settle(cfg, storage, queue, job, args.json)
+
+
+def _settle(cfg: config.Config, storage: object, queue: Queue, job: Job, as_json: bool) -> int:
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        job = daemon.drive(cfg, storage, queue, job.id, stop)  # type: ignore[arg-type]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _print_job(job, as_json)
+    if job.state in (State.READY, State.UPLOADED):
+        return EXIT_OK
+    return EXIT_PAUSED if job.state in (State.PAUSED, State.QUEUED) else EXIT_FAILED
+
+
+def _print_job(job: Job, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(job.summary(), ensure_ascii=False))
+        return
+    print(f"job {job.id} {job.ticket}: {job.state}, {job.pages} page(s)")
+    if job.pdf:
+        print(f"  {job.pdf} ({job.bytes} bytes, sha256 {job.sha256})")
+    if job.message:
+        print(f"  {job.message}")
+    if job.state == State.PAUSED:
+        print(f"  continue: edge resume {job.id}   or make the PDF now: edge finish {job.id}")
+
+
+def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (_, queue):
+        jobs = queue.jobs({State(args.state)} if args.state else None)
+    if args.json:
+        print(json.dumps([j.summary() for j in jobs], ensure_ascii=False))
+        return EXIT_OK
+    for j in jobs:
+        name = Path(j.pdf).name if j.pdf else ""
+        print(f"{j.id:>5} {j.ticket:<16} {j.state:<10} {j.pages:>4}p  {j.doc[:30]:<30} {name}")
+    return EXIT_OK
+
+
+def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        job = outbox.rename(storage, queue, cfg.storage.name_template, cfg.kit.id,
+                            queue.get(args.job), args.dossier)
+    _print_job(job, args.json)
+    return EXIT_OK
+
+
+def cmd_uploaded(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (_, queue):
+        job = queue.mark_uploaded(queue.get(args.job).id)
+    print(f"job {job.id} {job.ticket}: uploaded; its files are deleted after "
+          f"{cfg.storage.retention_days} day(s)")
+    return EXIT_OK
+
+
+def cmd_verify(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        problems = outbox.verify(storage, queue)
+        checked = len([j for j in queue.jobs({State.READY, State.UPLOADED}) if j.pdf])
+    for p in problems:
+        print(f"{p.path}: {p.what}")
+    print(f"{checked} file(s) checked, {len(problems)} problem(s)")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        n = outbox.purge(storage, queue, cfg.storage.retention_days)
+    print(f"{n} job(s) purged")
+    return EXIT_OK
+
+
+class _queue:
+    """Open the storage and queue for one command."""
+
+    def __init__(self, cfg: config.Config) -> None:
+        self.storage = daemon.open_storage(cfg)
+        self.queue = Queue(self.storage.db)
+
+    def __enter__(self) -> tuple[daemon.Storage, Queue]:
+        return self.storage, self.queue
+
+    def __exit__(self, *exc: object) -> None:
+        self.queue.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""TOML configuration turned into typed, frozen dataclasses, strictly.
+
+A kit is configured once by a technician and then runs unattended for months: a typo must stop the
+service at start with the key and file named, never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from edge.errors import ConfigError
+
+DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
+Source = Literal["flatbed", "adf", "adf-duplex"]
+Mode = Literal["color", "gray", "lineart"]
+OptionValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Kit:
+    id: str
+    commune: str = ""
+
+
+@dataclass(frozen=True)
+class Storage:
+    root: Path
+    retention_days: int = 7
+    name_template: str = DEFAULT_NAME_TEMPLATE
+    min_free_mb: int = 100
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Overrides of a scanner's defaults for one kind of document (one button in the UI)."""
+
+    label: str = ""
+    doc: str = ""
+    source: Source | None = None
+    mode: Mode | None = None
+    dpi: int | None = None
+    jpeg_quality: int | None = None
+    options: dict[str, OptionValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimFeeder:
+    """Behaviour of the simulated scanner (driver = "sim")."""
+
+    sheets: int = 10
+    page_delay: float = 0.3
+    jam_after: int = 0
+
+
+@dataclass(frozen=True)
+class Scanner:
+    name: str
+    driver: Literal["sane", "sim"]
+    device: str = ""
+    source: Source = "adf"
+    mode: Mode = "color"
+    dpi: int = 200
+    jpeg_quality: int = 75
+    page_width_mm: float = 210.0
+    page_height_mm: float = 297.0
+    options: dict[str, OptionValue] = field(default_factory=dict)
+    presets: dict[str, Preset] = field(default_factory=dict)
+    sim: SimFeeder = field(default_factory=SimFeeder)
+
+
+@dataclass(frozen=True)
+class Log:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    kit: Kit
+    storage: Storage
+    scanner: list[Scanner] = field(default_factory=list)
+    log: Log = field(default_factory=Log)
+    path: Path = Path()
+
+    def scanner_named(self, name: str) -> Scanner:
+        for s in self.scanner:
+            if s.name == name:
+                return s
+        names = ", ".join(s.name for s in self.scanner) or "none configured"
+        raise ConfigError(
+            f"unknown scanner {name!r} (configured: {names})",
+            vi=f"Không có máy quét tên {name!r}",
+        )
+
+
+def config_path(cli_value: str | None) -> Path:
+    """The config file: --config wins, then EDGE_CONFIG, then /etc/edge/edge.toml."""
+    return Path(cli_value or os.environ.get("EDGE_CONFIG") or "/etc/edge/edge.toml")
+
+
+def load(path: Path) -> Config:
+    """Read, type-check and validate a config file; every error names the key and the file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found",
+            hint="pass --config PATH or set EDGE_CONFIG; see config/edge.example.toml",
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config file: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    root = raw.get("storage", {}).get("root") if isinstance(raw.get("storage"), dict) else None
+    if isinstance(root, str) and not Path(root).is_absolute():
+        raw["storage"]["root"] = str((path.parent / root).resolve())
+    cfg = _build(Config, {**raw, "path": str(path)}, "", path)
+    _validate(cfg, path)
+    return cfg
+
+
+def _validate(cfg: Config, path: Path) -> None:
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{path}: {key}: {why}")
+
+    if not re.fullmatch(r"[A-Z0-9]{2,8}", cfg.kit.id):
+        raise bad("kit.id", "must be 2-8 capital letters or digits (it goes into file names)")
+    if cfg.storage.retention_days < 1:
+        raise bad("storage.retention_days", "must be at least 1")
+    from edge.pipeline.naming import check_template
+
+    try:
+        check_template(cfg.storage.name_template)
+    except ValueError as e:
+        raise bad("storage.name_template", str(e)) from None
+    seen: set[str] = set()
+    for i, s in enumerate(cfg.scanner):
+        key = f"scanner[{i}]"
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", s.name):
+            raise bad(f"{key}.name", "must be 1-32 letters, digits, '-' or '_'")
+        if s.name in seen:
+            raise bad(f"{key}.name", f"duplicate scanner name {s.name!r}")
+        seen.add(s.name)
+        if s.driver == "sane" and not s.device:
+            raise bad(f"{key}.device", "required for driver 'sane' (see `scanimage -L`)")
+        for pname, p in [("", None), *s.presets.items()]:
+            where = f"{key}.presets.{pname}" if pname else key
+            dpi = (p.dpi if p else None) or s.dpi
+            q = (p.jpeg_quality if p else None) or s.jpeg_quality
+            if not 50 <= dpi <= 1200:
+                raise bad(f"{where}.dpi", f"{dpi} is outside 50..1200")
+            if not 10 <= q <= 95:
+                raise bad(f"{where}.jpeg_quality", f"{q} is outside 10..95")
+
+
+def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
+    """Convert parsed TOML into `tp`, refusing unknown keys and wrong types."""
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"{path}: {key or 'top level'}: {why}")
+
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise bad(f"expected a table, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: f for f in dataclasses.fields(tp)}
+        for k in value:
+            if k not in fields:
+                raise bad(f"unknown key {k!r} (allowed: {', '.join(sorted(fields))})")
+        kwargs = {}
+        for name, f in fields.items():
+            sub = f"{key}.{name}" if key else name
+            if name in value:
+                kwargs[name] = _build(hints[name], value[name], sub, path)
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{path}: {sub}: required key is missing")
+        return tp(**kwargs)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise bad(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _build(arg, value, key, path)
+            except ConfigError as e:
+                errors.append(e)
+        raise errors[-1] if len(errors) == 1 else bad(f"unexpected value {value!r}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise bad(f"expected a list, got {type(value).__name__}")
+        (item,) = typing.get_args(tp)
+        return [_build(item, v, f"{key}[{i}]", path) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise bad(f"expected a table, got {type(value).__name__}")
+        _, item = typing.get_args(tp)
+        return {k: _build(item, v, f"{key}.{k}", path) for k, v in value.items()}
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise bad("expected a path string")
+        return Path(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, float, bool):
+        if type(value) is not tp:
+            raise bad(f"expected {tp.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise bad(f"unsupported type {tp}")  # a programming error in this module

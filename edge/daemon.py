@@ -1,0 +1,137 @@
+"""`edge run`: the long-running service, wiring storage, queue and one worker per scanner.
+
+Everything is started and stopped here in one place; SIGTERM stops cleanly, pausing a running
+scan after its current page so that every page is on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from edge import config
+from edge.drivers.scanner import make
+from edge.errors import EdgeError
+from edge.pipeline import outbox
+from edge.pipeline.job import SETTLED, Job, State
+from edge.pipeline.lock import holder, worker_lock
+from edge.pipeline.queue import Queue
+from edge.pipeline.storage import Storage
+from edge.pipeline.worker import Worker
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+PURGE_EVERY_SECONDS = 3600.0
+
+
+def open_storage(cfg: config.Config) -> Storage:
+    storage = Storage(cfg.storage.root, cfg.storage.min_free_mb)
+    storage.prepare()
+    return storage
+
+
+class Daemon:
+    def __init__(self, cfg: config.Config) -> None:
+        self.cfg = cfg
+        self.stop = threading.Event()
+        self.storage = open_storage(cfg)
+        self.threads: list[threading.Thread] = []
+
+    def install_signals(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run(self) -> int:
+        with worker_lock(self.storage.locks, wait=False) as held:
+            if not held:
+                log.error("another edge process (pid %s) is running the queue; "
+                          "stop it first (systemctl stop edge)", holder(self.storage.locks))
+                return 1
+            with Queue(self.storage.db) as queue:
+                for job in outbox.recover(self.storage, queue):
+                    log.info("recovered job %d %s: now %s", job.id, job.ticket, job.state)
+            self._report_scanners()
+            for s in self.cfg.scanner:
+                self._spawn(f"scanner-{s.name}", self._scanner_loop, s)
+            self._spawn("purge", self._purge_loop)
+            log.info("edge running: kit %s, %d scanner(s), storage %s", self.cfg.kit.id,
+                     len(self.cfg.scanner), self.storage.root)
+            while not self.stop.wait(1.0):
+                pass
+            for t in self.threads:
+                t.join()
+        log.info("edge stopped")
+        return 0
+
+    def _spawn(self, name: str, target: object, *args: object) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        t.start()
+        self.threads.append(t)
+
+    def _report_scanners(self) -> None:
+        for s in self.cfg.scanner:
+            if make(s).present():
+                log.info("scanner %s (%s %s) present", s.name, s.driver, s.device)
+            else:
+                log.warning("scanner %s (%s) not found: check its USB cable and power; "
+                            "jobs for it will fail until it is back", s.name, s.device)
+
+    def _scanner_loop(self, scanner: config.Scanner) -> None:
+        with Queue(self.storage.db) as queue:
+            worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop)
+            while not self.stop.is_set():
+                job = queue.next_for(scanner.name)
+                if job is None:
+                    self.stop.wait(POLL_SECONDS)
+                    continue
+                try:
+                    worker.run(job)
+                except EdgeError as e:
+                    log.error("job %d: %s", job.id, e)
+                    self._park(queue, job.id, e.message, e.vi)
+                except Exception:
+                    log.exception("job %d: internal error", job.id)
+                    self._park(queue, job.id, "internal error, see the service log",
+                               "Lỗi phần mềm, hãy báo kỹ thuật viên")
+
+    def _park(self, queue: Queue, job_id: int, message: str, vi: str) -> None:
+        """Take a job that raised out of the worker's way without losing its pages."""
+        job = queue.get(job_id)
+        target = State.PAUSED if job.state in (State.SCANNING, State.ASSEMBLING) else State.FAILED
+        if job.state in (State.QUEUED, State.SCANNING, State.ASSEMBLING):
+            queue.transition(job_id, target, message, vi)
+        self.stop.wait(POLL_SECONDS)
+
+    def _purge_loop(self) -> None:
+        with Queue(self.storage.db) as queue:
+            while True:
+                try:
+                    outbox.purge(self.storage, queue, self.cfg.storage.retention_days)
+                except EdgeError as e:
+                    log.error("retention purge failed: %s", e)
+                if self.stop.wait(PURGE_EVERY_SECONDS):
+                    return
+
+
+def drive(cfg: config.Config, storage: Storage, queue: Queue, job_id: int,
+          stop: threading.Event) -> Job:
+    """Get a job settled: by this process if no daemon runs, else by waiting for the daemon."""
+    while True:
+        with worker_lock(storage.locks, wait=False) as held:
+            if held:
+                outbox.recover(storage, queue)
+                job = queue.get(job_id)
+                worker = Worker(cfg, storage, queue, cfg.scanner_named(job.scanner), stop=stop)
+                return worker.run(job)
+        job = queue.get(job_id)
+        if job.state in SETTLED:
+            return job
+        if stop.wait(POLL_SECONDS):
+            return job

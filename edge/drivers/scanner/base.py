@@ -1,0 +1,119 @@
+"""What every scanner driver offers, and what staff are told when a scan stops.
+
+A driver must implement `open`, `pages` and `close`; it may override `present`. Pages are yielded
+one at a time as the feeder delivers them, so a 500-sheet batch never sits in memory.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from edge import config
+from edge.errors import ConfigError, ScannerError
+
+# status -> (English, Vietnamese with what to do)
+STATUS_TEXT: dict[str, tuple[str, str]] = {
+    "NO_DOCS": ("the document feeder is empty",
+                "Khay nạp giấy đang trống. Hãy đặt giấy vào khay rồi bấm Quét."),
+    "JAMMED": ("paper jam in the document feeder",
+               "Kẹt giấy. Mở nắp máy quét, gỡ tờ bị kẹt, đặt lại các tờ chưa quét "
+               "rồi bấm Tiếp tục."),
+    "COVER_OPEN": ("the scanner cover is open",
+                   "Nắp máy quét đang mở. Hãy đóng nắp rồi bấm Tiếp tục."),
+    "DEVICE_BUSY": ("the scanner is busy (used by another program)",
+                    "Máy quét đang bận. Chờ một lát rồi bấm Tiếp tục."),
+    "IO_ERROR": ("input/output error talking to the scanner",
+                 "Lỗi kết nối với máy quét. Kiểm tra cáp USB và nguồn điện rồi bấm Tiếp tục."),
+    "ABSENT": ("the scanner is not connected or not switched on",
+               "Không thấy máy quét. Kiểm tra cáp USB, bật nguồn máy quét rồi bấm Tiếp tục."),
+    "CANCELLED": ("the scan was cancelled", "Đã dừng quét."),
+    "ERROR": ("the scanner reported an error",
+              "Máy quét báo lỗi. Tắt rồi bật lại máy quét, sau đó bấm Tiếp tục."),
+}
+
+
+def scan_error(status: str, scanner: str, detail: str = "") -> ScannerError:
+    en, vi = STATUS_TEXT.get(status, STATUS_TEXT["ERROR"])
+    msg = f"scanner {scanner}: {en}" + (f" ({detail})" if detail else "")
+    return ScannerError(status, msg, vi=vi)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """A scanner's defaults merged with one preset: everything a driver needs for one job."""
+
+    source: config.Source
+    mode: config.Mode
+    dpi: int
+    jpeg_quality: int
+    page_width_mm: float
+    page_height_mm: float
+    doc: str = ""
+    options: dict[str, config.OptionValue] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(cls, cfg: config.Scanner, preset: str) -> ScanSettings:
+        if preset and preset not in cfg.presets:
+            names = ", ".join(cfg.presets) or "none configured"
+            raise ConfigError(f"scanner {cfg.name} has no preset {preset!r} (presets: {names})",
+                              vi=f"Máy quét {cfg.name} không có mẫu quét {preset!r}")
+        p = cfg.presets[preset] if preset else config.Preset()
+        return cls(
+            source=p.source or cfg.source,
+            mode=p.mode or cfg.mode,
+            dpi=p.dpi or cfg.dpi,
+            jpeg_quality=p.jpeg_quality or cfg.jpeg_quality,
+            page_width_mm=cfg.page_width_mm,
+            page_height_mm=cfg.page_height_mm,
+            doc=p.doc,
+            options={**cfg.options, **p.options},
+        )
+
+
+class Scanner(abc.ABC):
+    """One configured scanner. Use as a context manager; `close()` may be called twice."""
+
+    def __init__(self, cfg: config.Scanner) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+
+    @abc.abstractmethod
+    def open(self, settings: ScanSettings) -> None:
+        """Claim the device and apply settings; raise ScannerError (ABSENT, DEVICE_BUSY...)."""
+
+    def resume(self, already: int) -> None:
+        """Called before `pages()` when a paused job continues after `already` pages.
+
+        Real feeders need nothing (staff reload the remaining sheets); the sim uses it.
+        """
+        return None
+
+    @abc.abstractmethod
+    def pages(self) -> Iterator[Image.Image]:
+        """Yield pages as they arrive until the feeder is empty (flatbed: one page).
+
+        Raise ScannerError NO_DOCS if there is no first page; any other status mid-batch.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the device so other programs (and button polling) can use it."""
+
+    def present(self) -> bool:
+        """Whether the device answers now; drivers may override with something cheaper."""
+        try:
+            with self:
+                self.open(ScanSettings.resolve(self.cfg, ""))
+        except ScannerError:
+            return False
+        return True
+
+    def __enter__(self) -> Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,37 @@
+"""One exception tree, so every layer can show a user-facing message without guessing.
+
+Each error carries an English message (logs, CLI) and a Vietnamese one (web UI), plus the fix.
+"""
+
+
+class EdgeError(Exception):
+    """Root of every error the service reports to a person."""
+
+    def __init__(self, message: str, *, vi: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.vi = vi or message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(EdgeError):
+    """The configuration file is missing, malformed or inconsistent."""
+
+
+class ScannerError(EdgeError):
+    """A scanner is absent, busy, jammed or otherwise failed a scan."""
+
+    def __init__(self, status: str, message: str, *, vi: str = "", hint: str = "") -> None:
+        super().__init__(message, vi=vi, hint=hint)
+        self.status = status
+
+
+class JobError(EdgeError):
+    """A job request is invalid (bad dossier code, wrong state, unknown job)."""
+
+
+class StorageError(EdgeError):
+    """The storage area cannot be written (full disk, permissions, corruption)."""

@@ -1,0 +1,1 @@
+"""The document pipeline: jobs, their durable queue, page encoding, PDF assembly and storage."""

@@ -1,0 +1,59 @@
+"""Join spooled one-page PDFs into the document staff upload, with its metadata.
+
+qpdf (through pikepdf.Job) copies the pages' streams from the spool files at write time and keeps
+only a bounded number of them open, so memory stays flat however long the batch is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from edge import __version__
+
+XMP_PAGED_TEXT = "http://ns.adobe.com/xap/1.0/t/pg/"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    title: str
+    identifier: str
+    ticket: str
+    pages: int
+    content_sha256: str
+    created: dt.datetime
+
+
+def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
+    """Write the PDF of `pages` to `out` (a temp file) and fsync it."""
+    meta = out.with_name(out.name + ".meta")
+    try:
+        with pikepdf.new() as pdf:
+            _describe(pdf, info)
+            pdf.save(meta)
+        pikepdf.Job(["qpdf", str(meta), "--pages", *map(str, pages), "--", str(out)]).run()
+    finally:
+        meta.unlink(missing_ok=True)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _describe(pdf: pikepdf.Pdf, info: DocumentInfo) -> None:
+    pdf.docinfo["/Title"] = info.title
+    pdf.docinfo["/Subject"] = info.identifier
+    pdf.docinfo["/EdgeTicket"] = info.ticket
+    pdf.docinfo["/EdgeContentSHA256"] = info.content_sha256
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        xmp["dc:title"] = info.title
+        xmp["dc:identifier"] = info.identifier
+        xmp["xmp:CreateDate"] = info.created.isoformat(timespec="seconds")
+        xmp["xmp:CreatorTool"] = f"edge {__version__}"
+        xmp["pdf:Producer"] = f"edge {__version__} (qpdf {pikepdf.__libqpdf_version__})"
+        xmp[f"{{{XMP_PAGED_TEXT}}}NPages"] = str(info.pages)

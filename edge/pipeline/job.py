@@ -1,0 +1,87 @@
+"""The scan job and its state machine, shared by the queue, the worker, the CLI and the web UI."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from edge.errors import JobError
+
+
+class State(enum.StrEnum):
+    QUEUED = "queued"
+    SCANNING = "scanning"
+    PAUSED = "paused"
+    ASSEMBLING = "assembling"
+    READY = "ready"
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+
+
+TRANSITIONS: dict[State, set[State]] = {
+    State.QUEUED: {State.SCANNING, State.ASSEMBLING, State.FAILED},
+    State.SCANNING: {State.PAUSED, State.ASSEMBLING, State.FAILED},
+    State.PAUSED: {State.QUEUED, State.ASSEMBLING, State.FAILED},
+    State.ASSEMBLING: {State.READY, State.PAUSED, State.FAILED},
+    State.READY: {State.UPLOADED},
+    State.UPLOADED: set(),
+    State.FAILED: set(),
+}
+SETTLED = {State.PAUSED, State.READY, State.UPLOADED, State.FAILED}
+HAS_PDF = {State.READY, State.UPLOADED}
+
+
+def check_transition(job_id: int, old: State, new: State) -> None:
+    if new not in TRANSITIONS[old]:
+        raise JobError(
+            f"job {job_id} is {old}; it cannot go to {new}",
+            vi=f"Hồ sơ quét số {job_id} đang ở trạng thái {old}, không thể chuyển sang {new}",
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    ticket: str
+    dossier: str | None
+    doc: str
+    scanner: str
+    preset: str
+    state: State
+    message: str
+    message_vi: str
+    pages: int
+    pdf: str | None
+    sha256: str | None
+    bytes: int | None
+    created: float
+    updated: float
+    uploaded: float | None
+    purged: float | None
+
+    @property
+    def ref(self) -> str:
+        """What the file name starts with: the dossier code once known, else the ticket."""
+        return self.dossier or self.ticket
+
+    def summary(self) -> dict[str, object]:
+        """The JSON the CLI prints and the web API returns."""
+        return {
+            "job_id": self.id,
+            "ticket": self.ticket,
+            "dossier": self.dossier,
+            "doc": self.doc,
+            "scanner": self.scanner,
+            "preset": self.preset,
+            "state": str(self.state),
+            "message": self.message,
+            "message_vi": self.message_vi,
+            "pages": self.pages,
+            "pdf": self.pdf,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "created": self.created,
+            "updated": self.updated,
+            "uploaded": self.uploaded,
+            "purged": self.purged,
+        }

@@ -1,0 +1,269 @@
+"""The durable job queue in SQLite (WAL, synchronous=FULL), so a power cut loses no committed step.
+
+Every state change is one transaction and leaves a row in `history`; the CLI, the daemon's workers
+and the web UI each open their own connection and meet only here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.errors import JobError, StorageError
+from edge.pipeline.job import Job, State, check_transition
+from edge.pipeline.naming import ticket as make_ticket
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket TEXT NOT NULL UNIQUE,
+    dossier TEXT,
+    doc TEXT NOT NULL,
+    scanner TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    message_vi TEXT NOT NULL DEFAULT '',
+    pdf TEXT,
+    sha256 TEXT,
+    bytes INTEGER,
+    pending_pdf TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    uploaded REAL,
+    purged REAL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    job_id INTEGER NOT NULL REFERENCES jobs(id),
+    idx INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    image_sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (job_id, idx)
+);
+CREATE TABLE IF NOT EXISTS history (
+    job_id INTEGER NOT NULL REFERENCES jobs(id),
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner);
+"""
+
+_JOB_COLUMNS = (
+    "id, ticket, dossier, doc, scanner, preset, state, message, message_vi, "
+    "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id) AS pages, "
+    "pdf, sha256, bytes, created, updated, uploaded, purged"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    idx: int
+    file: str
+    sha256: str
+    image_sha256: str
+    bytes: int
+
+
+class Queue:
+    """One SQLite connection to the queue; use one instance per thread."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.root = db.parent
+        try:
+            self.conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise db_error(db, e) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Queue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locking) transaction; committed durably or rolled back."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            raise db_error(self.db, e) from None
+
+    def create(self, *, kit: str, doc: str, scanner: str, preset: str,
+               dossier: str | None = None, day: dt.date | None = None) -> Job:
+        day = day or dt.date.today()
+        now = time.time()
+        with self.tx() as c:
+            key = day.isoformat()
+            c.execute("INSERT INTO tickets(day, n) VALUES (?, 1) "
+                      "ON CONFLICT(day) DO UPDATE SET n = n + 1", (key,))
+            (n,) = c.execute("SELECT n FROM tickets WHERE day = ?", (key,)).fetchone()
+            cur = c.execute(
+                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (make_ticket(kit, day, n), dossier, doc, scanner, preset, State.QUEUED, now, now),
+            )
+            job_id = cur.lastrowid
+            assert job_id is not None
+            self._history(c, job_id, State.QUEUED, "")
+        return self.get(job_id)
+
+    def get(self, ref: int | str) -> Job:
+        """A job by number or by ticket."""
+        key = "id" if isinstance(ref, int) or str(ref).isdigit() else "ticket"
+        row = self._query(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {key} = ?", (ref,)).fetchone()
+        if row is None:
+            raise JobError(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
+        return self._job(row)
+
+    def jobs(self, states: set[State] | None = None) -> list[Job]:
+        rows = self._query(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY id").fetchall()
+        jobs = [self._job(r) for r in rows]
+        return [j for j in jobs if states is None or j.state in states]
+
+    def next_for(self, scanner: str) -> Job | None:
+        """The oldest job this scanner's worker should act on (scan or assemble)."""
+        row = self._query(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE scanner = ? AND state IN (?, ?) "
+            "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING)).fetchone()
+        return self._job(row) if row else None
+
+    def transition(self, job_id: int, new: State, message: str = "", vi: str = "") -> Job:
+        with self.tx() as c:
+            self._move(c, job_id, new, message, vi)
+        return self.get(job_id)
+
+    def add_page(self, job_id: int, page: Page) -> None:
+        with self.tx() as c:
+            c.execute("INSERT INTO pages(job_id, idx, file, sha256, image_sha256, bytes) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      (job_id, page.idx, page.file, page.sha256, page.image_sha256, page.bytes))
+            c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
+
+    def pages(self, job_id: int) -> list[Page]:
+        rows = self._query("SELECT idx, file, sha256, image_sha256, bytes FROM pages "
+                           "WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
+        return [Page(*tuple(r)) for r in rows]
+
+    def doc_seq(self, ref: str, exclude: int) -> int:
+        """The index of a new document within its dossier (or ticket): 1, 2, 3..."""
+        (n,) = self._query(
+            "SELECT COUNT(*) FROM jobs WHERE COALESCE(dossier, ticket) = ? AND pdf IS NOT NULL "
+            "AND id != ?", (ref, exclude)).fetchone()
+        return int(n) + 1
+
+    def publish(self, job_id: int, pdf: Path, sha256: str, size: int) -> Job:
+        """Record the finished PDF and make the job ready, in one transaction."""
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET pdf = ?, sha256 = ?, bytes = ?, pending_pdf = NULL "
+                      "WHERE id = ?",
+                      (self._rel(pdf), sha256, size, job_id))
+            self._move(c, job_id, State.READY, "")
+        return self.get(job_id)
+
+    def set_dossier(self, job_id: int, dossier: str | None) -> None:
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET dossier = ?, updated = ? WHERE id = ?",
+                      (dossier, time.time(), job_id))
+
+    def set_pending_pdf(self, job_id: int, pdf: Path | None) -> None:
+        """Remember the file name being published or renamed to, so recovery can finish it."""
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET pending_pdf = ? WHERE id = ?",
+                      (self._rel(pdf) if pdf else None, job_id))
+
+    def pending_pdf(self, job_id: int) -> Path | None:
+        (p,) = self._query("SELECT pending_pdf FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self.root / p if p else None
+
+    def finish_rename(self, job_id: int, pdf: Path) -> Job:
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET pdf = ?, pending_pdf = NULL, updated = ? WHERE id = ?",
+                      (self._rel(pdf), time.time(), job_id))
+            (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            self._history(c, job_id, State(state), "renamed to dossier code")
+        return self.get(job_id)
+
+    def mark_uploaded(self, job_id: int) -> Job:
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET uploaded = ? WHERE id = ?", (time.time(), job_id))
+            self._move(c, job_id, State.UPLOADED, "")
+        return self.get(job_id)
+
+    def mark_purged(self, job_id: int) -> None:
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET purged = ?, pdf = NULL WHERE id = ?", (time.time(), job_id))
+            c.execute("DELETE FROM pages WHERE job_id = ?", (job_id,))
+            self._history(c, job_id, State.UPLOADED, "purged after retention period")
+
+    def history(self, job_id: int) -> list[tuple[float, str, str]]:
+        rows = self._query("SELECT at, state, message FROM history WHERE job_id = ? "
+                           "ORDER BY rowid", (job_id,)).fetchall()
+        return [tuple(r) for r in rows]
+
+    def _move(self, c: sqlite3.Connection, job_id: int, new: State, message: str,
+              vi: str = "") -> None:
+        row = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobError(f"no job {job_id}", vi=f"Không tìm thấy hồ sơ quét {job_id}")
+        check_transition(job_id, State(row[0]), new)
+        c.execute("UPDATE jobs SET state = ?, message = ?, message_vi = ?, updated = ? "
+                  "WHERE id = ?", (new, message, vi or message, time.time(), job_id))
+        self._history(c, job_id, new, message)
+
+    def _history(self, c: sqlite3.Connection, job_id: int, state: State, message: str) -> None:
+        c.execute("INSERT INTO history(job_id, at, state, message) VALUES (?, ?, ?, ?)",
+                  (job_id, time.time(), state, message))
+
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, args)
+        except sqlite3.DatabaseError as e:
+            raise db_error(self.db, e) from None
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def _job(self, row: sqlite3.Row) -> Job:
+        values = dict(row)
+        values["state"] = State(values["state"])
+        if values["pdf"]:
+            values["pdf"] = str(self.root / values["pdf"])
+        return Job(**values)
+
+
+def db_error(db: Path, e: sqlite3.DatabaseError) -> StorageError:
+    if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        return StorageError(
+            f"queue database {db} is locked by another process: {e}",
+            vi="Cơ sở dữ liệu hàng đợi đang bị khoá, hãy thử lại sau ít phút",
+            hint="another edge process holds it; wait, or stop it (see docs/operations.md)",
+        )
+    return StorageError(
+        f"queue database {db} cannot be used: {e}",
+        vi="Cơ sở dữ liệu hàng đợi bị lỗi, hãy báo kỹ thuật viên",
+        hint="see docs/operations.md, 'Queue database damaged', to recover",
+    )
