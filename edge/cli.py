@@ -93,7 +93,8 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
     scanner = cfg.scanner_named(args.scanner)
     from edge.drivers.scanner import ScanSettings
 
-    doc = (args.doc or ScanSettings.resolve(scanner, args.preset).doc).strip()
+    preset_doc = ScanSettings.resolve(scanner, args.preset).doc  # refuses an unknown preset
+    doc = (args.doc or preset_doc).strip()
     if not doc or len(doc) > MAX_DOC_LEN:
         raise JobError(f"--doc is required: the document type, 1-{MAX_DOC_LEN} characters "
                        '(e.g. "Giấy khai sinh")', vi="Hãy nhập loại giấy tờ")
@@ -194,11 +195,12 @@ def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 class _queue:
-    """Open the storage and queue for one command."""
+    """Open the storage and queue for one command, recovering from a crash if nobody works."""
 
     def __init__(self, cfg: config.Config) -> None:
         self.storage = daemon.open_storage(cfg)
         self.queue = Queue(self.storage.db)
+        daemon.recover_if_idle(self.storage, self.queue)
 
     def __enter__(self) -> tuple[daemon.Storage, Queue]:
         return self.storage, self.queue

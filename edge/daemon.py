@@ -120,6 +120,13 @@ class Daemon:
                     return
 
 
+def recover_if_idle(storage: Storage, queue: Queue) -> None:
+    """Finish what a killed process left half done, unless another process is working."""
+    with worker_lock(storage.locks, wait=False) as held:
+        if held:
+            outbox.recover(storage, queue)
+
+
 def drive(cfg: config.Config, storage: Storage, queue: Queue, job_id: int,
           stop: threading.Event) -> Job:
     """Get a job settled: by this process if no daemon runs, else by waiting for the daemon."""

@@ -128,7 +128,7 @@ def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None
 
 def recover(storage: Storage, queue: Queue) -> list[Job]:
     """Bring the queue back to a consistent state after a crash or power cut."""
-    storage.prepare()
+    storage.clear_tmp()
     touched = []
     for job in queue.jobs({State.SCANNING, State.ASSEMBLING, State.READY, State.UPLOADED}):
         pending = queue.pending_pdf(job.id)

@@ -36,19 +36,22 @@ class Storage:
         self.locks = root / "locks"
 
     def prepare(self) -> None:
-        """Create the layout and clear temporaries left by a crash; fail clearly if impossible."""
+        """Create the layout, private to the service; fail clearly if impossible."""
         try:
             os.umask(0o077)
             for d in (self.root, self.spool, self.outbox, self.tmp, self.locks):
                 d.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-            for leftover in self.tmp.iterdir():
-                leftover.unlink(missing_ok=True)
         except OSError as e:
             raise StorageError(
                 f"storage root {self.root} is not usable: {e.strerror}",
                 vi="Không ghi được vào thư mục lưu trữ",
                 hint="check storage.root in the config, its owner and permissions",
             ) from None
+
+    def clear_tmp(self) -> None:
+        """Remove temporaries left by a crash (only while holding the worker lock)."""
+        for leftover in self.tmp.iterdir():
+            leftover.unlink(missing_ok=True)
 
     def job_spool(self, job_id: int) -> Path:
         return self.spool / f"{job_id:06d}"

@@ -1,0 +1,240 @@
+"""Acceptance of the scan pipeline against the real SANE `test` and `pnm` backends."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+from edge.drivers.scanner.sane import SaneScanner
+from edge.pipeline import worker as worker_module
+from edge.pipeline.job import State
+from edge.pipeline.queue import Queue
+from edge.pipeline.storage import Storage
+
+from .conftest import sane_adf
+
+
+def scan(kit, *args):
+    r = kit.edge("scan", "--scanner", "adf", "--json", *args)
+    out = json.loads(r.stdout) if r.stdout.strip() else None
+    return r, out
+
+
+def test_ten_sheet_adf_batch_gives_checked_pdf(kit):
+    r, job = scan(kit, "--doc", "Giấy khai sinh")
+    assert r.returncode == 0, r.stderr
+    assert {"job_id", "state", "pdf", "pages", "sha256", "bytes"} <= job.keys()
+    assert job["state"] == "ready" and job["pages"] == 10
+    pdf = Path(job["pdf"])
+    assert pdf.name == f"{job['ticket']}_01_giay-khai-sinh.pdf"
+    assert pdf.parent.parent == kit.root / "outbox"
+    assert pdf.stat().st_size == job["bytes"]
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o600
+    subprocess.run(["qpdf", "--check", str(pdf)], check=True, capture_output=True)
+    subprocess.run(["sha256sum", "-c", pdf.name + ".sha256"], cwd=pdf.parent, check=True,
+                   capture_output=True)
+    with pikepdf.open(pdf) as doc:
+        assert len(doc.pages) == 10
+        # 200 mm at 200 dpi is 1575 px: the page must measure 200 mm, not the 96 dpi default
+        width_mm = float(doc.pages[0].mediabox[2]) / 72 * 25.4
+        assert abs(width_mm - 200) < 1
+        assert str(doc.docinfo["/Title"]) == "Giấy khai sinh"
+        assert len(str(doc.docinfo["/EdgeContentSHA256"])) == 64
+    spool = list((kit.root / "spool").rglob("*.pdf"))
+    assert len(spool) == 10 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in spool)
+
+
+def test_second_document_of_a_dossier_gets_next_index(kit):
+    code = "000.00.04.H40-230414-0002"
+    first = scan(kit, "--doc", "Tờ khai", "--dossier", code)[1]
+    second = scan(kit, "--doc", "Căn cước công dân", "--dossier", code.lower())[1]
+    assert Path(first["pdf"]).name == f"{code}_01_to-khai.pdf"
+    assert Path(second["pdf"]).name == f"{code}_02_can-cuoc-cong-dan.pdf"
+
+
+def test_bad_dossier_code_is_refused_with_the_pattern(kit):
+    r, out = scan(kit, "--doc", "Tờ khai", "--dossier", "000.00.04-230414-2")
+    assert r.returncode == 1 and out is None
+    assert "expected NNN.NN.NN.XNN-YYMMDD-NNNN, e.g. 000.00.04.H40-230414-0002" in r.stderr
+    assert kit.edge("jobs", "--json").stdout.strip() == "[]"
+
+
+def test_missing_doc_type_is_refused(kit):
+    r, _ = scan(kit)
+    assert r.returncode == 1 and "--doc is required" in r.stderr
+
+
+def test_empty_feeder_is_a_clear_error_and_no_pdf(kit):
+    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_NO_DOCS"})])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 1
+    assert job["state"] == "failed" and job["pages"] == 0
+    assert "document feeder is empty" in job["message"]
+    assert "Khay nạp giấy đang trống" in job["message_vi"]
+    assert kit.outbox_files() == []
+
+
+def test_cover_open_on_first_sheet_pauses(kit):
+    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_COVER_OPEN"})])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 3 and job["state"] == "paused"
+    assert "cover is open" in job["message"]
+
+
+def test_io_error_on_first_sheet_fails(kit):
+    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_IO_ERROR"})])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 1 and job["state"] == "failed"
+    assert "input/output error" in job["message"]
+
+
+def test_unplugged_scanner_fails_clearly(kit):
+    kit.configure([sane_adf(device="test:9")])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 1 and job["state"] == "failed"
+    assert "not connected or not switched on" in job["message"]
+    assert "Kiểm tra cáp USB" in job["message_vi"]
+
+
+def test_impossible_source_lists_what_the_device_offers(kit):
+    kit.configure([sane_adf(source="adf-duplex")])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 1 and job["state"] == "failed"
+    assert "it reports Flatbed, Automatic Document Feeder" in job["message"]
+    assert "valid settings: flatbed, adf" in job["message"]
+
+
+def test_device_busy_is_retried_then_reported(kit, monkeypatch):
+    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_DEVICE_BUSY"})])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 1 and job["state"] == "failed" and "busy" in job["message"]
+
+
+def test_lineart_and_gray_modes(kit):
+    kit.configure([sane_adf(mode="lineart", options={"test-picture": "Grid"}),
+                   sane_adf(name="gray", mode="gray")])
+    r, job = scan(kit, "--doc", "Tờ khai")
+    assert r.returncode == 0, r.stderr
+    with pikepdf.open(job["pdf"]) as doc:
+        (img,) = doc.pages[0].Resources.XObject.values()
+        assert list(img.Filter) == ["/CCITTFaxDecode"] and img.BitsPerComponent == 1
+    r = kit.edge("scan", "--scanner", "gray", "--doc", "Tờ khai", "--json")
+    with pikepdf.open(json.loads(r.stdout)["pdf"]) as doc:
+        (img,) = doc.pages[0].Resources.XObject.values()
+        assert img.Filter == "/DCTDecode" and img.ColorSpace == "/DeviceGray"
+
+
+def test_pnm_backend_flatbed(kit, tmp_path):
+    image = tmp_path / "page.ppm"
+    Image.new("RGB", (400, 600), (240, 240, 230)).save(image)
+    kit.configure([{"name": "flat", "driver": "sane", "device": "pnm:0", "source": "flatbed",
+                    "dpi": 100, "options": {"filename": str(image)}}])
+    r = kit.edge("scan", "--scanner", "flat", "--doc", "CCCD", "--json")
+    job = json.loads(r.stdout)
+    assert job["state"] == "ready" and job["pages"] == 1
+    with pikepdf.open(job["pdf"]) as doc:
+        assert [float(v) for v in doc.pages[0].mediabox] == [0, 0, 288, 432]  # 4 x 6 in
+
+
+class JamAfterThree(SaneScanner):
+    """The real SANE test backend, told to report a jam after the third sheet."""
+
+    def open(self, settings):
+        super().open(settings)
+        self.dev.read_return_value = "Default"  # the backend keeps options across opens
+
+    def pages(self):
+        for n, page in enumerate(super().pages(), 1):
+            yield page
+            if n == 3:
+                self.dev.read_return_value = "SANE_STATUS_JAMMED"
+
+
+def test_jam_mid_batch_pauses_keeps_pages_and_resumes(kit, monkeypatch):
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    with Queue(storage.db) as queue:
+        job = queue.create(kit="PL01", doc="Giấy khai sinh", scanner="adf", preset="")
+        monkeypatch.setattr(worker_module, "make", JamAfterThree)
+        w = worker_module.Worker(cfg, storage, queue, cfg.scanner[0])
+        job = w.run(job)
+        assert job.state == State.PAUSED and job.pages == 3
+        assert "paper jam" in job.message and "3 page(s) kept" in job.message
+        assert "Kẹt giấy" in job.message_vi
+        assert kit.outbox_files() == []
+    r = kit.edge("resume", str(job.id), "--json")
+    resumed = json.loads(r.stdout)
+    assert r.returncode == 0, r.stderr
+    assert resumed["state"] == "ready" and resumed["pages"] == 13  # the feeder was refilled
+    subprocess.run(["qpdf", "--check", resumed["pdf"]], check=True, capture_output=True)
+
+
+def test_paused_job_can_be_finished_as_is(kit, monkeypatch):
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    with Queue(storage.db) as queue:
+        job = queue.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        monkeypatch.setattr(worker_module, "make", JamAfterThree)
+        job = worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    r = kit.edge("finish", job.ticket, "--json")
+    done = json.loads(r.stdout)
+    assert done["state"] == "ready" and done["pages"] == 3
+    assert kit.edge("resume", str(job.id)).returncode == 1  # no longer paused
+
+
+def test_sigkill_mid_batch_leaves_no_partial_file_and_recovers(kit):
+    # slow the real backend down so that the kill lands between pages
+    kit.configure([sane_adf(options={"read-limit": True, "read-limit-size": 65536,
+                                     "read-delay": True, "read-delay-duration": 4000})])
+    proc = kit.popen("scan", "--scanner", "adf", "--doc", "Giấy khai sinh", "--json")
+    spool = kit.root / "spool"
+    deadline = time.monotonic() + 60
+    while len(list(spool.rglob("p*.pdf"))) < 3:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(list(spool.rglob("p*.pdf")))
+    assert 3 <= written < 10
+    assert kit.outbox_files() == []
+    jobs = json.loads(kit.edge("jobs", "--json").stdout)
+    assert [j["state"] for j in jobs] == ["paused"]
+    assert jobs[0]["pages"] == written
+    assert "interrupted" in jobs[0]["message"]
+    r = kit.edge("finish", str(jobs[0]["job_id"]), "--json")
+    assert json.loads(r.stdout)["pages"] == written
+    assert kit.edge("verify").returncode == 0
+    assert not list((kit.root / "tmp").iterdir())
+
+
+def test_verify_catches_a_flipped_byte(kit):
+    _, job = scan(kit, "--doc", "Giấy khai sinh")
+    ok = kit.edge("verify")
+    assert ok.returncode == 0 and "1 file(s) checked, 0 problem(s)" in ok.stdout
+    pdf = Path(job["pdf"])
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    bad = kit.edge("verify")
+    assert bad.returncode == 1
+    assert f"{pdf}: SHA-256" in bad.stdout and "does not match the record" in bad.stdout
+    assert "page images differ from those scanned" in bad.stdout
+
+
+def test_verify_reports_missing_and_stray_files(kit):
+    _, job = scan(kit, "--doc", "Giấy khai sinh")
+    pdf = Path(job["pdf"])
+    (pdf.parent / "stray.pdf").write_bytes(b"%PDF")
+    pdf.with_name(pdf.name + ".sha256").unlink()
+    out = kit.edge("verify").stdout
+    assert "checksum file missing" in out and "stray.pdf: not recorded in any job" in out
+    pdf.unlink()
+    assert "missing (job" in kit.edge("verify").stdout
