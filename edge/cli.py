@@ -85,7 +85,7 @@ def cmd_check_config(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
     d = daemon.Daemon(cfg)
-    d.install_signals()
+    d.block_signals()
     return d.run()
 
 
@@ -122,14 +122,31 @@ def _continue(cfg: config.Config, args: argparse.Namespace, state: State) -> int
         return _settle(cfg, storage, queue, job, args.json)
 
 
-def _settle(cfg: config.Config, storage: object, queue: Queue, job: Job, as_json: bool) -> int:
+def _settle(cfg: config.Config, storage: daemon.Storage, queue: Queue, job: Job,
+            as_json: bool) -> int:
+    """Drive the job in a thread; Ctrl-C or SIGTERM pauses it after the current page."""
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        job = daemon.drive(cfg, storage, queue, job.id, stop)  # type: ignore[arg-type]
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    result: list[Job] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Queue(queue.db) as own:
+                result.append(daemon.drive(cfg, storage, own, job.id, stop))
+        except BaseException as e:
+            errors.append(e)
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, daemon.STOP_SIGNALS)
+    t = threading.Thread(target=work, name="scan")
+    t.start()
+    while t.is_alive():
+        if signal.sigtimedwait(daemon.STOP_SIGNALS, 0.2) is not None:
+            print("edge: stopping after the current page...", file=sys.stderr)
+            stop.set()
+    t.join()
+    if errors:
+        raise errors[0]
+    job = result[0]
     _print_job(job, as_json)
     if job.state in (State.READY, State.UPLOADED):
         return EXIT_OK

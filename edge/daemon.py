@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from types import FrameType
 
 from edge import config
 from edge.drivers.scanner import make
@@ -25,6 +24,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 3600.0
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def open_storage(cfg: config.Config) -> Storage:
@@ -40,13 +40,13 @@ class Daemon:
         self.storage = open_storage(cfg)
         self.threads: list[threading.Thread] = []
 
-    def install_signals(self) -> None:
-        def handler(signum: int, frame: FrameType | None) -> None:
-            log.info("received %s, stopping", signal.Signals(signum).name)
-            self.stop.set()
+    def block_signals(self) -> None:
+        """Keep SIGTERM/SIGINT pending for the main loop, in every thread started after this.
 
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+        Some SANE backends reset signal dispositions from their reader threads; a blocked
+        signal cannot kill the process that way, and `run()` collects it with sigtimedwait.
+        """
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
     def run(self) -> int:
         with worker_lock(self.storage.locks, wait=False) as held:
@@ -63,8 +63,11 @@ class Daemon:
             self._spawn("purge", self._purge_loop)
             log.info("edge running: kit %s, %d scanner(s), storage %s", self.cfg.kit.id,
                      len(self.cfg.scanner), self.storage.root)
-            while not self.stop.wait(1.0):
-                pass
+            while not self.stop.is_set():
+                got = signal.sigtimedwait(STOP_SIGNALS, 1.0)
+                if got is not None:
+                    log.info("received %s, stopping", signal.Signals(got.si_signo).name)
+                    self.stop.set()
             for t in self.threads:
                 t.join()
         log.info("edge stopped")

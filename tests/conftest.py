@@ -37,7 +37,8 @@ def write_config(path: Path, root: Path, scanners: list[dict], **storage: object
         presets = s.pop("presets", {})
         lines += [f"{k} = {toml_value(v)}" for k, v in s.items()]
         for name, p in presets.items():
-            lines += [f"[scanner.presets.{name}]"] + [f"{k} = {toml_value(v)}" for k, v in p.items()]
+            lines.append(f"[scanner.presets.{name}]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in p.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -1,0 +1,179 @@
+"""Renaming, retention and crash recovery of finished PDFs (simulated scanner, real files)."""
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.errors import JobError
+from edge.pipeline import outbox
+from edge.pipeline.job import State
+from edge.pipeline.queue import Queue
+from edge.pipeline.storage import Storage, sidecar_path
+from edge.pipeline.worker import Worker
+
+CODE = "000.00.04.H40-230414-0002"
+
+
+def sim(name="sim", **extra):
+    return {"name": name, "driver": "sim", "source": "adf", "dpi": 100,
+            "sim": {"sheets": 2, "page_delay": 0.0, **extra}}
+
+
+@pytest.fixture
+def env(kit):
+    kit.configure([sim()])
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    with Queue(storage.db) as queue:
+        yield cfg, storage, queue
+
+
+def make_ready(cfg, storage, queue, doc="Giấy khai sinh", dossier=None):
+    job = queue.create(kit="PL01", doc=doc, scanner="sim", preset="", dossier=dossier)
+    return Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+
+
+def sha_ok(pdf: Path) -> None:
+    subprocess.run(["sha256sum", "-c", pdf.name + ".sha256"], cwd=pdf.parent, check=True,
+                   capture_output=True)
+
+
+def test_rename_moves_pdf_and_checksum(env, kit):
+    cfg, storage, queue = env
+    job = make_ready(cfg, storage, queue)
+    old = Path(job.pdf)
+    renamed = outbox.rename(storage, queue, cfg.storage.name_template, "PL01", job, CODE)
+    new = Path(renamed.pdf)
+    assert new.name == f"{CODE}_01_giay-khai-sinh.pdf" and new.parent == old.parent
+    assert not old.exists() and not sidecar_path(old).exists()
+    assert renamed.sha256 == job.sha256 and renamed.dossier == CODE
+    sha_ok(new)
+    assert outbox.verify(storage, queue) == []
+
+
+def test_rename_never_overwrites(env):
+    cfg, storage, queue = env
+    first = make_ready(cfg, storage, queue, dossier=CODE)
+    # a file that happens to have the name the next document would get
+    squatter = Path(first.pdf).with_name(f"{CODE}_02_giay-khai-sinh.pdf")
+    squatter.write_bytes(b"not ours")
+    second = make_ready(cfg, storage, queue)
+    renamed = outbox.rename(storage, queue, cfg.storage.name_template, "PL01", second, CODE)
+    assert Path(renamed.pdf).name == f"{CODE}_02_giay-khai-sinh-2.pdf"
+    assert squatter.read_bytes() == b"not ours"
+    sha_ok(Path(renamed.pdf))
+
+
+def test_rename_refuses_bad_code(env):
+    cfg, storage, queue = env
+    job = make_ready(cfg, storage, queue)
+    with pytest.raises(JobError, match=r"expected NNN\.NN\.NN\.XNN-YYMMDD-NNNN"):
+        outbox.rename(storage, queue, cfg.storage.name_template, "PL01", job, "H40-1")
+
+
+def test_rename_via_cli(kit):
+    kit.configure([sim()])
+    assert kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai").returncode == 0
+    r = kit.edge("rename", "1", "--dossier", CODE, "--json")
+    assert r.returncode == 0, r.stderr
+    assert f"{CODE}_01_to-khai.pdf" in r.stdout
+    assert kit.edge("verify").returncode == 0
+    r = kit.edge("rename", "1", "--dossier", "bad")
+    assert r.returncode == 1 and "invalid dossier code 'bad'" in r.stderr
+
+
+def test_interrupted_rename_is_completed_on_recovery(env):
+    cfg, storage, queue = env
+    job = make_ready(cfg, storage, queue)
+    old = Path(job.pdf)
+    new = old.with_name(f"{CODE}_01_giay-khai-sinh.pdf")
+    # the state a power cut leaves between recording the intent and linking the new name
+    queue.set_dossier(job.id, CODE)
+    queue.set_pending_pdf(job.id, new)
+    outbox.recover(storage, queue)
+    job = queue.get(job.id)
+    assert Path(job.pdf) == new and not old.exists()
+    sha_ok(new)
+    assert outbox.verify(storage, queue) == []
+
+
+def test_interrupted_assembly_is_redone_without_a_duplicate(env):
+    cfg, storage, queue = env
+    job = queue.create(kit="PL01", doc="Tờ khai", scanner="sim", preset="")
+    w = Worker(cfg, storage, queue, cfg.scanner[0])
+    job = w._scan(job)
+    assert job.state == State.ASSEMBLING
+    # a power cut after the PDF was linked into the outbox but before the job became ready
+    ghost = storage.outbox / "2026-01-01" / "ghost.pdf"
+    ghost.parent.mkdir()
+    ghost.write_bytes(b"%PDF-1.4 complete but unrecorded")
+    queue.set_pending_pdf(job.id, ghost)
+    (storage.tmp / "half-written.pdf").write_bytes(b"%PDF-1.4 trunc")
+    outbox.recover(storage, queue)
+    assert not ghost.exists() and not list(storage.tmp.iterdir())
+    job = w.run(queue.get(job.id))
+    assert job.state == State.READY and job.pages == 2
+    assert outbox.verify(storage, queue) == []
+
+
+def test_retention_purges_uploaded_jobs_only_after_the_period(env):
+    cfg, storage, queue = env
+    uploaded = make_ready(cfg, storage, queue)
+    kept = make_ready(cfg, storage, queue)
+    queue.mark_uploaded(uploaded.id)
+    now = time.time()
+    assert outbox.purge(storage, queue, 7, now=now + 6 * 86400) == 0
+    assert Path(uploaded.pdf).exists()
+    assert outbox.purge(storage, queue, 7, now=now + 8 * 86400) == 1
+    assert not Path(uploaded.pdf).exists() and not sidecar_path(Path(uploaded.pdf)).exists()
+    assert not storage.job_spool(uploaded.id).exists()
+    assert Path(kept.pdf).exists()  # ready but never uploaded: never purged
+    assert queue.get(uploaded.id).purged is not None
+    assert outbox.verify(storage, queue) == []
+
+
+def test_uploaded_and_purge_cli(kit):
+    kit.configure([sim()], retention_days=1)
+    kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai")
+    r = kit.edge("uploaded", "1")
+    assert r.returncode == 0 and "deleted after 1 day(s)" in r.stdout
+    assert kit.edge("purge").stdout.strip() == "0 job(s) purged"
+    assert kit.edge("uploaded", "1").returncode == 1  # already uploaded
+
+
+def test_full_disk_pauses_without_losing_pages(env, monkeypatch):
+    cfg, storage, queue = env
+    job = queue.create(kit="PL01", doc="Tờ khai", scanner="sim", preset="")
+    storage.min_free = 1 << 62
+    job = Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    assert job.state == State.PAUSED and "is full" in job.message
+    assert "Thẻ nhớ đã đầy" in job.message_vi
+    storage.min_free = 0
+    queue.transition(job.id, State.QUEUED)
+    job = Worker(cfg, storage, queue, cfg.scanner[0]).run(queue.get(job.id))
+    assert job.state == State.READY
+
+
+def test_files_and_dirs_are_private(kit):
+    kit.configure([sim()])
+    kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai")
+    for path in kit.root.rglob("*"):
+        mode = path.stat().st_mode & 0o777
+        assert mode in (0o600, 0o700), (path, oct(mode))
+    assert os.stat(kit.root).st_mode & 0o077 == 0
+
+
+def test_ticket_numbers_are_per_day_and_unique(env):
+    import datetime as dt
+
+    _, _, queue = env
+    day = dt.date(2026, 11, 22)
+    a = queue.create(kit="PL01", doc="a", scanner="sim", preset="", day=day)
+    b = queue.create(kit="PL01", doc="b", scanner="sim", preset="", day=day)
+    c = queue.create(kit="PL01", doc="c", scanner="sim", preset="", day=day.replace(day=23))
+    assert [a.ticket, b.ticket, c.ticket] == ["PL01-261122-001", "PL01-261122-002",
+                                              "PL01-261123-001"]
