@@ -22,7 +22,7 @@ from edge.pipeline.worker import Worker
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 PURGE_EVERY_SECONDS = 3600.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
