@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 PURGE_EVERY_SECONDS = 3600.0
+ERROR_BACKOFF_SECONDS = 5.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
@@ -90,19 +91,26 @@ class Daemon:
         with Queue(self.storage.db) as queue:
             worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop)
             while not self.stop.is_set():
-                job = queue.next_for(scanner.name)
-                if job is None:
-                    self.stop.wait(POLL_SECONDS)
-                    continue
                 try:
-                    worker.run(job)
-                except EdgeError as e:
-                    log.error("job %d: %s", job.id, e)
-                    self._park(queue, job.id, e.message, e.vi)
-                except Exception:
-                    log.exception("job %d: internal error", job.id)
-                    self._park(queue, job.id, "internal error, see the service log",
-                               "Lỗi phần mềm, hãy báo kỹ thuật viên")
+                    job = queue.next_for(scanner.name)
+                    if job is None:
+                        self.stop.wait(POLL_SECONDS)
+                    else:
+                        self._work(queue, worker, job.id)
+                except Exception:  # the loop must outlive any one job or a full card
+                    log.exception("scanner %s worker error; retrying", scanner.name)
+                    self.stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def _work(self, queue: Queue, worker: Worker, job_id: int) -> None:
+        try:
+            worker.run(queue.get(job_id))
+        except EdgeError as e:
+            log.error("job %d: %s", job_id, e)
+            self._park(queue, job_id, e.message, e.vi)
+        except Exception:
+            log.exception("job %d: internal error", job_id)
+            self._park(queue, job_id, "internal error, see the service log",
+                       "Lỗi phần mềm, hãy báo kỹ thuật viên")
 
     def _park(self, queue: Queue, job_id: int, message: str, vi: str) -> None:
         """Take a job that raised out of the worker's way without losing its pages."""
@@ -110,7 +118,6 @@ class Daemon:
         target = State.PAUSED if job.state in (State.SCANNING, State.ASSEMBLING) else State.FAILED
         if job.state in (State.QUEUED, State.SCANNING, State.ASSEMBLING):
             queue.transition(job_id, target, message, vi)
-        self.stop.wait(POLL_SECONDS)
 
     def _purge_loop(self) -> None:
         with Queue(self.storage.db) as queue:

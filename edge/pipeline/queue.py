@@ -17,6 +17,7 @@ from pathlib import Path
 from edge.errors import JobError, StorageError
 from edge.pipeline.job import Job, State, check_transition
 from edge.pipeline.naming import ticket as make_ticket
+from edge.pipeline.storage import disk_full
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -256,6 +257,8 @@ class Queue:
 
 
 def db_error(db: Path, e: sqlite3.DatabaseError) -> StorageError:
+    if "disk is full" in str(e):
+        return disk_full(db.parent, 0)
     if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
         return StorageError(
             f"queue database {db} is locked by another process: {e}",

@@ -62,6 +62,17 @@ class Storage:
         if free < self.min_free:
             raise disk_full(self.root, free)
 
+    def explain(self, e: Exception) -> StorageError:
+        """The user-facing error for a failed write (qpdf's errors carry no errno)."""
+        if isinstance(e, OSError):
+            return storage_error(e, self.root)
+        free = shutil.disk_usage(self.root).free
+        if free < max(self.min_free, 1 << 20):
+            return disk_full(self.root, free)
+        return StorageError(f"cannot write the PDF: {e}",
+                            vi="Không tạo được tệp PDF, hãy báo kỹ thuật viên",
+                            hint="check the SD card (kernel log), then `edge finish JOB`")
+
     @contextlib.contextmanager
     def temp_file(self, suffix: str = "") -> Iterator[tuple[BinaryIO, Path]]:
         """A private temporary file under tmp/ (same filesystem as the outbox); removed on error."""

@@ -82,7 +82,6 @@ class Worker:
                 for image in scanner.pages():
                     kept += 1
                     self._spool(job, kept, encode_page(image, settings))
-                    del image
                     self.on_change(self.queue.get(job.id))
                     if self.stop.is_set():
                         raise scan_error("CANCELLED", scanner.name, "the service is stopping")
@@ -128,6 +127,8 @@ class Worker:
             return self._publish(job, pages)
         except StorageError as e:
             return self._move(job, State.PAUSED, e)
+        except (OSError, pikepdf.PdfError) as e:  # qpdf reports a failed write as PdfError
+            return self._move(job, State.PAUSED, self.storage.explain(e))
 
     def _publish(self, job: Job, pages: list[Page]) -> Job:
         created = dt.datetime.fromtimestamp(job.created).astimezone()
