@@ -110,10 +110,18 @@ def test_impossible_source_lists_what_the_device_offers(kit):
     assert "valid settings: flatbed, adf" in job["message"]
 
 
-def test_device_busy_is_retried_then_reported(kit, monkeypatch):
+def test_device_busy_is_retried_then_reported(kit, monkeypatch, caplog):
     kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_DEVICE_BUSY"})])
-    r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 1 and job["state"] == "failed" and "busy" in job["message"]
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    monkeypatch.setattr(worker_module, "BUSY_WAIT_SECONDS", 0.01)
+    with Queue(storage.db) as queue:
+        job = queue.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        job = worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    assert job.state == State.FAILED and "busy" in job.message
+    retries = [r for r in caplog.records if "busy, retry" in r.getMessage()]
+    assert len(retries) == worker_module.BUSY_RETRIES - 1
 
 
 def test_lineart_and_gray_modes(kit):

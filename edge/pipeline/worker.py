@@ -18,7 +18,7 @@ from pathlib import Path
 import pikepdf
 
 from edge import config
-from edge.drivers.scanner import Scanner, ScanSettings, make, scan_error
+from edge.drivers.scanner import ScanSettings, make, scan_error
 from edge.errors import ConfigError, EdgeError, ScannerError, StorageError
 from edge.pipeline import naming
 from edge.pipeline.assemble import DocumentInfo, assemble
@@ -38,6 +38,7 @@ from edge.pipeline.storage import (
 log = logging.getLogger(__name__)
 
 BUSY_RETRIES = 3
+BUSY_WAIT_SECONDS = 2.0
 PAUSE_STATUSES = {"JAMMED", "COVER_OPEN"}
 
 
@@ -71,41 +72,44 @@ class Worker:
         return job
 
     def _scan(self, job: Job) -> Job:
-        kept = len(self.queue.pages(job.id))
         job = self._move(job, State.SCANNING)
         try:
             settings = ScanSettings.resolve(self.scanner_cfg, job.preset)
             self.storage.check_free()
-            with make(self.scanner_cfg) as scanner:
-                self._open(scanner, settings)
-                scanner.resume(kept)
-                for image in scanner.pages():
-                    kept += 1
-                    self._spool(job, kept, encode_page(image, settings))
-                    self.on_change(self.queue.get(job.id))
-                    if self.stop.is_set():
-                        raise scan_error("CANCELLED", scanner.name, "the service is stopping")
+            for attempt in range(1, BUSY_RETRIES + 1):
+                try:
+                    self._feed(job, settings)
+                    break
+                except ScannerError as e:
+                    if e.status != "DEVICE_BUSY" or attempt == BUSY_RETRIES:
+                        raise
+                    log.warning("scanner %s busy, retry %d of %d", self.scanner_cfg.name,
+                                attempt, BUSY_RETRIES - 1)
+                    if self.stop.wait(BUSY_WAIT_SECONDS * attempt):
+                        raise
         except ConfigError as e:
             return self._move(job, State.FAILED, e)
         except StorageError as e:
             return self._move(job, State.PAUSED, e)
         except ScannerError as e:
-            return self._interrupted(job, kept, e)
+            return self._interrupted(job, e)
         return self._move(job, State.ASSEMBLING)
 
-    def _open(self, scanner: Scanner, settings: ScanSettings) -> None:
-        for attempt in range(BUSY_RETRIES):
-            try:
-                scanner.open(settings)
-                return
-            except ScannerError as e:
-                if e.status != "DEVICE_BUSY" or attempt == BUSY_RETRIES - 1:
-                    raise
-                log.warning("scanner %s busy, retrying", scanner.name)
-                if self.stop.wait(2.0 * (attempt + 1)):
-                    raise
+    def _feed(self, job: Job, settings: ScanSettings) -> None:
+        """Spool every page the scanner delivers, each durably before asking for the next."""
+        kept = len(self.queue.pages(job.id))
+        with make(self.scanner_cfg) as scanner:
+            scanner.open(settings)
+            scanner.resume(kept)
+            for image in scanner.pages():
+                kept += 1
+                self._spool(job, kept, encode_page(image, settings))
+                self.on_change(self.queue.get(job.id))
+                if self.stop.is_set():
+                    raise scan_error("CANCELLED", scanner.name, "the service is stopping")
 
-    def _interrupted(self, job: Job, kept: int, e: ScannerError) -> Job:
+    def _interrupted(self, job: Job, e: ScannerError) -> Job:
+        kept = len(self.queue.pages(job.id))
         if kept == 0 and e.status not in PAUSE_STATUSES:
             return self._move(job, State.FAILED, e)
         note = f"; {kept} page(s) kept, resume to continue or finish as is"
