@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from edge import config
 from edge.drivers.scanner.base import Scanner, ScanSettings, scan_error
 from edge.errors import ConfigError, ScannerError
 
+CANCEL_SETTLE_SECONDS = 0.1
 _init_lock = threading.Lock()
 _initialised = False
 
@@ -190,12 +192,12 @@ class SaneScanner(Scanner):
                 page = self.dev.snap(True)
             except sane._sane.error as e:
                 status = status_of(e)
-                _cancel(self.dev)
+                _cancel(self.dev, settle=True)
                 if status == "NO_DOCS" and n > 0:
                     return
                 raise scan_error(status, self.name) from None
             except RuntimeError as e:  # "Scanner returned no data"
-                _cancel(self.dev)
+                _cancel(self.dev, settle=True)
                 raise scan_error("IO_ERROR", self.name, str(e)) from None
             n += 1
             yield page
@@ -210,6 +212,14 @@ class SaneScanner(Scanner):
             dev.close()
 
 
-def _cancel(dev: sane.SaneDev) -> None:
+def _cancel(dev: sane.SaneDev, *, settle: bool = False) -> None:
+    """sane_cancel(); after an error, first give the backend's reader thread time to settle.
+
+    Backends built on sanei_thread cancel their reader thread asynchronously; cancelling one
+    that is still starting up (inside malloc) deadlocks sane_cancel for ever. The SANE `test`
+    backend does this when a read fails right after sane_start (about 1 in 10 here).
+    """
+    if settle:
+        time.sleep(CANCEL_SETTLE_SECONDS)
     with contextlib.suppress(sane._sane.error):
         dev.cancel()
