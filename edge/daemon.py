@@ -82,7 +82,7 @@ class Daemon:
     def _report_scanners(self) -> None:
         for s in self.cfg.scanner:
             if make(s).present():
-                log.info("scanner %s (%s %s) present", s.name, s.driver, s.device)
+                log.info("scanner %s (%s %s) present", s.name, s.driver, s.device or "simulated")
             else:
                 log.warning("scanner %s (%s) not found: check its USB cable and power; "
                             "jobs for it will fail until it is back", s.name, s.device)
