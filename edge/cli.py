@@ -150,7 +150,12 @@ def _settle(cfg: config.Config, storage: daemon.Storage, queue: Queue, job: Job,
     _print_job(job, as_json)
     if job.state in (State.READY, State.UPLOADED):
         return EXIT_OK
-    return EXIT_PAUSED if job.state in (State.PAUSED, State.QUEUED) else EXIT_FAILED
+    if job.state != State.FAILED:  # paused, or still with the daemon after Ctrl-C
+        if job.state != State.PAUSED:
+            print(f"edge: job {job.id} is {job.state}; the running service carries on with it",
+                  file=sys.stderr)
+        return EXIT_PAUSED
+    return EXIT_FAILED
 
 
 def _print_job(job: Job, as_json: bool) -> None:
@@ -180,8 +185,8 @@ def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
-        job = outbox.rename(storage, queue, cfg.storage.name_template, cfg.kit.id,
-                            queue.get(args.job), args.dossier)
+        names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
+        job = outbox.rename(storage, queue, names, queue.get(args.job), args.dossier)
     _print_job(job, args.json)
     return EXIT_OK
 

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 PURGE_EVERY_SECONDS = 3600.0
 ERROR_BACKOFF_SECONDS = 5.0
+LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
@@ -50,7 +51,8 @@ class Daemon:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
     def run(self) -> int:
-        with worker_lock(self.storage.locks, wait=False) as held:
+        # CLI commands hold the lock briefly to recover: give them time to finish
+        with worker_lock(self.storage.locks, wait=LOCK_WAIT_SECONDS) as held:
             if not held:
                 log.error("another edge process (pid %s) is running the queue; "
                           "stop it first (systemctl stop edge)", holder(self.storage.locks))
@@ -113,26 +115,28 @@ class Daemon:
                        "Lỗi phần mềm, hãy báo kỹ thuật viên")
 
     def _park(self, queue: Queue, job_id: int, message: str, vi: str) -> None:
-        """Take a job that raised out of the worker's way without losing its pages."""
-        job = queue.get(job_id)
-        target = State.PAUSED if job.state in (State.SCANNING, State.ASSEMBLING) else State.FAILED
-        if job.state in (State.QUEUED, State.SCANNING, State.ASSEMBLING):
-            queue.transition(job_id, target, message, vi)
+        """Take a job that raised out of the worker's way without losing its pages.
+
+        A queued job stays queued (retried after a pause); a started one is paused.
+        """
+        if queue.get(job_id).state in (State.SCANNING, State.ASSEMBLING):
+            queue.transition(job_id, State.PAUSED, message, vi)
+        self.stop.wait(ERROR_BACKOFF_SECONDS)
 
     def _purge_loop(self) -> None:
         with Queue(self.storage.db) as queue:
             while True:
                 try:
                     outbox.purge(self.storage, queue, self.cfg.storage.retention_days)
-                except EdgeError as e:
-                    log.error("retention purge failed: %s", e)
+                except Exception:  # a failing card must not end purging for good
+                    log.exception("retention purge failed; retrying in an hour")
                 if self.stop.wait(PURGE_EVERY_SECONDS):
                     return
 
 
 def recover_if_idle(storage: Storage, queue: Queue) -> None:
     """Finish what a killed process left half done, unless another process is working."""
-    with worker_lock(storage.locks, wait=False) as held:
+    with worker_lock(storage.locks) as held:
         if held:
             outbox.recover(storage, queue)
 
@@ -141,7 +145,7 @@ def drive(cfg: config.Config, storage: Storage, queue: Queue, job_id: int,
           stop: threading.Event) -> Job:
     """Get a job settled: by this process if no daemon runs, else by waiting for the daemon."""
     while True:
-        with worker_lock(storage.locks, wait=False) as held:
+        with worker_lock(storage.locks) as held:
             if held:
                 outbox.recover(storage, queue)
                 job = queue.get(job_id)

@@ -1,5 +1,6 @@
 """Renaming, retention and crash recovery of finished PDFs (simulated scanner, real files)."""
 
+import datetime as dt
 import os
 import subprocess
 import time
@@ -9,12 +10,14 @@ import pytest
 
 from edge.errors import JobError
 from edge.pipeline import outbox
+from edge.pipeline.assemble import DocumentInfo, assemble
 from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage, sidecar_path
 from edge.pipeline.worker import Worker
 
 CODE = "000.00.04.H40-230414-0002"
+NAMES = outbox.Naming("{ref}_{seq:02d}_{doc}.pdf", "PL01")
 
 
 def sim(name="sim", **extra):
@@ -46,7 +49,7 @@ def test_rename_moves_pdf_and_checksum(env, kit):
     cfg, storage, queue = env
     job = make_ready(cfg, storage, queue)
     old = Path(job.pdf)
-    renamed = outbox.rename(storage, queue, cfg.storage.name_template, "PL01", job, CODE)
+    renamed = outbox.rename(storage, queue, NAMES, job, CODE)
     new = Path(renamed.pdf)
     assert new.name == f"{CODE}_01_giay-khai-sinh.pdf" and new.parent == old.parent
     assert not old.exists() and not sidecar_path(old).exists()
@@ -62,7 +65,7 @@ def test_rename_never_overwrites(env):
     squatter = Path(first.pdf).with_name(f"{CODE}_02_giay-khai-sinh.pdf")
     squatter.write_bytes(b"not ours")
     second = make_ready(cfg, storage, queue)
-    renamed = outbox.rename(storage, queue, cfg.storage.name_template, "PL01", second, CODE)
+    renamed = outbox.rename(storage, queue, NAMES, second, CODE)
     assert Path(renamed.pdf).name == f"{CODE}_02_giay-khai-sinh-2.pdf"
     assert squatter.read_bytes() == b"not ours"
     sha_ok(Path(renamed.pdf))
@@ -72,7 +75,7 @@ def test_rename_refuses_bad_code(env):
     cfg, storage, queue = env
     job = make_ready(cfg, storage, queue)
     with pytest.raises(JobError, match=r"expected NNN\.NN\.NN\.XNN-YYMMDD-NNNN"):
-        outbox.rename(storage, queue, cfg.storage.name_template, "PL01", job, "H40-1")
+        outbox.rename(storage, queue, NAMES, job, "H40-1")
 
 
 def test_rename_via_cli(kit):
@@ -101,16 +104,28 @@ def test_interrupted_rename_is_completed_on_recovery(env):
     assert outbox.verify(storage, queue) == []
 
 
-def test_interrupted_assembly_is_redone_without_a_duplicate(env):
-    cfg, storage, queue = env
+def _assembling(cfg, storage, queue):
     job = queue.create(kit="PL01", doc="Tờ khai", scanner="sim", preset="")
     w = Worker(cfg, storage, queue, cfg.scanner[0])
     job = w._scan(job)
     assert job.state == State.ASSEMBLING
+    return w, job
+
+
+def _pdf_for(storage, queue, job, path):
+    pages = queue.pages(job.id)
+    info = DocumentInfo(title=job.doc, identifier=job.ref, ticket=job.ticket, pages=len(pages),
+                        content_sha256="", created=dt.datetime.now().astimezone())
+    path.parent.mkdir(exist_ok=True)
+    assemble([storage.root / p.file for p in pages], path, info)
+
+
+def test_interrupted_assembly_is_redone_without_a_duplicate(env):
+    cfg, storage, queue = env
+    w, job = _assembling(cfg, storage, queue)
     # a power cut after the PDF was linked into the outbox but before the job became ready
     ghost = storage.outbox / "2026-01-01" / "ghost.pdf"
-    ghost.parent.mkdir()
-    ghost.write_bytes(b"%PDF-1.4 complete but unrecorded")
+    _pdf_for(storage, queue, job, ghost)
     queue.set_pending_pdf(job.id, ghost)
     (storage.tmp / "half-written.pdf").write_bytes(b"%PDF-1.4 trunc")
     outbox.recover(storage, queue)
@@ -118,6 +133,40 @@ def test_interrupted_assembly_is_redone_without_a_duplicate(env):
     job = w.run(queue.get(job.id))
     assert job.state == State.READY and job.pages == 2
     assert outbox.verify(storage, queue) == []
+
+
+def test_recovery_never_deletes_another_jobs_file(env):
+    cfg, storage, queue = env
+    other = make_ready(cfg, storage, queue)
+    w, job = _assembling(cfg, storage, queue)
+    # the cut came after recording the name and before linking; then the name was taken
+    queue.set_pending_pdf(job.id, Path(other.pdf))
+    outbox.recover(storage, queue)
+    assert Path(other.pdf).exists()
+    assert w.run(queue.get(job.id)).state == State.READY
+    assert outbox.verify(storage, queue) == []
+
+
+def test_dossier_code_given_while_assembling_names_the_file(env):
+    cfg, storage, queue = env
+    w, job = _assembling(cfg, storage, queue)
+    outbox.rename(storage, queue, NAMES, job, CODE)
+    job = w.run(queue.get(job.id))
+    assert Path(job.pdf).name == f"{CODE}_01_to-khai.pdf"
+
+
+def test_rename_of_a_missing_or_purged_file_is_refused_cleanly(env):
+    cfg, storage, queue = env
+    job = make_ready(cfg, storage, queue)
+    Path(job.pdf).unlink()
+    with pytest.raises(JobError, match="is missing"):
+        outbox.rename(storage, queue, NAMES, job, CODE)
+    assert queue.pending_pdf(job.id) is None
+    assert outbox.recover(storage, queue) == []
+    queue.mark_uploaded(job.id)
+    outbox.purge(storage, queue, 1, now=time.time() + 2 * 86400)
+    with pytest.raises(JobError, match="purged"):
+        outbox.rename(storage, queue, NAMES, queue.get(job.id), CODE)
 
 
 def test_retention_purges_uploaded_jobs_only_after_the_period(env):

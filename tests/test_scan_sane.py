@@ -246,3 +246,19 @@ def test_verify_reports_missing_and_stray_files(kit):
     assert "checksum file missing" in out and "stray.pdf: not recorded in any job" in out
     pdf.unlink()
     assert "missing (job" in kit.edge("verify").stdout
+
+
+def test_config_error_on_resume_keeps_the_pages(kit, monkeypatch):
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    with Queue(storage.db) as queue:
+        job = queue.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        monkeypatch.setattr(worker_module, "make", JamAfterThree)
+        job = worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    kit.configure([sane_adf(options={"no-such-option": 1})])
+    r = kit.edge("resume", str(job.id), "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 3 and out["state"] == "paused" and out["pages"] == 3
+    assert "option 'no-such-option' does not exist" in out["message"]
+    assert json.loads(kit.edge("finish", str(job.id), "--json").stdout)["state"] == "ready"

@@ -14,6 +14,7 @@ import pikepdf
 from PIL import Image
 
 from edge.drivers.scanner.base import ScanSettings
+from edge.pipeline.queue import Page
 
 
 def encode_page(image: Image.Image, settings: ScanSettings) -> bytes:
@@ -40,6 +41,14 @@ def page_image_digests(pdf: pikepdf.Pdf) -> list[str]:
             h.update(xobjects[name].read_raw_bytes())
         digests.append(h.hexdigest())
     return digests
+
+
+def page_record(idx: int, file: str, data: bytes) -> Page:
+    """The queue's record of a spooled page: file checksum and image digest."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        (image_sha,) = page_image_digests(pdf)
+    return Page(idx=idx, file=file, sha256=hashlib.sha256(data).hexdigest(),
+                image_sha256=image_sha, bytes=len(data))
 
 
 def content_digest(page_digests: list[str]) -> str:

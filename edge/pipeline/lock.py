@@ -1,7 +1,9 @@
-"""The worker lock: only the process holding it scans, assembles and recovers jobs.
+"""Inter-process locks (flock) that let the daemon and CLI commands share one storage area.
 
-`edge run` holds it for its lifetime; a CLI command takes it only when no daemon runs, and
-otherwise leaves its job in the queue for the daemon, so both share one queue safely.
+The worker lock: only the process holding it scans, assembles and recovers jobs. `edge run`
+holds it for its lifetime; a CLI command takes it only when no daemon runs, and otherwise leaves
+its job in the queue for the daemon. The outbox lock serialises every change of outbox names
+(publish, rename, recovery), which a CLI `edge rename` may make while the daemon works.
 """
 
 from __future__ import annotations
@@ -9,18 +11,29 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+POLL_SECONDS = 0.1
+
+
+def worker_lock(locks: Path, *, wait: float = 0.0) -> contextlib.AbstractContextManager[bool]:
+    """Yield True while holding the lock, False if another process kept it for `wait` seconds."""
+    return file_lock(locks / "worker.lock", wait=wait)
+
+
+def outbox_lock(locks: Path) -> contextlib.AbstractContextManager[bool]:
+    """Held while files are linked into, renamed in or recovered from the outbox."""
+    return file_lock(locks / "outbox.lock", wait=None)
+
 
 @contextlib.contextmanager
-def worker_lock(locks: Path, *, wait: bool) -> Iterator[bool]:
-    """Yield True while holding the lock; False at once if another process has it (wait=False)."""
-    fd = os.open(locks / "worker.lock", os.O_RDWR | os.O_CREAT, 0o600)
+def file_lock(path: Path, *, wait: float | None) -> Iterator[bool]:
+    """flock `path`; wait=None blocks, otherwise give up after `wait` seconds."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
+        if not _acquire(fd, wait):
             yield False
             return
         os.ftruncate(fd, 0)
@@ -30,8 +43,23 @@ def worker_lock(locks: Path, *, wait: bool) -> Iterator[bool]:
         os.close(fd)
 
 
+def _acquire(fd: int, wait: float | None) -> bool:
+    if wait is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+
+
 def holder(locks: Path) -> str:
-    """The pid written by the current or last holder, for log messages."""
+    """The pid written by the current or last holder of the worker lock, for log messages."""
     try:
         return (locks / "worker.lock").read_text().strip() or "?"
     except OSError:

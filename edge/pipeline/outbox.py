@@ -1,13 +1,15 @@
-"""What happens to finished PDFs: renaming to the dossier code, verifying, purging, recovering.
+"""What happens to finished PDFs: publishing, renaming, verifying, purging, recovering.
 
-Every operation here is safe to interrupt by a power cut: the intent is recorded in the queue
-first, and `recover()` at start finishes or undoes whatever was half done.
+Every change of an outbox name happens under the outbox lock and records its intent in the queue
+(`pending_pdf`) before touching a file, so `recover()` can finish or undo it after a power cut.
+Files are only ever hard-linked into place: an existing name is never replaced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -15,10 +17,11 @@ from pathlib import Path
 
 import pikepdf
 
-from edge.errors import JobError
+from edge.errors import EdgeError, JobError
 from edge.pipeline import naming
-from edge.pipeline.encode import content_digest, page_image_digests
+from edge.pipeline.encode import content_digest, page_image_digests, page_record
 from edge.pipeline.job import HAS_PDF, Job, State
+from edge.pipeline.lock import outbox_lock
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import (
     Storage,
@@ -26,41 +29,94 @@ from edge.pipeline.storage import (
     sha256_file,
     sidecar_path,
     sidecar_text,
+    storage_error,
 )
-from edge.pipeline.worker import link_unique, page_record
 
 log = logging.getLogger(__name__)
 
 
-def rename(storage: Storage, queue: Queue, template: str, kit: str, job: Job,
-           dossier: str) -> Job:
+@dataclass(frozen=True)
+class Naming:
+    template: str
+    kit: str
+
+    def path(self, storage: Storage, queue: Queue, job: Job) -> Path:
+        """Where a job's PDF belongs now: its day folder and its name for the current ref."""
+        day = dt.datetime.fromtimestamp(job.created).date()
+        name = naming.render(self.template, ref=job.ref, seq=queue.doc_seq(job.ref, job.id),
+                             doc=naming.slug(job.doc), ticket=job.ticket, kit=self.kit, day=day)
+        return storage.outbox / day.isoformat() / name
+
+
+def publish(storage: Storage, queue: Queue, names: Naming, job_id: int, tmp: Path,
+            sha256: str) -> Job:
+    """Link a finished, fsynced PDF into the outbox with its sidecar; the job becomes ready."""
+    with outbox_lock(storage.locks):
+        job = queue.get(job_id)  # the dossier code may have arrived while assembling
+        target = link_unique(storage, queue, job.id, tmp, names.path(storage, queue, job))
+        try:
+            storage.write_atomic(sidecar_path(target), sidecar_text(target, sha256))
+            return queue.publish(job.id, target, sha256, target.stat().st_size)
+        except (EdgeError, OSError):
+            _drop(storage, queue, job.id, target)
+            raise
+
+
+def rename(storage: Storage, queue: Queue, names: Naming, job: Job, dossier: str) -> Job:
     """Give a job its national dossier code; a finished PDF moves with its checksum."""
     code = naming.check_dossier(dossier)
-    if job.state not in HAS_PDF:
-        if job.state == State.FAILED:
-            raise JobError(f"job {job.id} failed; there is nothing to rename",
-                           vi="Hồ sơ quét này bị lỗi, không có tệp để đổi tên")
+    with outbox_lock(storage.locks):
+        job = queue.get(job.id)
+        if job.state == State.FAILED or job.purged:
+            raise JobError(f"job {job.id} is {'purged' if job.purged else 'failed'}; "
+                           "there is no file to rename",
+                           vi="Hồ sơ quét này không còn tệp để đổi tên")
+        if job.state not in HAS_PDF:
+            queue.set_dossier(job.id, code)  # publish() will use it
+            return queue.get(job.id)
+        old = Path(str(job.pdf))
+        if not old.exists():
+            raise JobError(f"job {job.id}: {old} is missing; run `edge verify`",
+                           vi="Không tìm thấy tệp PDF của hồ sơ này")
         queue.set_dossier(job.id, code)
-        return queue.get(job.id)
-    old = Path(str(job.pdf))
-    queue.set_dossier(job.id, code)
-    job = queue.get(job.id)
-    name = naming.render(template, ref=code, seq=queue.doc_seq(code, job.id),
-                         doc=naming.slug(job.doc), ticket=job.ticket, kit=kit,
-                         day=dt.datetime.fromtimestamp(job.created).date())
-    new = link_unique(storage, queue, job.id, old, old.with_name(name))
-    return _finish_rename(storage, queue, job, old, new)
+        job = queue.get(job.id)
+        new = link_unique(storage, queue, job.id, old, names.path(storage, queue, job))
+        return _finish_rename(storage, queue, job, old, new)
 
 
 def _finish_rename(storage: Storage, queue: Queue, job: Job, old: Path, new: Path) -> Job:
     storage.write_atomic(sidecar_path(new), sidecar_text(new, str(job.sha256)))
-    job = queue.finish_rename(job.id, new)
     if old != new:
         sidecar_path(old).unlink(missing_ok=True)
         old.unlink(missing_ok=True)
         fsync_dir(old.parent)
+    job = queue.finish_rename(job.id, new)
     log.info("job %d %s renamed to its dossier code", job.id, job.ticket)
     return job
+
+
+def link_unique(storage: Storage, queue: Queue, job_id: int, src: Path, wanted: Path) -> Path:
+    """Hard-link `src` under the first free name like `wanted` (`a.pdf`, `a-2.pdf`...).
+
+    The name is recorded as the job's pending PDF before it is created, so recovery after a
+    power cut knows whose file it may be. An existing file is never replaced.
+    """
+    storage.make_dirs(wanted.parent)
+    n = 1
+    while True:
+        target = wanted.with_name(naming.with_suffix(wanted.name, n))
+        n += 1
+        if target.exists() or sidecar_path(target).exists():
+            continue
+        queue.set_pending_pdf(job_id, target)
+        try:
+            os.link(src, target)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise storage_error(e, target) from None
+        fsync_dir(target.parent)
+        return target
 
 
 @dataclass(frozen=True)
@@ -127,21 +183,40 @@ def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None
 
 
 def recover(storage: Storage, queue: Queue) -> list[Job]:
-    """Bring the queue back to a consistent state after a crash or power cut."""
-    storage.clear_tmp()
+    """Bring the queue back to a consistent state after a crash or power cut.
+
+    Call only while holding the worker lock (no job is being worked on).
+    """
     touched = []
-    for job in queue.jobs({State.SCANNING, State.ASSEMBLING, State.READY, State.UPLOADED}):
-        pending = queue.pending_pdf(job.id)
-        if job.state == State.SCANNING:
-            touched.append(_recover_scanning(storage, queue, job))
-        elif pending is not None and job.state == State.ASSEMBLING:
-            _drop_unrecorded(queue, job, pending)
-            touched.append(job)
-        elif pending is not None and job.pdf:
-            old = Path(job.pdf)
-            new = pending if pending.exists() else link_unique(storage, queue, job.id, old, pending)
-            touched.append(_finish_rename(storage, queue, job, old, new))
+    with outbox_lock(storage.locks):
+        storage.clear_tmp()
+        for job in queue.jobs({State.SCANNING, State.ASSEMBLING, State.READY, State.UPLOADED}):
+            try:
+                touched += _recover_one(storage, queue, job)
+            except EdgeError as e:
+                log.error("job %d could not be recovered: %s", job.id, e)
     return touched
+
+
+def _recover_one(storage: Storage, queue: Queue, job: Job) -> list[Job]:
+    if job.state == State.SCANNING:
+        return [_recover_scanning(storage, queue, job)]
+    pending = queue.pending_pdf(job.id)
+    if pending is None:
+        return []
+    if job.state == State.ASSEMBLING:  # linked but never recorded: assemble again
+        _drop(storage, queue, job.id, pending)
+        return [job]
+    old = Path(str(job.pdf))
+    if pending.exists() and (not old.exists() or os.path.samefile(pending, old)):
+        return [_finish_rename(storage, queue, job, old, pending)]
+    if old.exists() and not pending.exists():
+        new = link_unique(storage, queue, job.id, old, pending)
+        return [_finish_rename(storage, queue, job, old, new)]
+    log.warning("job %d: rename to %s cannot be completed; left as it was", job.id,
+                pending.name)
+    queue.set_pending_pdf(job.id, None)
+    return [job]
 
 
 def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
@@ -149,7 +224,7 @@ def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
     spool = storage.job_spool(job.id)
     idx = len(queue.pages(job.id)) + 1
     while (path := spool / f"p{idx:04d}.pdf").exists():
-        queue.add_page(job.id, page_record(storage, path, idx, path.read_bytes()))
+        queue.add_page(job.id, page_record(idx, storage.rel(path), path.read_bytes()))
         idx += 1
     kept = idx - 1
     log.warning("job %d was interrupted while scanning; %d page(s) kept", job.id, kept)
@@ -161,10 +236,19 @@ def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
         "giấy rồi bấm Tiếp tục hoặc Hoàn tất.")
 
 
-def _drop_unrecorded(queue: Queue, job: Job, pending: Path) -> None:
-    """A PDF linked into the outbox whose job never became ready: remove it, reassemble."""
-    pending.unlink(missing_ok=True)
-    sidecar_path(pending).unlink(missing_ok=True)
-    if pending.parent.exists():
+def _drop(storage: Storage, queue: Queue, job_id: int, pending: Path) -> None:
+    """Remove a PDF linked for a job that never became ready, if it is this job's own."""
+    job = queue.get(job_id)
+    if pending.exists() and _ticket_of(pending) == job.ticket:
+        sidecar_path(pending).unlink(missing_ok=True)
+        pending.unlink()
         fsync_dir(pending.parent)
-    queue.set_pending_pdf(job.id, None)
+    queue.set_pending_pdf(job_id, None)
+
+
+def _ticket_of(pdf: Path) -> str:
+    try:
+        with pikepdf.open(pdf) as doc:
+            return str(doc.docinfo.get("/EdgeTicket", ""))
+    except pikepdf.PdfError:
+        return ""

@@ -53,6 +53,17 @@ class Storage:
         for leftover in self.tmp.iterdir():
             leftover.unlink(missing_ok=True)
 
+    def rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def make_dirs(self, path: Path) -> None:
+        """Create missing folders durably: each new entry is fsynced in its parent."""
+        if path.is_dir():
+            return
+        self.make_dirs(path.parent)
+        path.mkdir(mode=DIR_MODE, exist_ok=True)
+        fsync_dir(path.parent)
+
     def job_spool(self, job_id: int) -> Path:
         return self.spool / f"{job_id:06d}"
 
@@ -92,7 +103,7 @@ class Storage:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            self.make_dirs(target.parent)
             os.replace(tmp, target)
             fsync_dir(target.parent)
         except OSError as e:

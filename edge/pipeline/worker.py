@@ -7,33 +7,21 @@ jam, an unplugged cable or a power cut loses at most the sheet in the feeder.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 import logging
-import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pikepdf
 
 from edge import config
 from edge.drivers.scanner import ScanSettings, make, scan_error
 from edge.errors import ConfigError, EdgeError, ScannerError, StorageError
-from edge.pipeline import naming
+from edge.pipeline import outbox
 from edge.pipeline.assemble import DocumentInfo, assemble
-from edge.pipeline.encode import content_digest, encode_page, page_image_digests
+from edge.pipeline.encode import content_digest, encode_page, page_record
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Page, Queue
-from edge.pipeline.storage import (
-    DIR_MODE,
-    Storage,
-    fsync_dir,
-    sha256_file,
-    sidecar_path,
-    sidecar_text,
-    storage_error,
-)
+from edge.pipeline.storage import Storage, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +42,7 @@ class Worker:
         self.scanner_cfg = scanner_cfg
         self.stop = stop or threading.Event()
         self.on_change = on_change or (lambda job: None)
+        self.names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
 
     def run(self, job: Job) -> Job:
         """Scan (if queued) and assemble (if scanning finished); return the settled job."""
@@ -87,11 +76,9 @@ class Worker:
                                 attempt, BUSY_RETRIES - 1)
                     if self.stop.wait(BUSY_WAIT_SECONDS * attempt):
                         raise
-        except ConfigError as e:
-            return self._move(job, State.FAILED, e)
         except StorageError as e:
             return self._move(job, State.PAUSED, e)
-        except ScannerError as e:
+        except (ConfigError, ScannerError) as e:
             return self._interrupted(job, e)
         return self._move(job, State.ASSEMBLING)
 
@@ -108,9 +95,10 @@ class Worker:
                 if self.stop.is_set():
                     raise scan_error("CANCELLED", scanner.name, "the service is stopping")
 
-    def _interrupted(self, job: Job, e: ScannerError) -> Job:
+    def _interrupted(self, job: Job, e: ConfigError | ScannerError) -> Job:
+        """Pause a job that has pages (or can expect them), fail one that has nothing."""
         kept = len(self.queue.pages(job.id))
-        if kept == 0 and e.status not in PAUSE_STATUSES:
+        if kept == 0 and getattr(e, "status", "") not in PAUSE_STATUSES:
             return self._move(job, State.FAILED, e)
         note = f"; {kept} page(s) kept, resume to continue or finish as is"
         vi = f" Đã giữ {kept} trang; bấm Tiếp tục để quét tiếp hoặc Hoàn tất."
@@ -119,7 +107,7 @@ class Worker:
     def _spool(self, job: Job, idx: int, data: bytes) -> None:
         path = self.storage.job_spool(job.id) / f"p{idx:04d}.pdf"
         self.storage.write_atomic(path, data)
-        self.queue.add_page(job.id, page_record(self.storage, path, idx, data))
+        self.queue.add_page(job.id, page_record(idx, self.storage.rel(path), data))
 
     def _assemble(self, job: Job) -> Job:
         pages = self.queue.pages(job.id)
@@ -142,50 +130,9 @@ class Worker:
         with self.storage.temp_file(".pdf") as (f, tmp):
             f.close()
             assemble([self.storage.root / p.file for p in pages], tmp, info)
-            sha, size = sha256_file(tmp), tmp.stat().st_size
-            target = self._link_unique(job, created.date(), tmp)
+            job = outbox.publish(self.storage, self.queue, self.names, job.id, tmp,
+                                 sha256_file(tmp))
             tmp.unlink()
-        self.storage.write_atomic(sidecar_path(target), sidecar_text(target, sha))
-        job = self.queue.publish(job.id, target, sha, size)
-        log.info("job %d %s ready: %d pages, %d bytes", job.id, job.ticket, job.pages, size)
+        log.info("job %d %s ready: %d pages, %d bytes", job.id, job.ticket, job.pages, job.bytes)
         self.on_change(job)
         return job
-
-    def _link_unique(self, job: Job, day: dt.date, src: Path) -> Path:
-        name = naming.render(
-            self.cfg.storage.name_template, ref=job.ref, doc=naming.slug(job.doc),
-            seq=self.queue.doc_seq(job.ref, job.id), ticket=job.ticket, kit=self.cfg.kit.id,
-            day=day)
-        return link_unique(self.storage, self.queue, job.id, src,
-                           self.storage.outbox / day.isoformat() / name)
-
-
-def link_unique(storage: Storage, queue: Queue, job_id: int, src: Path, wanted: Path) -> Path:
-    """Hard-link `src` under the first free name like `wanted` (`a.pdf`, `a-2.pdf`...).
-
-    The name is recorded as the job's pending PDF before it is created, so recovery after a
-    power cut knows whose file it is. An existing file is never replaced.
-    """
-    wanted.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    n = 1
-    while True:
-        target = wanted.with_name(naming.with_suffix(wanted.name, n))
-        n += 1
-        if target.exists() or sidecar_path(target).exists():
-            continue
-        queue.set_pending_pdf(job_id, target)
-        try:
-            os.link(src, target)
-        except FileExistsError:
-            continue
-        except OSError as e:
-            raise storage_error(e, target) from None
-        fsync_dir(target.parent)
-        return target
-
-
-def page_record(storage: Storage, path: Path, idx: int, data: bytes) -> Page:
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        (image_sha,) = page_image_digests(pdf)
-    return Page(idx=idx, file=str(path.relative_to(storage.root)),
-                sha256=hashlib.sha256(data).hexdigest(), image_sha256=image_sha, bytes=len(data))
