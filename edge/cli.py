@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     except EdgeError as e:
         print(f"edge: {e}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception:
+        logging.getLogger("edge").exception("internal error")
+        print("edge: internal error (details above); nothing scanned is lost: the next edge "
+              "command recovers the job", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd("rename", cmd_rename, "give a job its dossier code (moves the PDF and checksum)")
     sp.add_argument("job")
     sp.add_argument("--dossier", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = cmd("restore", cmd_restore, "put pages taken for blank back into the job's PDF")
+    sp.add_argument("job")
+    sp.add_argument("page", type=int, nargs="+", help="page numbers (see `edge jobs --json`)")
     sp.add_argument("--json", action="store_true")
     sp = cmd("uploaded", cmd_uploaded, "mark a job as uploaded to the portal")
     sp.add_argument("job")
@@ -162,7 +171,8 @@ def _print_job(job: Job, as_json: bool) -> None:
     if as_json:
         print(json.dumps(job.summary(), ensure_ascii=False))
         return
-    print(f"job {job.id} {job.ticket}: {job.state}, {job.pages} page(s)")
+    blank = f", {job.blank_pages} blank page(s) set aside" if job.blank_pages else ""
+    print(f"job {job.id} {job.ticket}: {job.state}, {job.pages} page(s){blank}")
     if job.pdf:
         print(f"  {job.pdf} ({job.bytes} bytes, sha256 {job.sha256})")
     if job.message:
@@ -175,7 +185,10 @@ def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (_, queue):
         jobs = queue.jobs({State(args.state)} if args.state else None)
     if args.json:
-        print(json.dumps([j.summary() for j in jobs], ensure_ascii=False))
+        with _queue(cfg) as (_, queue):
+            out = [{**j.summary(), "page_list": [p.summary() for p in queue.pages(j.id)]}
+                   for j in jobs]
+        print(json.dumps(out, ensure_ascii=False))
         return EXIT_OK
     for j in jobs:
         name = Path(j.pdf).name if j.pdf else ""
@@ -189,6 +202,25 @@ def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:
         job = outbox.rename(storage, queue, names, queue.get(args.job), args.dossier)
     _print_job(job, args.json)
     return EXIT_OK
+
+
+def cmd_restore(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        job = queue.get(args.job)
+        blank = {p.idx for p in queue.pages(job.id) if p.blank}
+        if not set(args.page) <= blank:
+            raise JobError(f"job {job.id}: page(s) {sorted(set(args.page) - blank)} are not "
+                           f"set aside as blank (blank pages: {sorted(blank) or 'none'})",
+                           vi="Trang này không nằm trong các trang trắng đã bỏ ra")
+        if job.state not in (State.PAUSED, State.READY):
+            raise JobError(f"job {job.id} is {job.state}; restore pages once it is paused or "
+                           "ready", vi="Chỉ khôi phục trang khi hồ sơ đã tạm dừng hoặc đã xong")
+        queue.set_blank(job.id, args.page, False, f"page(s) {args.page} restored by staff")
+        if job.state == State.PAUSED:
+            _print_job(queue.get(job.id), args.json)
+            return EXIT_PAUSED
+        job = queue.transition(job.id, State.ASSEMBLING, "re-assembling with restored pages")
+        return _settle(cfg, storage, queue, job, args.json)
 
 
 def cmd_uploaded(cfg: config.Config, args: argparse.Namespace) -> int:

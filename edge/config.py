@@ -48,6 +48,9 @@ class Preset:
     mode: Mode | None = None
     dpi: int | None = None
     jpeg_quality: int | None = None
+    deskew: bool | None = None
+    drop_blank_pages: bool | None = None
+    auto_color: bool | None = None
     options: dict[str, OptionValue] = field(default_factory=dict)
 
 
@@ -71,6 +74,9 @@ class Scanner:
     jpeg_quality: int = 75
     page_width_mm: float = 210.0
     page_height_mm: float = 297.0
+    deskew: bool = True
+    drop_blank_pages: bool = True
+    auto_color: bool = True
     options: dict[str, OptionValue] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     sim: SimFeeder = field(default_factory=SimFeeder)

@@ -244,16 +244,16 @@ def tiny_fs(tmp_path):
 def test_enospc_mid_batch_pauses_and_completes_once_space_is_freed(kit, tiny_fs):
     kit.root = tiny_fs / "data"
     kit.configure([{"name": "sim", "driver": "sim", "dpi": 200,
-                    "sim": {"sheets": 12, "page_delay": 0.0}}], min_free_mb=0)
+                    "sim": {"sheets": 60, "page_delay": 0.0}}], min_free_mb=0)
     r = kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai", "--json")
     import json
 
     job = json.loads(r.stdout)
     assert r.returncode == 3 and job["state"] == "paused", r.stderr
-    assert "is full" in job["message"] and 0 < job["pages"] < 12
+    assert "is full" in job["message"] and 0 < job["pages"] < 60
     assert kit.outbox_files() == []
     subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_fs)], check=True)
     r = kit.edge("resume", str(job["job_id"]), "--json")
     done = json.loads(r.stdout)
-    assert r.returncode == 0 and done["state"] == "ready" and done["pages"] == 12
+    assert r.returncode == 0 and done["state"] == "ready" and done["pages"] == 60
     assert kit.edge("verify").returncode == 0

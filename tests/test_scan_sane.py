@@ -126,7 +126,7 @@ def test_device_busy_is_retried_then_reported(kit, monkeypatch, caplog):
 
 def test_lineart_and_gray_modes(kit):
     kit.configure([sane_adf(mode="lineart", options={"test-picture": "Grid"}),
-                   sane_adf(name="gray", mode="gray")])
+                   sane_adf(name="gray", mode="gray", auto_color=False)])
     r, job = scan(kit, "--doc", "Tờ khai")
     assert r.returncode == 0, r.stderr
     with pikepdf.open(job["pdf"]) as doc:

@@ -23,7 +23,7 @@ TRANSITIONS: dict[State, set[State]] = {
     State.SCANNING: {State.PAUSED, State.ASSEMBLING, State.FAILED},
     State.PAUSED: {State.QUEUED, State.ASSEMBLING, State.FAILED},
     State.ASSEMBLING: {State.READY, State.PAUSED, State.FAILED},
-    State.READY: {State.UPLOADED},
+    State.READY: {State.UPLOADED, State.ASSEMBLING},
     State.UPLOADED: set(),
     State.FAILED: set(),
 }
@@ -51,6 +51,7 @@ class Job:
     message: str
     message_vi: str
     pages: int
+    blank_pages: int
     pdf: str | None
     sha256: str | None
     bytes: int | None
@@ -77,6 +78,7 @@ class Job:
             "message": self.message,
             "message_vi": self.message_vi,
             "pages": self.pages,
+            "blank_pages": self.blank_pages,
             "pdf": self.pdf,
             "sha256": self.sha256,
             "bytes": self.bytes,

@@ -53,6 +53,8 @@ def publish(storage: Storage, queue: Queue, names: Naming, job_id: int, tmp: Pat
     """Link a finished, fsynced PDF into the outbox with its sidecar; the job becomes ready."""
     with outbox_lock(storage.locks):
         job = queue.get(job_id)  # the dossier code may have arrived while assembling
+        if job.pdf:  # re-assembled (a page restored): the old file gives way to the new one
+            _remove(Path(job.pdf))
         target = link_unique(storage, queue, job.id, tmp, names.path(storage, queue, job))
         try:
             storage.write_atomic(sidecar_path(target), sidecar_text(target, sha256))
@@ -87,12 +89,18 @@ def rename(storage: Storage, queue: Queue, names: Naming, job: Job, dossier: str
 def _finish_rename(storage: Storage, queue: Queue, job: Job, old: Path, new: Path) -> Job:
     storage.write_atomic(sidecar_path(new), sidecar_text(new, str(job.sha256)))
     if old != new:
-        sidecar_path(old).unlink(missing_ok=True)
-        old.unlink(missing_ok=True)
-        fsync_dir(old.parent)
+        _remove(old)
     job = queue.finish_rename(job.id, new)
     log.info("job %d %s renamed to its dossier code", job.id, job.ticket)
     return job
+
+
+def _remove(pdf: Path) -> None:
+    """Remove a PDF and its sidecar durably (the sidecar first: never a checksum of nothing)."""
+    sidecar_path(pdf).unlink(missing_ok=True)
+    pdf.unlink(missing_ok=True)
+    if pdf.parent.exists():
+        fsync_dir(pdf.parent)
 
 
 def link_unique(storage: Storage, queue: Queue, job_id: int, src: Path, wanted: Path) -> Path:
@@ -172,9 +180,7 @@ def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None
         if job.purged or not job.uploaded or job.uploaded > limit:
             continue
         if job.pdf:
-            pdf = Path(job.pdf)
-            sidecar_path(pdf).unlink(missing_ok=True)
-            pdf.unlink(missing_ok=True)
+            _remove(Path(job.pdf))
         shutil.rmtree(storage.job_spool(job.id), ignore_errors=True)
         queue.mark_purged(job.id)
         purged += 1
@@ -225,6 +231,7 @@ def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
     idx = len(queue.pages(job.id)) + 1
     while (path := spool / f"p{idx:04d}.pdf").exists():
         queue.add_page(job.id, page_record(idx, storage.rel(path), path.read_bytes()))
+        # adopted pages skip blank detection: better an extra page than a lost one
         idx += 1
     kept = idx - 1
     log.warning("job %d was interrupted while scanning; %d page(s) kept", job.id, kept)
@@ -240,9 +247,7 @@ def _drop(storage: Storage, queue: Queue, job_id: int, pending: Path) -> None:
     """Remove a PDF linked for a job that never became ready, if it is this job's own."""
     job = queue.get(job_id)
     if pending.exists() and _ticket_of(pending) == job.ticket:
-        sidecar_path(pending).unlink(missing_ok=True)
-        pending.unlink()
-        fsync_dir(pending.parent)
+        _remove(pending)
     queue.set_pending_pdf(job_id, None)
 
 

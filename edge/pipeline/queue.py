@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS pages (
     sha256 TEXT NOT NULL,
     image_sha256 TEXT NOT NULL,
     bytes INTEGER NOT NULL,
+    blank INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (job_id, idx)
 );
 CREATE TABLE IF NOT EXISTS history (
@@ -57,10 +59,16 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE TABLE IF NOT EXISTS tickets (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner);
 """
+# columns added after the first release: (table, column, definition)
+MIGRATIONS = [
+    ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
+    ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
+]
 
 _JOB_COLUMNS = (
     "id, ticket, dossier, doc, scanner, preset, state, message, message_vi, "
-    "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id) AS pages, "
+    "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND NOT blank) AS pages, "
+    "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND blank) AS blank_pages, "
     "pdf, sha256, bytes, created, updated, uploaded, purged"
 )
 
@@ -72,6 +80,11 @@ class Page:
     sha256: str
     image_sha256: str
     bytes: int
+    blank: bool = False
+    kind: str = ""
+
+    def summary(self) -> dict[str, object]:
+        return {"idx": self.idx, "kind": self.kind, "blank": self.blank, "bytes": self.bytes}
 
 
 class Queue:
@@ -85,10 +98,20 @@ class Queue:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
+            # keep the WAL small: on a nearly full card it must not take the last megabytes
+            self.conn.execute("PRAGMA wal_autocheckpoint=100")
+            self.conn.execute("PRAGMA journal_size_limit=1048576")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as e:
             raise db_error(db, e) from None
+
+    def _migrate(self) -> None:
+        for table, column, definition in MIGRATIONS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         self.conn.close()
@@ -159,15 +182,25 @@ class Queue:
 
     def add_page(self, job_id: int, page: Page) -> None:
         with self.tx() as c:
-            c.execute("INSERT INTO pages(job_id, idx, file, sha256, image_sha256, bytes) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      (job_id, page.idx, page.file, page.sha256, page.image_sha256, page.bytes))
+            c.execute("INSERT INTO pages(job_id, idx, file, sha256, image_sha256, bytes, blank, "
+                      "kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (job_id, page.idx, page.file, page.sha256, page.image_sha256, page.bytes,
+                       page.blank, page.kind))
             c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
 
     def pages(self, job_id: int) -> list[Page]:
-        rows = self._query("SELECT idx, file, sha256, image_sha256, bytes FROM pages "
-                           "WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
-        return [Page(*tuple(r)) for r in rows]
+        rows = self._query("SELECT idx, file, sha256, image_sha256, bytes, blank, kind "
+                           "FROM pages WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
+        return [Page(**{**dict(r), "blank": bool(r["blank"])}) for r in rows]
+
+    def set_blank(self, job_id: int, idxs: list[int], blank: bool, why: str) -> None:
+        """Quarantine pages from the PDF, or restore them; the job's history says why."""
+        with self.tx() as c:
+            for idx in idxs:
+                c.execute("UPDATE pages SET blank = ? WHERE job_id = ? AND idx = ?",
+                          (blank, job_id, idx))
+            (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            self._history(c, job_id, State(state), why)
 
     def doc_seq(self, ref: str, exclude: int) -> int:
         """The index of a new document within its dossier (or ticket): 1, 2, 3..."""

@@ -16,11 +16,12 @@ import pikepdf
 from edge import config
 from edge.drivers.scanner import ScanSettings, make, scan_error
 from edge.errors import ConfigError, EdgeError, ScannerError, StorageError
-from edge.pipeline import outbox
+from edge.pipeline import outbox, steps
 from edge.pipeline.assemble import DocumentInfo, assemble
 from edge.pipeline.encode import content_digest, encode_page, page_record
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Page, Queue
+from edge.pipeline.steps import ScannedPage
 from edge.pipeline.storage import Storage, sha256_file
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,10 @@ class Worker:
             scanner.resume(kept)
             for image in scanner.pages():
                 kept += 1
-                self._spool(job, kept, encode_page(image, settings))
+                page = steps.run(ScannedPage(image, settings.dpi), settings.steps)
+                if settings.mode == "lineart":
+                    page.kind = "bilevel"
+                self._spool(job, kept, page, settings.jpeg_quality)
                 self.on_change(self.queue.get(job.id))
                 if self.stop.is_set():
                     raise scan_error("CANCELLED", scanner.name, "the service is stopping")
@@ -104,16 +108,26 @@ class Worker:
         vi = f" Đã giữ {kept} trang; bấm Tiếp tục để quét tiếp hoặc Hoàn tất."
         return self._move(job, State.PAUSED, EdgeError(e.message + note, vi=e.vi + vi))
 
-    def _spool(self, job: Job, idx: int, data: bytes) -> None:
+    def _spool(self, job: Job, idx: int, page: ScannedPage, quality: int) -> None:
+        data = encode_page(page, quality)
         path = self.storage.job_spool(job.id) / f"p{idx:04d}.pdf"
         self.storage.write_atomic(path, data)
-        self.queue.add_page(job.id, page_record(idx, self.storage.rel(path), data))
+        self.queue.add_page(job.id, page_record(idx, self.storage.rel(path), data,
+                                                blank=page.blank, kind=str(page.kind)))
+        if page.blank:
+            log.info("job %d page %d looks blank: left out of the PDF, kept in the job",
+                     job.id, idx)
 
     def _assemble(self, job: Job) -> Job:
         pages = self.queue.pages(job.id)
         if not pages:
             return self._move(job, State.FAILED, EdgeError("no pages were scanned",
                                                              vi="Không có trang nào được quét"))
+        if all(p.blank for p in pages):  # a faint document, not duplex backs: keep it whole
+            self.queue.set_blank(job.id, [p.idx for p in pages], False,
+                                 "every page looked blank; all kept")
+            pages = self.queue.pages(job.id)
+        pages = [p for p in pages if not p.blank]
         try:
             self.storage.check_free()
             return self._publish(job, pages)

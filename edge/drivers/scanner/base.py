@@ -14,6 +14,7 @@ from PIL import Image
 
 from edge import config
 from edge.errors import ConfigError, ScannerError
+from edge.pipeline.steps import StepSettings
 
 # status -> (English, Vietnamese with what to do)
 STATUS_TEXT: dict[str, tuple[str, str]] = {
@@ -53,6 +54,7 @@ class ScanSettings:
     page_width_mm: float
     page_height_mm: float
     doc: str = ""
+    steps: StepSettings = field(default_factory=StepSettings)
     options: dict[str, config.OptionValue] = field(default_factory=dict)
 
     @classmethod
@@ -70,8 +72,17 @@ class ScanSettings:
             page_width_mm=cfg.page_width_mm,
             page_height_mm=cfg.page_height_mm,
             doc=p.doc,
+            steps=StepSettings(
+                deskew=_pick(p.deskew, cfg.deskew),
+                blank=_pick(p.drop_blank_pages, cfg.drop_blank_pages),
+                classify=_pick(p.auto_color, cfg.auto_color),
+            ),
             options={**cfg.options, **p.options},
         )
+
+
+def _pick(preset: bool | None, scanner: bool) -> bool:
+    return scanner if preset is None else preset
 
 
 class Scanner(abc.ABC):
