@@ -61,6 +61,7 @@ class SimFeeder:
     sheets: int = 10
     page_delay: float = 0.3
     jam_after: int = 0
+    blank_backs: bool = True
 
 
 @dataclass(frozen=True)

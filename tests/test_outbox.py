@@ -6,6 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from edge.errors import JobError
@@ -257,3 +258,43 @@ def test_enospc_mid_batch_pauses_and_completes_once_space_is_freed(kit, tiny_fs)
     done = json.loads(r.stdout)
     assert r.returncode == 0 and done["state"] == "ready" and done["pages"] == 60
     assert kit.edge("verify").returncode == 0
+
+
+def test_blank_backs_are_set_aside_listed_and_restorable(kit):
+    import json
+
+    kit.configure([{"name": "duplex", "driver": "sim", "source": "adf-duplex", "dpi": 100,
+                    "sim": {"sheets": 3, "page_delay": 0.0}}])
+    job = json.loads(kit.edge("scan", "--scanner", "duplex", "--doc", "Tờ khai",
+                              "--json").stdout)
+    assert job["state"] == "ready" and job["pages"] == 3 and job["blank_pages"] == 3
+    with pikepdf.open(job["pdf"]) as pdf:
+        assert len(pdf.pages) == 3
+    (listed,) = json.loads(kit.edge("jobs", "--json").stdout)
+    assert [p["blank"] for p in listed["page_list"]] == [False, True] * 3
+    assert kit.edge("restore", "1", "1").returncode == 1  # page 1 was never set aside
+    r = kit.edge("restore", "1", "4", "--json")
+    restored = json.loads(r.stdout)
+    assert r.returncode == 0 and restored["pages"] == 4 and restored["blank_pages"] == 2
+    assert restored["pdf"] == job["pdf"] and restored["sha256"] != job["sha256"]
+    with pikepdf.open(restored["pdf"]) as pdf:
+        assert len(pdf.pages) == 4
+    sha_ok(Path(restored["pdf"]))
+    assert kit.edge("verify").returncode == 0
+
+
+def test_a_single_faint_page_is_never_dropped(kit):
+    import json
+
+    kit.configure([{"name": "flat", "driver": "sane", "device": "pnm:0", "source": "flatbed",
+                    "dpi": 100, "options": {"filename": str(_blank_ppm(kit.tmp))}}])
+    job = json.loads(kit.edge("scan", "--scanner", "flat", "--doc", "b", "--json").stdout)
+    assert job["state"] == "ready" and job["pages"] == 1 and job["blank_pages"] == 0
+
+
+def _blank_ppm(tmp):
+    from PIL import Image
+
+    path = tmp / "blank.ppm"
+    Image.new("RGB", (400, 600), (240, 240, 230)).save(path)
+    return path

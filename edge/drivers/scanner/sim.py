@@ -1,8 +1,8 @@
 """A simulated document scanner, so the service runs end to end on a laptop with no hardware.
 
 It renders A4 pages of Vietnamese administrative text (from a commune plan) at the configured dpi,
-with a red seal on the last sheet, one sheet every `page_delay` seconds; `jam_after` makes the
-feeder jam once per job, the way a real ADF does.
+with a red seal on the last sheet, one side every `page_delay` seconds; in duplex the backs are
+blank (`blank_backs`); `jam_after` makes the feeder jam once per job, as a real ADF does.
 """
 
 from __future__ import annotations
@@ -64,6 +64,13 @@ def render_page(n: int, dpi: int, width_mm: float, height_mm: float, *, seal: bo
     return page
 
 
+def render_blank(dpi: int, width_mm: float, height_mm: float) -> Image.Image:
+    """The empty back of a sheet: paper with a little scanner noise."""
+    w, h = round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi)
+    noise = Image.effect_noise((w, h), 4).point(lambda v: v + 118)
+    return Image.merge("RGB", (noise, noise, noise))
+
+
 class SimScanner(Scanner):
     """Feeds `sim.sheets` rendered sheets per job; always present."""
 
@@ -88,17 +95,20 @@ class SimScanner(Scanner):
         s = self.settings
         assert s is not None, "open() first"
         sim = self.cfg.sim
-        sheets = 1 if s.source == "flatbed" else sim.sheets
-        if self.fed >= sheets:
+        sides = {"flatbed": 1, "adf": sim.sheets, "adf-duplex": 2 * sim.sheets}[s.source]
+        if self.fed >= sides:
             raise scan_error("NO_DOCS", self.name)
-        while self.fed < sheets:
+        while self.fed < sides:
             if sim.jam_after and self.fed == sim.jam_after and not self.jammed:
                 self.jammed = True
                 raise scan_error("JAMMED", self.name)
             time.sleep(sim.page_delay)
             self.fed += 1
-            page = render_page(self.fed, s.dpi, s.page_width_mm, s.page_height_mm,
-                               seal=self.fed == sheets)
+            if s.source == "adf-duplex" and self.fed % 2 == 0 and sim.blank_backs:
+                page = render_blank(s.dpi, s.page_width_mm, s.page_height_mm)
+            else:
+                page = render_page(self.fed, s.dpi, s.page_width_mm, s.page_height_mm,
+                                   seal=self.fed >= sides - 1)
             if s.mode != "color":
                 page = page.convert("L")
             yield page.point(lambda v: 255 if v > 160 else 0) if s.mode == "lineart" else page
