@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.pipeline.steps import ANALYSIS_DPI, ScannedPage, analysis_copy, paper_level
+from edge.pipeline.steps import ScannedPage, paper_level
 
 MARGIN = 0.03  # of width and height, each side (~9 mm on A4: edge shadows, not page numbers)
 INK_CONTRAST = 0.45  # ink is darker than this share of the paper's brightness below it
@@ -33,7 +33,6 @@ def inked_cells(gray: np.ndarray, dpi: float) -> int:
 
 
 def run(page: ScannedPage) -> None:
-    dpi = min(page.dpi, ANALYSIS_DPI)
-    cells = inked_cells(analysis_copy(page.image, page.dpi), dpi)
+    cells = inked_cells(page.small(), page.analysis_dpi)
     page.notes["inked_cells"] = cells
     page.blank = cells < MIN_CELLS

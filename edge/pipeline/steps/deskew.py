@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from edge.pipeline.steps import ScannedPage, analysis_copy, paper_level
+from edge.pipeline.steps import ScannedPage, paper_level
 
 MAX_ANGLE = 10.0
 MIN_ANGLE = 0.3  # below this a rotation would only blur the page
 MIN_GAIN = 1.1  # the best angle must sharpen the profile by 10 % over 0°
 MIN_INK = 200  # pixels at analysis resolution; fewer than this and there is nothing to align
-MAX_POINTS = 60_000
+MAX_POINTS = 30_000
 
 
 def detect(gray: np.ndarray) -> tuple[float, float]:
@@ -36,19 +36,19 @@ def detect(gray: np.ndarray) -> tuple[float, float]:
         hist = np.bincount((proj - proj.min()).astype(np.int64))
         return float(np.dot(hist, hist))
 
-    coarse = np.arange(-MAX_ANGLE, MAX_ANGLE + 0.01, 0.5)
+    coarse = np.arange(-MAX_ANGLE, MAX_ANGLE + 0.01, 1.0)
     best = max(coarse, key=score)
-    fine = np.arange(best - 0.5, best + 0.51, 0.05)
+    fine = np.arange(best - 0.6, best + 0.61, 0.05)
     best = float(max(fine, key=score))
     return best, score(best) / max(score(0.0), 1.0)
 
 
 def run(page: ScannedPage) -> None:
-    angle, gain = detect(analysis_copy(page.image, page.dpi))
+    angle, gain = detect(page.small())
     page.notes["skew_gain"] = round(gain, 3)
     if abs(angle) < MIN_ANGLE or gain < MIN_GAIN:
         return
     fill = (255,) * len(page.image.getbands())
-    page.image = page.image.rotate(-angle, resample=Image.Resampling.BILINEAR, expand=False,
-                                   fillcolor=fill if len(fill) > 1 else 255)
+    page.replace_image(page.image.rotate(-angle, resample=Image.Resampling.BILINEAR,
+                                         expand=False, fillcolor=fill if len(fill) > 1 else 255))
     page.angle = round(angle, 2)
