@@ -51,6 +51,7 @@ class Preset:
     deskew: bool | None = None
     drop_blank_pages: bool | None = None
     auto_color: bool | None = None
+    pdfa: bool | None = None
     options: dict[str, OptionValue] = field(default_factory=dict)
 
 
@@ -78,6 +79,7 @@ class Scanner:
     deskew: bool = True
     drop_blank_pages: bool = True
     auto_color: bool = True
+    pdfa: bool = True
     options: dict[str, OptionValue] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     sim: SimFeeder = field(default_factory=SimFeeder)

@@ -298,3 +298,25 @@ def _blank_ppm(tmp):
     path = tmp / "blank.ppm"
     Image.new("RGB", (400, 600), (240, 240, 230)).save(path)
     return path
+
+
+@pytest.mark.parametrize("pdfa", [True, False])
+def test_pdfa_2b_output(kit, pdfa):
+    import json
+
+    kit.configure([{**sim(), "pdfa": pdfa, "presets": {"ks": {"doc": "Giấy khai sinh"}}}])
+    job = json.loads(kit.edge("scan", "--scanner", "sim", "--preset", "ks", "--json").stdout)
+    subprocess.run(["qpdf", "--check", job["pdf"]], check=True, capture_output=True)
+    with pikepdf.open(job["pdf"]) as pdf:
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "Giấy khai sinh" and meta["dc:identifier"] == job["ticket"]
+        assert meta["{http://ns.adobe.com/xap/1.0/t/pg/}NPages"] == "2"
+        assert "xmp:CreateDate" in meta
+        assert str(pdf.docinfo["/Title"]) == "Giấy khai sinh"  # mirrors the XMP
+        if pdfa:
+            assert meta.pdfa_status == "2B" and pdf.pdf_version >= "1.7"
+            intent = pdf.Root.OutputIntents[0]
+            assert intent.S == "/GTS_PDFA1" and intent.DestOutputProfile.N == 3
+            assert "/Filter" not in pdf.Root.Metadata  # PDF/A: metadata left uncompressed
+        else:
+            assert meta.pdfa_status == "" and "/OutputIntents" not in pdf.Root

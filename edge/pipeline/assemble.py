@@ -7,11 +7,13 @@ only a bounded number of them open, so memory stays flat however long the batch 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
+from PIL import ImageCms
 
 from edge import __version__
 
@@ -26,6 +28,7 @@ class DocumentInfo:
     pages: int
     content_sha256: str
     created: dt.datetime
+    pdfa: bool = True
 
 
 def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
@@ -35,7 +38,8 @@ def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
         with pikepdf.new() as pdf:
             _describe(pdf, info)
             pdf.save(meta)
-        pikepdf.Job(["qpdf", str(meta), "--pages", *map(str, pages), "--", str(out)]).run()
+        pikepdf.Job(["qpdf", "--min-version=1.7", str(meta), "--pages", *map(str, pages), "--",
+                     str(out)]).run()
     finally:
         meta.unlink(missing_ok=True)
     fd = os.open(out, os.O_RDONLY)
@@ -46,14 +50,38 @@ def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
 
 
 def _describe(pdf: pikepdf.Pdf, info: DocumentInfo) -> None:
-    pdf.docinfo["/Title"] = info.title
-    pdf.docinfo["/Subject"] = info.identifier
     pdf.docinfo["/EdgeTicket"] = info.ticket
     pdf.docinfo["/EdgeContentSHA256"] = info.content_sha256
+    if info.pdfa:
+        _srgb_output_intent(pdf)
+    # the XMP packet is the reference; pikepdf mirrors title, subject, dates and tools into
+    # the document information dictionary, as PDF/A requires them to agree
     with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        if info.pdfa:
+            xmp["pdfaid:part"] = "2"
+            xmp["pdfaid:conformance"] = "B"
         xmp["dc:title"] = info.title
+        xmp["dc:description"] = info.identifier
         xmp["dc:identifier"] = info.identifier
         xmp["xmp:CreateDate"] = info.created.isoformat(timespec="seconds")
         xmp["xmp:CreatorTool"] = f"edge {__version__}"
         xmp["pdf:Producer"] = f"edge {__version__} (qpdf {pikepdf.__libqpdf_version__})"
         xmp[f"{{{XMP_PAGED_TEXT}}}NPages"] = str(info.pages)
+
+
+@functools.cache
+def _srgb_icc() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _srgb_output_intent(pdf: pikepdf.Pdf) -> None:
+    """The sRGB output intent PDF/A needs for DeviceRGB and DeviceGray images."""
+    icc = pikepdf.Stream(pdf, _srgb_icc())
+    icc["/N"] = 3
+    pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFA1,
+        OutputConditionIdentifier="sRGB IEC61966-2.1",
+        Info="sRGB IEC61966-2.1",
+        DestOutputProfile=icc,
+    )])

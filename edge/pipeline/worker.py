@@ -53,6 +53,13 @@ class Worker:
             job = self._assemble(job)
         return job
 
+    def _settings(self, job: Job) -> ScanSettings:
+        """The job's preset as configured now (the defaults if it was removed since)."""
+        try:
+            return ScanSettings.resolve(self.scanner_cfg, job.preset)
+        except ConfigError:
+            return ScanSettings.resolve(self.scanner_cfg, "")
+
     def _move(self, job: Job, state: State, error: EdgeError | None = None) -> Job:
         job = self.queue.transition(job.id, state, error.message if error else "",
                                     error.vi if error else "")
@@ -140,7 +147,8 @@ class Worker:
         created = dt.datetime.fromtimestamp(job.created).astimezone()
         info = DocumentInfo(title=job.doc, identifier=job.ref, ticket=job.ticket,
                             pages=len(pages), created=created,
-                            content_sha256=content_digest([p.image_sha256 for p in pages]))
+                            content_sha256=content_digest([p.image_sha256 for p in pages]),
+                            pdfa=self._settings(job).pdfa)
         with self.storage.temp_file(".pdf") as (f, tmp):
             f.close()
             assemble([self.storage.root / p.file for p in pages], tmp, info)

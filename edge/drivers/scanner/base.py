@@ -55,6 +55,7 @@ class ScanSettings:
     page_height_mm: float
     doc: str = ""
     steps: StepSettings = field(default_factory=StepSettings)
+    pdfa: bool = True
     options: dict[str, config.OptionValue] = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +78,7 @@ class ScanSettings:
                 blank=_pick(p.drop_blank_pages, cfg.drop_blank_pages),
                 classify=_pick(p.auto_color, cfg.auto_color),
             ),
+            pdfa=_pick(p.pdfa, cfg.pdfa),
             options={**cfg.options, **p.options},
         )
 
