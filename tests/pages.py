@@ -128,6 +128,15 @@ def one_line(text: str, at: tuple[int, int]) -> Image.Image:
     return noise(im)
 
 
+def truth(name: str) -> str:
+    """The text printed on a text page of `sample_set()`, for character error rates."""
+    start = {"text": 0, "text-skewed-4": 0, "yellowed-text": 5}[name]
+    return "\n".join(text_page(start=start)[1])
+
+
+TEXT_PAGES = ("text", "text-skewed-4", "yellowed-text")
+
+
 @cache
 def sample_set() -> dict[str, tuple[Image.Image, str]]:
     """name -> (page, expected verdict: blank | bilevel | gray | color)."""

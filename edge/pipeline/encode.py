@@ -16,7 +16,7 @@ import pikepdf
 from PIL import Image
 
 from edge.pipeline.queue import Page
-from edge.pipeline.steps import Kind, ScannedPage
+from edge.pipeline.steps import Kind, ScannedPage, percentile_u8
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
 
@@ -27,7 +27,9 @@ def encode_page(page: ScannedPage, quality: int) -> bytes:
     buf = io.BytesIO()
     dpi = (page.dpi, page.dpi)
     if kind == "bilevel":
-        to_bilevel(page.image).save(buf, "TIFF", compression="group4", dpi=dpi)
+        # one strip: img2pdf then copies the G4 data as it is instead of transcoding it
+        to_bilevel(page.image).save(buf, "TIFF", compression="group4", dpi=dpi,
+                                    strip_size=1 << 30)
     else:
         image = page.image.convert("RGB" if kind == "color" else "L")
         clean_background(image).save(buf, "JPEG", quality=quality, dpi=dpi)
@@ -45,7 +47,7 @@ def to_bilevel(image: Image.Image) -> Image.Image:
     gray = image.convert("L")
     small = np.asarray(gray.reduce(4) if min(gray.size) > 400 else gray)
     # never above 3/4 of the paper: on a nearly empty page Otsu would split the paper's noise
-    t = min(otsu(small), int(np.percentile(small, 90) * 0.75))
+    t = min(otsu(small), int(percentile_u8(small, 90) * 0.75))
     return gray.point(lambda v: 255 if v > t else 0, mode="1")
 
 
@@ -67,7 +69,8 @@ def clean_background(image: Image.Image) -> Image.Image:
     on the background cost JPEG most of its bytes, and the ink is untouched."""
     small = np.asarray(image.reduce(4) if min(image.size) > 400 else image)
     bands = small.reshape(-1, len(image.getbands()))
-    white = np.maximum(np.percentile(bands, 90, axis=0) * WHITE_SHARE, 16.0)
+    white = [max(percentile_u8(bands[:, c], 90) * WHITE_SHARE, 16.0)
+             for c in range(bands.shape[1])]
     lut: list[int] = []
     for w in white:
         lut += [min(255, round(v * 255.0 / w)) for v in range(256)]

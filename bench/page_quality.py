@@ -1,0 +1,122 @@
+"""Benchmark: what page processing does to size, legibility, seals and CPU, against a baseline.
+
+On the generated set of tests/pages.py (200 dpi: text, skewed text, yellowed paper, red seal,
+blue signature, ID card, colour and grey photos, a shaded form, a blank back, bleed-through,
+near-blank pages), for each page and in total:
+- bytes per page: our steps + encoding vs the baseline, img2pdf of JPEG q75 at the same dpi;
+- character error rate of `tesseract -l vie` on the text pages rendered back from our PDF page;
+- share of red seal pixels still red in our output;
+- CPU per page of all our steps and encoding vs the baseline's JPEG + img2pdf.
+Targets (issue 3): text pages <= 80 KB with CER <= 1.5 %; the set <= 0.3x the baseline's bytes;
+seal colour kept; blank back dropped, near-blank kept; CPU <= 2x the baseline.
+
+Run: .venv/bin/python bench/page_quality.py
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import img2pdf
+import numpy as np
+import pikepdf
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from edge.pipeline.encode import encode_page
+from edge.pipeline.steps import ScannedPage, StepSettings, run
+from tests.pages import DPI, TEXT_PAGES, sample_set, truth
+
+QUALITY = 75
+REPEAT = 3
+
+
+def ours(image: Image.Image) -> tuple[bytes, ScannedPage]:
+    page = run(ScannedPage(image, DPI), StepSettings())
+    return encode_page(page, QUALITY), page
+
+
+def baseline(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=QUALITY, dpi=(DPI, DPI))
+    return img2pdf.convert(buf.getvalue(), layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI,) * 2))
+
+
+def cpu(f, *args) -> float:
+    start = time.process_time()
+    for _ in range(REPEAT):
+        f(*args)
+    return (time.process_time() - start) / REPEAT
+
+
+def image_of(pdf_bytes: bytes) -> Image.Image:
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        (name,) = pdf.pages[0].Resources.XObject.keys()
+        return pikepdf.PdfImage(pdf.pages[0].Resources.XObject[name]).as_pil_image()
+
+
+def ocr(image: Image.Image) -> str:
+    buf = io.BytesIO()
+    image.convert("L").save(buf, "PNG", dpi=(DPI, DPI))
+    out = subprocess.run(["tesseract", "-", "-", "-l", "vie", "--psm", "6"], input=buf.getvalue(),
+                         capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def cer(got: str, want: str) -> float:
+    """Character error rate: edit distance over the truth's length (whitespace normalised)."""
+    a, b = " ".join(got.split()), " ".join(want.split())
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(len(b), 1)
+
+
+def red_share(image: Image.Image) -> int:
+    a = np.asarray(image.convert("RGB")).astype(np.int16)
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    return int(((r - np.maximum(g, b)) > 80).sum())
+
+
+def main() -> None:
+    rows = []
+    total_ours = total_base = 0
+    cpu_ours = cpu_base = 0.0
+    for name, (image, expected) in sample_set().items():
+        data, page = ours(image)
+        base = baseline(image)
+        verdict = "blank" if page.blank else page.kind
+        in_pdf = not page.blank
+        total_ours += len(data) if in_pdf else 0
+        total_base += len(base)
+        cpu_ours += cpu(ours, image)
+        cpu_base += cpu(baseline, image)
+        extra = ""
+        if name in TEXT_PAGES:
+            extra = f"CER {cer(ocr(image_of(data)), truth(name)):.2%}"
+        if name == "red-seal":
+            extra = f"red kept {red_share(image_of(data)) / red_share(image):.0%}"
+        rows.append((name, expected, verdict, len(data) if in_pdf else 0, len(base), extra))
+    print(f"{'page':<20}{'expected':>9}{'verdict':>9}{'ours KB':>9}{'base KB':>9}"
+          f"{'ratio':>7}  notes")
+    for name, expected, verdict, size, base, extra in rows:
+        flag = "" if expected == verdict else "  <-- WRONG"
+        print(f"{name:<20}{expected:>9}{verdict:>9}{size / 1024:>9.0f}{base / 1024:>9.0f}"
+              f"{size / base:>7.2f}  {extra}{flag}")
+    n = len(rows)
+    print(f"{'whole set':<38}{total_ours / 1024:>9.0f}{total_base / 1024:>9.0f}"
+          f"{total_ours / total_base:>7.2f}  (target <= 0.30)")
+    print(f"CPU per page: ours {cpu_ours / n * 1000:.0f} ms, baseline {cpu_base / n * 1000:.0f} ms,"
+          f" ratio {cpu_ours / cpu_base:.2f} (target <= 2.00)")
+
+
+if __name__ == "__main__":
+    main()
