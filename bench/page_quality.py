@@ -18,12 +18,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import img2pdf
 import numpy as np
-import pikepdf
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,9 +55,12 @@ def cpu(f, *args) -> float:
 
 
 def image_of(pdf_bytes: bytes) -> Image.Image:
-    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        (name,) = pdf.pages[0].Resources.XObject.keys()
-        return pikepdf.PdfImage(pdf.pages[0].Resources.XObject[name]).as_pil_image()
+    """The page as a reader shows it: rendered back from the PDF by poppler at the scan dpi."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "p.pdf").write_bytes(pdf_bytes)
+        subprocess.run(["pdftoppm", "-r", str(DPI), "-png", "-singlefile", f"{tmp}/p.pdf",
+                        f"{tmp}/p"], check=True)
+        return Image.open(f"{tmp}/p.png").convert("RGB")
 
 
 def ocr(image: Image.Image) -> str:

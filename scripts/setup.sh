@@ -9,7 +9,8 @@ what=${1:-run}
 packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils
           qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core)
 if [ "$what" = test ]; then
-    packages+=(procps)
+    # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/
+    packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie)
 fi
 
 missing=()

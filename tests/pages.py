@@ -139,15 +139,15 @@ TEXT_PAGES = ("text", "text-skewed-4", "yellowed-text")
 
 @cache
 def sample_set() -> dict[str, tuple[Image.Image, str]]:
-    """name -> (page, expected verdict: blank | bilevel | gray | color)."""
+    """name -> (page, expected verdict: blank | bilevel | gray | color | mixed)."""
     front, _ = text_page()
     yellow, _ = text_page(paper=(238, 226, 180), start=5)
     pages = {
         "text": (noise(front), "bilevel"),
         "text-skewed-4": (noise(skew(front, 4.0)), "bilevel"),
         "yellowed-text": (noise(yellow), "bilevel"),
-        "red-seal": (noise(seal(text_page(start=10)[0], (1250, 1900))), "color"),
-        "blue-signature": (noise(signature(text_page(start=15)[0], (1100, 2050))), "color"),
+        "red-seal": (noise(seal(text_page(start=10)[0], (1250, 1900))), "mixed"),
+        "blue-signature": (noise(signature(text_page(start=15)[0], (1100, 2050))), "mixed"),
         "id-card": (id_card(), "color"),
         "colour-photo": (noise(_on_page(photo((1200, 900)))), "color"),
         "grey-photo": (noise(_on_page(photo((1200, 900), gray=True))), "gray"),

@@ -231,12 +231,12 @@ def test_ticket_numbers_are_per_day_and_unique(env):
 
 @pytest.fixture
 def tiny_fs(tmp_path):
-    """A real 3 MB filesystem, so that writes fail with ENOSPC as on a full SD card."""
+    """A real 2 MB filesystem, so that writes fail with ENOSPC as on a full SD card."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root (the test command runs as root)")
     mnt = tmp_path / "card"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mnt)],
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mnt)],
                    check=True)
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=True)
@@ -245,18 +245,18 @@ def tiny_fs(tmp_path):
 def test_enospc_mid_batch_pauses_and_completes_once_space_is_freed(kit, tiny_fs):
     kit.root = tiny_fs / "data"
     kit.configure([{"name": "sim", "driver": "sim", "dpi": 200,
-                    "sim": {"sheets": 60, "page_delay": 0.0}}], min_free_mb=0)
+                    "sim": {"sheets": 80, "page_delay": 0.0}}], min_free_mb=0)
     r = kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai", "--json")
     import json
 
     job = json.loads(r.stdout)
     assert r.returncode == 3 and job["state"] == "paused", r.stderr
-    assert "is full" in job["message"] and 0 < job["pages"] < 60
+    assert "is full" in job["message"] and 0 < job["pages"] < 80
     assert kit.outbox_files() == []
     subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_fs)], check=True)
     r = kit.edge("resume", str(job["job_id"]), "--json")
     done = json.loads(r.stdout)
-    assert r.returncode == 0 and done["state"] == "ready" and done["pages"] == 60
+    assert r.returncode == 0 and done["state"] == "ready" and done["pages"] == 80
     assert kit.edge("verify").returncode == 0
 
 

@@ -1,8 +1,12 @@
 """Each page-processing step's decision on generated pages with known answers."""
 
+import subprocess
+
+import numpy as np
 import pytest
 from PIL import Image
 
+from edge.pipeline.encode import encode_page
 from edge.pipeline.steps import ScannedPage, StepSettings, blank, colour, deskew, run
 
 from .pages import DPI, sample_set
@@ -43,8 +47,10 @@ def test_seal_is_found_on_a_page_that_is_99_percent_text():
     image, _ = sample_set()["red-seal"]
     page = ScannedPage(image, DPI)
     colour.run(page)
-    assert page.kind == "color"
+    assert page.kind == "mixed"  # text in black and white, the seal in colour
     assert page.notes["colour_fraction"] < 0.01  # the seal is a tiny part of the page
+    x0, y0, x1, y1 = page.colour_box
+    assert x0 < 1250 - 140 and x1 > 1250 + 140 and y0 < 1900 - 140 and y1 > 1900 + 140
 
 
 def test_gray_scan_is_never_colour():
@@ -67,3 +73,32 @@ def test_steps_can_be_turned_off():
     image, _ = sample_set()["blank-back"]
     page = run(ScannedPage(image, DPI), StepSettings(deskew=False, blank=False, classify=False))
     assert not page.blank and page.kind is None
+
+
+def rendered(pdf_bytes, tmp_path):
+    path = tmp_path / "page.pdf"
+    path.write_bytes(pdf_bytes)
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", "-singlefile", str(path),
+                    str(tmp_path / "page")], check=True)
+    return np.asarray(Image.open(tmp_path / "page.png").convert("RGB")).astype(int)
+
+
+def red(a):
+    return (a[..., 0] - np.maximum(a[..., 1], a[..., 2])) > 80
+
+
+@pytest.mark.parametrize("name", ["red-seal", "blue-signature"])
+def test_mixed_page_keeps_colour_and_text_when_rendered(name, tmp_path):
+    image, _ = sample_set()[name]
+    page = run(ScannedPage(image, DPI), StepSettings())
+    data = encode_page(page, 75)
+    assert len(data) < 120 * 1024  # a JPEG of the whole page is ~400 KB
+    out, src = rendered(data, tmp_path), np.asarray(image).astype(int)
+    assert out.shape == src.shape  # physical size from the dpi
+    dark = src.max(axis=2) < 80
+    assert (out[dark].max(axis=1) < 100).mean() > 0.95  # the text is still there, black
+    if name == "red-seal":
+        assert red(out).sum() > 0.9 * red(src).sum()
+    else:
+        blue = lambda a: (a[..., 2] - np.maximum(a[..., 0], a[..., 1])) > 60  # noqa: E731
+        assert blue(out).sum() > 0.9 * blue(src).sum()

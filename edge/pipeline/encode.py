@@ -17,8 +17,10 @@ from PIL import Image
 
 from edge.pipeline.queue import Page
 from edge.pipeline.steps import Kind, ScannedPage, percentile_u8
+from edge.pipeline.steps.colour import balanced, chroma_of
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
+MASK_MAX_CHROMA = 40  # pixels more coloured than this stay out of the black text layer
 
 
 def encode_page(page: ScannedPage, quality: int) -> bytes:
@@ -26,14 +28,64 @@ def encode_page(page: ScannedPage, quality: int) -> bytes:
     kind = page.kind = page.kind or _kind_of_mode(page.image)
     buf = io.BytesIO()
     dpi = (page.dpi, page.dpi)
-    if kind == "bilevel":
-        # one strip: img2pdf then copies the G4 data as it is instead of transcoding it
-        to_bilevel(page.image).save(buf, "TIFF", compression="group4", dpi=dpi,
-                                    strip_size=1 << 30)
+    if kind == "mixed" and page.colour_box:
+        return mixed_page(page, quality)
+    if kind in ("bilevel", "mixed"):
+        buf.write(g4_tiff(to_bilevel(page.image), page.dpi))
     else:
         image = page.image.convert("RGB" if kind == "color" else "L")
         clean_background(image).save(buf, "JPEG", quality=quality, dpi=dpi)
     return img2pdf.convert(buf.getvalue(), layout_fun=img2pdf.get_fixed_dpi_layout_fun(dpi))
+
+
+def g4_tiff(bw: Image.Image, dpi: int) -> bytes:
+    """CCITT G4 in a one-strip TIFF: img2pdf then copies the data as it is (no transcoding)."""
+    buf = io.BytesIO()
+    bw.save(buf, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
+    return buf.getvalue()
+
+
+def mixed_page(page: ScannedPage, quality: int) -> bytes:
+    """Text as a CCITT G4 mask over a colour JPEG patch where the seal or signature is.
+
+    A seal page then costs little more than a text page, and the seal keeps its colour at
+    the scan's full resolution.
+    """
+    assert page.colour_box is not None
+    rgb = page.image.convert("RGB")
+    x0, y0, x1, y1 = page.colour_box
+    patch = rgb.crop(page.colour_box)
+    mask = to_bilevel(rgb)
+    chroma, _ = chroma_of(balanced(np.asarray(patch)))
+    ink = np.asarray(mask.crop(page.colour_box)) | (chroma > MASK_MAX_CHROMA)
+    mask.paste(Image.fromarray(ink), (x0, y0))  # coloured strokes belong to the patch only
+    tiff = g4_tiff(mask, page.dpi)
+    with Image.open(io.BytesIO(tiff)) as t:
+        start, length = t.tag_v2[273][0], t.tag_v2[279][0]
+    jpeg = io.BytesIO()
+    clean_background(patch).save(jpeg, "JPEG", quality=quality)
+
+    pdf = pikepdf.new()
+    pt = 72.0 / page.dpi
+    w, h = rgb.size
+    fg = pikepdf.Stream(pdf, tiff[start:start + length], Type=pikepdf.Name.XObject,
+                        Subtype=pikepdf.Name.Image, Width=w, Height=h, ImageMask=True,
+                        BitsPerComponent=1, Filter=pikepdf.Name.CCITTFaxDecode,
+                        DecodeParms=pikepdf.Dictionary(K=-1, Columns=w, Rows=h, BlackIs1=True))
+    bg = pikepdf.Stream(pdf, jpeg.getvalue(), Type=pikepdf.Name.XObject,
+                        Subtype=pikepdf.Name.Image, Width=x1 - x0, Height=y1 - y0,
+                        ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
+                        Filter=pikepdf.Name.DCTDecode)
+    draw = (f"q {(x1 - x0) * pt:.3f} 0 0 {(y1 - y0) * pt:.3f} {x0 * pt:.3f} "
+            f"{(h - y1) * pt:.3f} cm /Bg Do Q q 0 g {w * pt:.3f} 0 0 {h * pt:.3f} 0 0 cm "
+            "/Fg Do Q")
+    pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
+        Type=pikepdf.Name.Page, MediaBox=[0, 0, round(w * pt, 3), round(h * pt, 3)],
+        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Bg=bg, Fg=fg)),
+        Contents=pikepdf.Stream(pdf, draw.encode()))))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 def _kind_of_mode(image: Image.Image) -> Kind:
@@ -102,7 +154,10 @@ def page_record(idx: int, file: str, data: bytes, *, blank: bool = False,
 
 
 def _kind_of_stream(pdf: pikepdf.Pdf) -> str:
-    (image,) = pdf.pages[0].Resources.XObject.values()
+    images = list(pdf.pages[0].Resources.XObject.values())
+    if len(images) == 2:
+        return "mixed"
+    (image,) = images
     if image.get("/BitsPerComponent") == 1:
         return "bilevel"
     return "gray" if image.get("/ColorSpace") == "/DeviceGray" else "color"

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-Kind = Literal["color", "gray", "bilevel"]
+Kind = Literal["color", "gray", "bilevel", "mixed"]
 ANALYSIS_DPI = 100
 
 
@@ -25,6 +25,7 @@ class ScannedPage:
     blank: bool = False
     kind: Kind | None = None
     angle: float = 0.0
+    colour_box: tuple[int, int, int, int] | None = None  # where the colour is, full-size pixels
     notes: dict[str, float] = field(default_factory=dict)
     _small: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 

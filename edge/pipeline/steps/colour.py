@@ -2,8 +2,10 @@
 
 Red seals and blue-ink signatures prove a paper is authentic: a page is colour as soon as a few
 square millimetres of saturated colour survive white balancing against the paper (yellowed paper
-is not colour) and a 3x3 majority test (colour fringes along black text are not either). Grey is
-for flat mid-tones (shaded form cells, photos in grey); anything else is plain text: bilevel.
+is not colour) and a 3x3 majority test (colour fringes along black text are not either). A text
+page whose colour is only a seal or a signature is "mixed": black-and-white text plus a colour
+patch where the colour is. Grey is for flat mid-tones (shaded form cells, photos in grey);
+anything else is plain text: bilevel.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ COLOUR_MIN_FRACTION = 0.0002  # of the page: ~1.2 cm² on A4
 SHADE_RANGE = (60, 215)
 FLAT_STD = 12.0
 SHADE_MIN_FRACTION = 0.02
+MIXED_MAX_FRACTION = 0.02  # above this (photos, ID cards) the whole page is colour
+PATCH_MARGIN_MM = 4.0
+STROKE_MAX_FILL = 0.2  # denser colour is an area (or a dense seal: kept whole, the safe side)
 
 
 def balanced(rgb: np.ndarray) -> np.ndarray:
@@ -29,15 +34,21 @@ def balanced(rgb: np.ndarray) -> np.ndarray:
     return np.stack([lut[c][rgb[..., c]] for c in range(3)], axis=-1)
 
 
-def colour_fraction(rgb: np.ndarray) -> float:
-    wb = balanced(rgb)
+def chroma_of(wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(chroma, brightest channel) of a white-balanced RGB array."""
     r, g, b = wb[..., 0], wb[..., 1], wb[..., 2]
     high = np.maximum(np.maximum(r, g), b)
-    chroma = high - np.minimum(np.minimum(r, g), b)
+    return high - np.minimum(np.minimum(r, g), b), high
+
+
+def colour_mask(rgb: np.ndarray) -> np.ndarray:
+    chroma, high = chroma_of(balanced(rgb))
     hits = (chroma > CHROMA) & (chroma.astype(np.float32) > SATURATION * high)
-    if not hits.any():
-        return 0.0
-    return float(majority3(hits).mean())
+    return majority3(hits) if hits.any() else hits
+
+
+def colour_fraction(rgb: np.ndarray) -> float:
+    return float(colour_mask(rgb).mean())
 
 
 def majority3(mask: np.ndarray) -> np.ndarray:
@@ -69,15 +80,38 @@ def shade_fraction(gray: np.ndarray) -> float:
     return float((candidates[::2, ::2] & (std < FLAT_STD)).mean())
 
 
+def _strokes(mask: np.ndarray) -> bool:
+    """Whether the colour is pen or stamp strokes (thin, sparse in their bounding box) rather
+    than areas (photos, printed cards), which must keep their whole colour context."""
+    ys, xs = np.nonzero(mask)
+    area = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+    return ys.size / area < STROKE_MAX_FILL
+
+
+def _box(mask: np.ndarray, page: ScannedPage) -> tuple[int, int, int, int]:
+    """The colour's bounding box in full-size pixels, with a margin, clipped to the page."""
+    ys, xs = np.nonzero(mask)
+    scale = page.dpi / page.analysis_dpi
+    pad = PATCH_MARGIN_MM / 25.4 * page.dpi
+    w, h = page.image.size
+    return (max(0, int(xs.min() * scale - pad)), max(0, int(ys.min() * scale - pad)),
+            min(w, int((xs.max() + 1) * scale + pad)), min(h, int((ys.max() + 1) * scale + pad)))
+
+
 def run(page: ScannedPage) -> None:
     if page.image.mode == "1":
         page.kind = "bilevel"
         return
     if page.image.mode == "RGB":
-        fraction = colour_fraction(page.small("RGB"))
+        mask = colour_mask(page.small("RGB"))
+        fraction = float(mask.mean())
         page.notes["colour_fraction"] = round(fraction, 5)
         if fraction >= COLOUR_MIN_FRACTION:
             page.kind = "color"
+            if fraction < MIXED_MAX_FRACTION and _strokes(mask) and \
+                    shade_fraction(page.small()) < SHADE_MIN_FRACTION:
+                page.kind = "mixed"
+                page.colour_box = _box(mask, page)
             return
     shade = shade_fraction(page.small())
     page.notes["shade_fraction"] = round(shade, 4)
