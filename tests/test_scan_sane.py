@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pikepdf
+import pytest
 from PIL import Image
 
 from edge.drivers.scanner.sane import SaneScanner
@@ -70,44 +71,26 @@ def test_missing_doc_type_is_refused(kit):
     assert r.returncode == 1 and "--doc is required" in r.stderr
 
 
-def test_empty_feeder_is_a_clear_error_and_no_pdf(kit):
-    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_NO_DOCS"})])
+def status(name):
+    return {"options": {"read-return-value": f"SANE_STATUS_{name}"}}
+
+
+@pytest.mark.parametrize("scanner, code, state, says", [
+    (status("NO_DOCS"), 1, "failed",
+     ["document feeder is empty", "Khay nạp giấy đang trống"]),
+    (status("COVER_OPEN"), 3, "paused", ["cover is open", "Nắp máy quét đang mở"]),
+    (status("IO_ERROR"), 1, "failed", ["input/output error", "Kiểm tra cáp USB"]),
+    ({"device": "test:9"}, 1, "failed", ["not connected or not switched on", "Kiểm tra cáp USB"]),
+    ({"source": "adf-duplex"}, 1, "failed",
+     ["it reports Flatbed, Automatic Document Feeder", "valid settings: flatbed, adf"]),
+], ids=["empty-feeder", "cover-open", "io-error", "unplugged", "impossible-source"])
+def test_scanner_trouble_on_the_first_sheet(kit, scanner, code, state, says):
+    kit.configure([sane_adf(**scanner)])
     r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 1
-    assert job["state"] == "failed" and job["pages"] == 0
-    assert "document feeder is empty" in job["message"]
-    assert "Khay nạp giấy đang trống" in job["message_vi"]
-    assert kit.outbox_files() == []
-
-
-def test_cover_open_on_first_sheet_pauses(kit):
-    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_COVER_OPEN"})])
-    r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 3 and job["state"] == "paused"
-    assert "cover is open" in job["message"]
-
-
-def test_io_error_on_first_sheet_fails(kit):
-    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_IO_ERROR"})])
-    r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 1 and job["state"] == "failed"
-    assert "input/output error" in job["message"]
-
-
-def test_unplugged_scanner_fails_clearly(kit):
-    kit.configure([sane_adf(device="test:9")])
-    r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 1 and job["state"] == "failed"
-    assert "not connected or not switched on" in job["message"]
-    assert "Kiểm tra cáp USB" in job["message_vi"]
-
-
-def test_impossible_source_lists_what_the_device_offers(kit):
-    kit.configure([sane_adf(source="adf-duplex")])
-    r, job = scan(kit, "--doc", "Tờ khai")
-    assert r.returncode == 1 and job["state"] == "failed"
-    assert "it reports Flatbed, Automatic Document Feeder" in job["message"]
-    assert "valid settings: flatbed, adf" in job["message"]
+    assert r.returncode == code and job["state"] == state and job["pages"] == 0
+    for text in says:
+        assert text in job["message"] + job["message_vi"]
+    assert kit.outbox_files() == []  # and never an empty PDF
 
 
 def test_device_busy_is_retried_then_reported(kit, monkeypatch, caplog):
@@ -164,19 +147,24 @@ class JamAfterThree(SaneScanner):
                 self.dev.read_return_value = "SANE_STATUS_JAMMED"
 
 
-def test_jam_mid_batch_pauses_keeps_pages_and_resumes(kit, monkeypatch):
+def jammed_job(kit, monkeypatch):
+    """A job that the real test backend jammed after three sheets (run in this process)."""
     cfg = kit.cfg()
     storage = Storage(cfg.storage.root)
     storage.prepare()
     with Queue(storage.db) as queue:
         job = queue.create(kit="PL01", doc="Giấy khai sinh", scanner="adf", preset="")
-        monkeypatch.setattr(worker_module, "make", JamAfterThree)
-        w = worker_module.Worker(cfg, storage, queue, cfg.scanner[0])
-        job = w.run(job)
-        assert job.state == State.PAUSED and job.pages == 3
-        assert "paper jam" in job.message and "3 page(s) kept" in job.message
-        assert "Kẹt giấy" in job.message_vi
-        assert kit.outbox_files() == []
+        with monkeypatch.context() as m:
+            m.setattr(worker_module, "make", JamAfterThree)
+            return worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+
+
+def test_jam_mid_batch_pauses_keeps_pages_and_resumes(kit, monkeypatch):
+    job = jammed_job(kit, monkeypatch)
+    assert job.state == State.PAUSED and job.pages == 3
+    assert "paper jam" in job.message and "3 page(s) kept" in job.message
+    assert "Kẹt giấy" in job.message_vi
+    assert kit.outbox_files() == []
     r = kit.edge("resume", str(job.id), "--json")
     resumed = json.loads(r.stdout)
     assert r.returncode == 0, r.stderr
@@ -185,13 +173,7 @@ def test_jam_mid_batch_pauses_keeps_pages_and_resumes(kit, monkeypatch):
 
 
 def test_paused_job_can_be_finished_as_is(kit, monkeypatch):
-    cfg = kit.cfg()
-    storage = Storage(cfg.storage.root)
-    storage.prepare()
-    with Queue(storage.db) as queue:
-        job = queue.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
-        monkeypatch.setattr(worker_module, "make", JamAfterThree)
-        job = worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    job = jammed_job(kit, monkeypatch)
     r = kit.edge("finish", job.ticket, "--json")
     done = json.loads(r.stdout)
     assert done["state"] == "ready" and done["pages"] == 3
@@ -249,13 +231,7 @@ def test_verify_reports_missing_and_stray_files(kit):
 
 
 def test_config_error_on_resume_keeps_the_pages(kit, monkeypatch):
-    cfg = kit.cfg()
-    storage = Storage(cfg.storage.root)
-    storage.prepare()
-    with Queue(storage.db) as queue:
-        job = queue.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
-        monkeypatch.setattr(worker_module, "make", JamAfterThree)
-        job = worker_module.Worker(cfg, storage, queue, cfg.scanner[0]).run(job)
+    job = jammed_job(kit, monkeypatch)
     kit.configure([sane_adf(options={"no-such-option": 1})])
     r = kit.edge("resume", str(job.id), "--json")
     out = json.loads(r.stdout)
