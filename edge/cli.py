@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--doc", default="", help='document type, e.g. "Giấy khai sinh"')
     sp.add_argument("--dossier", help=f"national dossier code ({naming.DOSSIER_PATTERN})")
     sp.add_argument("--json", action="store_true", help="print the job as one JSON object")
+    sp = cmd("import", cmd_import, "make a PDF from image or PDF files, like a scan")
+    sp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    sp.add_argument("--preset", default="", help="a preset of the import entry")
+    sp.add_argument("--doc", default="", help='document type, e.g. "Giấy khai sinh"')
+    sp.add_argument("--dossier", help=f"national dossier code ({naming.DOSSIER_PATTERN})")
+    sp.add_argument("--json", action="store_true", help="print the job as one JSON object")
     for name, func, text in (("resume", cmd_resume, "continue scanning a paused job"),
                              ("finish", cmd_finish, "make the PDF of a paused job as it is")):
         sp = cmd(name, func, text)
@@ -100,6 +106,42 @@ def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
     scanner = cfg.scanner_named(args.scanner)
+    doc, dossier = _job_fields(scanner, args)
+    with _queue(cfg) as (storage, queue):
+        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=args.preset,
+                           dossier=dossier)
+        return _settle(cfg, storage, queue, job, args.json)
+
+
+def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.drivers.scanner.files import check
+
+    importer = cfg.importer()
+    doc, dossier = _job_fields(importer, args)
+    good, refused = [], []
+    for path in args.files:
+        try:
+            check(path)
+            good.append(path)
+        except (JobError, OSError) as e:
+            refused.append(f"{path}: {e}" if isinstance(e, OSError) else str(e))
+    for line in refused:
+        print(f"edge: refused {line}", file=sys.stderr)
+    if not good:
+        raise JobError("nothing to import", vi="Không có tệp nào nhập được")
+    with _queue(cfg) as (storage, queue):
+        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=importer.name, preset=args.preset,
+                           dossier=dossier, state=State.PAUSED, message="copying files")
+        inputs = storage.job_spool(job.id) / "inputs"
+        for i, path in enumerate(good, 1):  # our own names: nothing of the caller's in a path
+            storage.write_atomic(inputs / f"{i:04d}{path.suffix.lower()[:8]}", path.read_bytes())
+        job = queue.transition(job.id, State.QUEUED)
+        code = _settle(cfg, storage, queue, job, args.json)
+    return EXIT_FAILED if refused and code == EXIT_OK else code
+
+
+def _job_fields(scanner: config.Scanner, args: argparse.Namespace) -> tuple[str, str | None]:
+    """The validated document type and dossier code of a new job."""
     from edge.drivers.scanner import ScanSettings
 
     preset_doc = ScanSettings.resolve(scanner, args.preset).doc  # refuses an unknown preset
@@ -107,11 +149,7 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
     if not doc or len(doc) > MAX_DOC_LEN:
         raise JobError(f"--doc is required: the document type, 1-{MAX_DOC_LEN} characters "
                        '(e.g. "Giấy khai sinh")', vi="Hãy nhập loại giấy tờ")
-    dossier = naming.check_dossier(args.dossier) if args.dossier else None
-    with _queue(cfg) as (storage, queue):
-        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=args.preset,
-                           dossier=dossier)
-        return _settle(cfg, storage, queue, job, args.json)
+    return doc, naming.check_dossier(args.dossier) if args.dossier else None
 
 
 def cmd_resume(cfg: config.Config, args: argparse.Namespace) -> int:

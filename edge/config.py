@@ -68,7 +68,7 @@ class SimFeeder:
 @dataclass(frozen=True)
 class Scanner:
     name: str
-    driver: Literal["sane", "sim"]
+    driver: Literal["sane", "sim", "files"]
     device: str = ""
     source: Source = "adf"
     mode: Mode = "color"
@@ -98,6 +98,10 @@ class Config:
     log: Log = field(default_factory=Log)
     path: Path = Path()
 
+    def importer(self) -> Scanner:
+        """The scanner entry `edge import` uses: the first with driver "files"."""
+        return next(s for s in self.scanner if s.driver == "files")
+
     def scanner_named(self, name: str) -> Scanner:
         for s in self.scanner:
             if s.name == name:
@@ -107,6 +111,9 @@ class Config:
             f"unknown scanner {name!r} (configured: {names})",
             vi=f"Không có máy quét tên {name!r}",
         )
+
+
+IMPORTER = Scanner(name="import", driver="files", source="adf")
 
 
 def config_path(cli_value: str | None) -> Path:
@@ -132,6 +139,8 @@ def load(path: Path) -> Config:
         raw["storage"]["root"] = str((path.parent / root).resolve())
     cfg = _build(Config, {**raw, "path": str(path)}, "", path)
     _validate(cfg, path)
+    if not any(s.driver == "files" for s in cfg.scanner):  # imports work out of the box
+        cfg = dataclasses.replace(cfg, scanner=[*cfg.scanner, IMPORTER])
     return cfg
 
 

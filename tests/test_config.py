@@ -77,6 +77,6 @@ def test_missing_file_and_env_variable(tmp_path, kit):
 def test_unknown_scanner_and_preset(kit):
     kit.configure([sane_adf(presets={"ks": {"doc": "Giấy khai sinh"}})])
     r = kit.edge("scan", "--scanner", "nope", "--doc", "x")
-    assert r.returncode == 2 and "unknown scanner 'nope' (configured: adf)" in r.stderr
+    assert r.returncode == 2 and "unknown scanner 'nope' (configured: adf, import)" in r.stderr
     r = kit.edge("scan", "--scanner", "adf", "--preset", "zz", "--doc", "x")
     assert r.returncode == 2 and "no preset 'zz' (presets: ks)" in r.stderr

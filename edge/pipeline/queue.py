@@ -137,7 +137,10 @@ class Queue:
             raise db_error(self.db, e) from None
 
     def create(self, *, kit: str, doc: str, scanner: str, preset: str,
-               dossier: str | None = None, day: dt.date | None = None) -> Job:
+               dossier: str | None = None, day: dt.date | None = None,
+               state: State = State.QUEUED, message: str = "") -> Job:
+        """A new job with the next ticket of the day; `state` PAUSED holds it back from the
+        workers until its inputs are in place (imports)."""
         day = day or dt.date.today()
         now = time.time()
         with self.tx() as c:
@@ -146,13 +149,14 @@ class Queue:
                       "ON CONFLICT(day) DO UPDATE SET n = n + 1", (key,))
             (n,) = c.execute("SELECT n FROM tickets WHERE day = ?", (key,)).fetchone()
             cur = c.execute(
-                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (make_ticket(kit, day, n), dossier, doc, scanner, preset, State.QUEUED, now, now),
+                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, message, "
+                "message_vi, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (make_ticket(kit, day, n), dossier, doc, scanner, preset, state, message,
+                 message, now, now),
             )
             job_id = cur.lastrowid
             assert job_id is not None
-            self._history(c, job_id, State.QUEUED, "")
+            self._history(c, job_id, state, message)
         return self.get(job_id)
 
     def get(self, ref: int | str) -> Job:

@@ -94,6 +94,7 @@ class Worker:
         """Spool every page the scanner delivers, each durably before asking for the next."""
         kept = len(self.queue.pages(job.id))
         with make(self.scanner_cfg) as scanner:
+            scanner.job_dir = self.storage.job_spool(job.id)
             scanner.open(settings)
             scanner.resume(kept)
             for image in scanner.pages():

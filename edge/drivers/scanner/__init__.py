@@ -14,6 +14,10 @@ def make(cfg: config.Scanner) -> Scanner:
         from edge.drivers.scanner.sim import SimScanner
 
         return SimScanner(cfg)
+    if cfg.driver == "files":
+        from edge.drivers.scanner.files import FileSource
+
+        return FileSource(cfg)
     from edge.drivers.scanner.sane import SaneScanner
 
     return SaneScanner(cfg)

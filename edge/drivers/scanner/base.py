@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
@@ -93,6 +94,7 @@ class Scanner(abc.ABC):
     def __init__(self, cfg: config.Scanner) -> None:
         self.cfg = cfg
         self.name = cfg.name
+        self.job_dir: Path | None = None  # the job's spool folder (imports read their files there)
 
     @abc.abstractmethod
     def open(self, settings: ScanSettings) -> None:
