@@ -20,6 +20,7 @@ from edge.pipeline.steps import Kind, ScannedPage, percentile_u8
 from edge.pipeline.steps.colour import balanced, chroma_of
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
+PHOTO_FRACTION = 0.2  # colour over a fifth of the page: a photo, left as it was
 MASK_MAX_CHROMA = 40  # pixels more coloured than this stay out of the black text layer
 
 
@@ -34,7 +35,9 @@ def encode_page(page: ScannedPage, quality: int) -> bytes:
         buf.write(g4_tiff(to_bilevel(page.image), page.dpi))
     else:
         image = page.image.convert("RGB" if kind == "color" else "L")
-        clean_background(image).save(buf, "JPEG", quality=quality, dpi=dpi)
+        if page.notes.get("colour_fraction", 0.0) < PHOTO_FRACTION:  # a paper, not a picture
+            image = clean_background(image)
+        image.save(buf, "JPEG", quality=quality, dpi=dpi)
     return img2pdf.convert(buf.getvalue(), layout_fun=img2pdf.get_fixed_dpi_layout_fun(dpi))
 
 
