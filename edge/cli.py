@@ -114,30 +114,17 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
-    from edge.drivers.scanner.files import check
+    from edge.pipeline import imports
 
-    importer = cfg.importer()
-    doc, dossier = _job_fields(importer, args)
-    good, refused = [], []
-    for path in args.files:
-        try:
-            check(path)
-            good.append(path)
-        except (JobError, OSError) as e:
-            refused.append(f"{path}: {e}" if isinstance(e, OSError) else str(e))
-    for line in refused:
-        print(f"edge: refused {line}", file=sys.stderr)
-    if not good:
-        raise JobError("nothing to import", vi="Không có tệp nào nhập được")
+    doc, dossier = _job_fields(cfg.importer(), args)
+    checked = imports.sort_out(args.files)
+    for _, why in checked.refused:
+        print(f"edge: refused {why}", file=sys.stderr)
     with _queue(cfg) as (storage, queue):
-        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=importer.name, preset=args.preset,
-                           dossier=dossier, state=State.PAUSED, message="copying files")
-        inputs = storage.job_spool(job.id) / "inputs"
-        for i, path in enumerate(good, 1):  # our own names: nothing of the caller's in a path
-            storage.write_atomic(inputs / f"{i:04d}{path.suffix.lower()[:8]}", path.read_bytes())
-        job = queue.transition(job.id, State.QUEUED)
+        job = imports.queue_import(cfg, storage, queue, checked.good, doc=doc, dossier=dossier,
+                                   preset=args.preset)
         code = _settle(cfg, storage, queue, job, args.json)
-    return EXIT_FAILED if refused and code == EXIT_OK else code
+    return EXIT_FAILED if checked.refused and code == EXIT_OK else code
 
 
 def _job_fields(scanner: config.Scanner, args: argparse.Namespace) -> tuple[str, str | None]:

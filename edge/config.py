@@ -86,6 +86,15 @@ class Scanner:
 
 
 @dataclass(frozen=True)
+class HotFolder:
+    """A folder watched by the daemon: files that stop changing there are imported."""
+
+    path: Path
+    doc: str = "Tài liệu nhập"
+    settle_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -96,6 +105,7 @@ class Config:
     storage: Storage
     scanner: list[Scanner] = field(default_factory=list)
     log: Log = field(default_factory=Log)
+    hot_folder: HotFolder | None = None
     path: Path = Path()
 
     def importer(self) -> Scanner:

@@ -13,7 +13,7 @@ import threading
 from edge import config
 from edge.drivers.scanner import make
 from edge.errors import EdgeError
-from edge.pipeline import outbox
+from edge.pipeline import imports, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
 from edge.pipeline.queue import Queue
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 PURGE_EVERY_SECONDS = 3600.0
 ERROR_BACKOFF_SECONDS = 5.0
+HOT_FOLDER_POLL_SECONDS = 2.0
 LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
@@ -64,6 +65,8 @@ class Daemon:
             for s in self.cfg.scanner:
                 self._spawn(f"scanner-{s.name}", self._scanner_loop, s)
             self._spawn("purge", self._purge_loop)
+            if self.cfg.hot_folder:
+                self._spawn("hot-folder", self._hot_folder_loop)
             log.info("edge running: kit %s, %d scanner(s), storage %s", self.cfg.kit.id,
                      len(self.cfg.scanner), self.storage.root)
             while not self.stop.is_set():
@@ -122,6 +125,19 @@ class Daemon:
         if queue.get(job_id).state in (State.SCANNING, State.ASSEMBLING):
             queue.transition(job_id, State.PAUSED, message, vi)
         self.stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def _hot_folder_loop(self) -> None:
+        assert self.cfg.hot_folder is not None
+        path = self.cfg.hot_folder.path
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with Queue(self.storage.db) as queue:
+            hot = imports.HotFolder(self.cfg, self.storage, queue)
+            while not self.stop.wait(HOT_FOLDER_POLL_SECONDS):
+                try:
+                    hot.poll()
+                except Exception:  # an unreadable folder must not end the service
+                    log.exception("hot folder %s: error; retrying", path)
+                    self.stop.wait(ERROR_BACKOFF_SECONDS)
 
     def _purge_loop(self) -> None:
         with Queue(self.storage.db) as queue:

@@ -55,3 +55,40 @@ def test_import_of_nothing_readable_makes_no_job(kit, tmp_path):
     assert r.returncode == 1 and "nothing to import" in r.stderr
     assert "missing.jpg" in r.stderr
     assert kit.edge("jobs", "--json").stdout.strip() == "[]"
+
+
+def test_hot_folder_imports_files_once_they_stop_changing(kit, tmp_path):
+    from edge.pipeline.imports import HotFolder
+    from edge.pipeline.job import State
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+    from edge.pipeline.worker import Worker
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    kit.config.write_text(kit.config.read_text() +
+                          f'\n[hot_folder]\npath = "{inbox}"\nsettle_seconds = 5\n')
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    with Queue(storage.db) as queue:
+        hot = HotFolder(cfg, storage, queue)
+        page = inbox / "scan0001.jpg"
+        sample_set()["text"][0].save(page, dpi=(200, 200))
+        (inbox / "scan0002.pdf.part").write_bytes(b"%PDF- still being written")
+        (inbox / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+        assert hot.poll(now=0) == []  # just seen
+        page.write_bytes(page.read_bytes())  # still changing (mtime moves)
+        assert hot.poll(now=3) == []
+        assert hot.poll(now=6) == []  # changed at 3: not settled for 5 s yet
+        (job,) = hot.poll(now=9)
+        assert job.doc == "Tài liệu nhập" and job.scanner == "import"
+        assert not page.exists()  # the job holds it now
+        assert (inbox / "refused" / "broken.pdf").exists()
+        assert "not a readable image or PDF" in (inbox / "refused" / "broken.pdf.why.txt"
+                                                 ).read_text()
+        assert (inbox / "scan0002.pdf.part").exists()  # partial uploads are left alone
+        assert job.state == State.QUEUED  # for the daemon's import worker, which does:
+        job = Worker(cfg, storage, queue, cfg.importer()).run(job)
+        assert job.state == State.READY and job.pages == 1
+    assert kit.edge("verify").returncode == 0
