@@ -25,10 +25,15 @@ A4_INCHES = (8.27, 11.69)
 MIN_DPI = 100  # an image claiming less is a photo or a screenshot: fit it to A4 instead
 
 
+def is_pdf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(5) == b"%PDF-"
+
+
 def check(path: Path) -> int:
     """The number of pages in an importable file; JobError saying why it is refused."""
     try:
-        if path.read_bytes()[:5] == b"%PDF-":
+        if is_pdf(path):
             with pikepdf.open(path) as pdf:
                 return len(pdf.pages)
         with Image.open(path) as im:
@@ -86,7 +91,7 @@ class FileSource(Scanner):
     def _pages_of(self, path: Path) -> Iterator[Image.Image]:
         assert self.settings is not None
         dpi = self.settings.dpi
-        if path.read_bytes()[:5] == b"%PDF-":
+        if is_pdf(path):
             for i in range(1, check(path) + 1):
                 png = subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(i), "-l", str(i),
                                       "-png", str(path)], capture_output=True, check=True).stdout
