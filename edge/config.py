@@ -52,6 +52,7 @@ class Preset:
     drop_blank_pages: bool | None = None
     auto_color: bool | None = None
     pdfa: bool | None = None
+    max_page_kb: int | None = None
     options: dict[str, OptionValue] = field(default_factory=dict)
 
 
@@ -80,6 +81,7 @@ class Scanner:
     drop_blank_pages: bool = True
     auto_color: bool = True
     pdfa: bool = True
+    max_page_kb: int = 1024
     options: dict[str, OptionValue] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     sim: SimFeeder = field(default_factory=SimFeeder)
@@ -186,6 +188,9 @@ def _validate(cfg: Config, path: Path) -> None:
                 raise bad(f"{where}.dpi", f"{dpi} is outside 50..1200")
             if not 10 <= q <= 95:
                 raise bad(f"{where}.jpeg_quality", f"{q} is outside 10..95")
+            kb = (p.max_page_kb if p else None) or s.max_page_kb
+            if kb < 50:
+                raise bad(f"{where}.max_page_kb", f"{kb} is below 50")
 
 
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:

@@ -1,8 +1,10 @@
 """Each page-processing step's decision on generated pages with known answers."""
 
+import io
 import subprocess
 
 import numpy as np
+import pikepdf
 import pytest
 from PIL import Image
 
@@ -102,3 +104,18 @@ def test_mixed_page_keeps_colour_and_text_when_rendered(name, tmp_path):
     else:
         blue = lambda a: (a[..., 2] - np.maximum(a[..., 0], a[..., 1])) > 60  # noqa: E731
         assert blue(out).sum() > 0.9 * blue(src).sum()
+
+
+def test_size_budget_steps_quality_then_dpi_never_below_200():
+    photo, _ = sample_set()["colour-photo"]
+    big = photo.resize((photo.width * 3 // 2, photo.height * 3 // 2))  # as scanned at 300 dpi
+    page = ScannedPage(big, 300, kind="color")
+    unbounded = len(encode_page(ScannedPage(big, 300, kind="color"), 90))
+    data = encode_page(page, 90, max_bytes=unbounded // 3)
+    assert len(data) <= unbounded // 3
+    assert page.notes["quality"] < 90 and page.dpi >= 200
+    with pikepdf.open(io.BytesIO(data)) as pdf:  # the paper keeps its size whatever the dpi
+        assert abs(float(pdf.pages[0].mediabox[2]) - big.width / 300 * 72) < 1
+    tiny = ScannedPage(photo, 200, kind="color")
+    encode_page(tiny, 75, max_bytes=1000)  # impossible: kept at 200 dpi, and said so
+    assert tiny.dpi == 200 and tiny.notes["over_budget"] > 1000

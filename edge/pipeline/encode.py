@@ -20,12 +20,40 @@ from edge.pipeline.steps import Kind, ScannedPage, percentile_u8
 from edge.pipeline.steps.colour import balanced, chroma_of
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
+MIN_DPI = 200
+MIN_QUALITY = 30
+QUALITY_STEP = 15
 PHOTO_FRACTION = 0.2  # colour over a fifth of the page: a photo, left as it was
 MASK_MAX_CHROMA = 40  # pixels more coloured than this stay out of the black text layer
 
 
-def encode_page(page: ScannedPage, quality: int) -> bytes:
-    """A one-page PDF of a processed page, encoded for its kind, at its scan dpi."""
+def encode_page(page: ScannedPage, quality: int, max_bytes: int = 0) -> bytes:
+    """A one-page PDF of a processed page, encoded for its kind, at its scan dpi.
+
+    Over `max_bytes`, the JPEG quality steps down, then the page is resampled towards
+    MIN_DPI (never below: archives need 200 dpi); what is still over is kept and noted.
+    """
+    data = _encode(page, quality)
+    while max_bytes and len(data) > max_bytes:
+        if page.kind != "bilevel" and quality > MIN_QUALITY:
+            quality = max(MIN_QUALITY, quality - QUALITY_STEP)
+        elif page.dpi > MIN_DPI:
+            scale = MIN_DPI / page.dpi
+            size = (round(page.image.width * scale), round(page.image.height * scale))
+            page.image = page.image.resize(size, Image.Resampling.LANCZOS)
+            page.dpi = MIN_DPI
+            if page.colour_box:
+                x0, y0, x1, y1 = (round(v * scale) for v in page.colour_box)
+                page.colour_box = (x0, y0, x1, y1)
+        else:
+            page.notes["over_budget"] = len(data)
+            break
+        data = _encode(page, quality)
+        page.notes["quality"] = quality
+    return data
+
+
+def _encode(page: ScannedPage, quality: int) -> bytes:
     kind = page.kind = page.kind or _kind_of_mode(page.image)
     buf = io.BytesIO()
     dpi = (page.dpi, page.dpi)

@@ -102,7 +102,7 @@ class Worker:
                 page = steps.run(ScannedPage(image, settings.dpi), settings.steps)
                 if settings.mode == "lineart":
                     page.kind = "bilevel"
-                self._spool(job, kept, page, settings.jpeg_quality)
+                self._spool(job, kept, page, settings)
                 self.on_change(self.queue.get(job.id))
                 if self.stop.is_set():
                     raise scan_error("CANCELLED", scanner.name, "the service is stopping")
@@ -116,8 +116,11 @@ class Worker:
         vi = f" Đã giữ {kept} trang; bấm Tiếp tục để quét tiếp hoặc Hoàn tất."
         return self._move(job, State.PAUSED, EdgeError(e.message + note, vi=e.vi + vi))
 
-    def _spool(self, job: Job, idx: int, page: ScannedPage, quality: int) -> None:
-        data = encode_page(page, quality)
+    def _spool(self, job: Job, idx: int, page: ScannedPage, settings: ScanSettings) -> None:
+        data = encode_page(page, settings.jpeg_quality, settings.max_page_bytes)
+        if "over_budget" in page.notes:
+            log.warning("job %d page %d: %d KB, over the %d KB budget even at %d dpi", job.id,
+                        idx, len(data) // 1024, settings.max_page_bytes // 1024, page.dpi)
         path = self.storage.job_spool(job.id) / f"p{idx:04d}.pdf"
         self.storage.write_atomic(path, data)
         self.queue.add_page(job.id, page_record(idx, self.storage.rel(path), data,

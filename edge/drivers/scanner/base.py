@@ -57,6 +57,7 @@ class ScanSettings:
     doc: str = ""
     steps: StepSettings = field(default_factory=StepSettings)
     pdfa: bool = True
+    max_page_bytes: int = 1024 * 1024
     options: dict[str, config.OptionValue] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +81,7 @@ class ScanSettings:
                 classify=_pick(p.auto_color, cfg.auto_color),
             ),
             pdfa=_pick(p.pdfa, cfg.pdfa),
+            max_page_bytes=(p.max_page_kb or cfg.max_page_kb) * 1024,
             options={**cfg.options, **p.options},
         )
 
