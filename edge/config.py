@@ -97,6 +97,15 @@ class HotFolder:
 
 
 @dataclass(frozen=True)
+class Ocr:
+    """The deferred text layer (tesseract): off unless enabled; runs when the kit is idle."""
+
+    enabled: bool = False
+    language: str = "vie"
+    idle_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -108,6 +117,7 @@ class Config:
     scanner: list[Scanner] = field(default_factory=list)
     log: Log = field(default_factory=Log)
     hot_folder: HotFolder | None = None
+    ocr: Ocr = field(default_factory=Ocr)
     path: Path = Path()
 
     def importer(self) -> Scanner:

@@ -13,7 +13,7 @@ import threading
 from edge import config
 from edge.drivers.scanner import make
 from edge.errors import EdgeError
-from edge.pipeline import imports, outbox
+from edge.pipeline import imports, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
 from edge.pipeline.queue import Queue
@@ -26,6 +26,7 @@ POLL_SECONDS = 0.25
 PURGE_EVERY_SECONDS = 3600.0
 ERROR_BACKOFF_SECONDS = 5.0
 HOT_FOLDER_POLL_SECONDS = 2.0
+OCR_POLL_SECONDS = 15.0
 LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
@@ -67,6 +68,8 @@ class Daemon:
             self._spawn("purge", self._purge_loop)
             if self.cfg.hot_folder:
                 self._spawn("hot-folder", self._hot_folder_loop)
+            if self.cfg.ocr.enabled:
+                self._spawn("ocr", self._ocr_loop)
             log.info("edge running: kit %s, %d scanner(s), storage %s", self.cfg.kit.id,
                      len(self.cfg.scanner), self.storage.root)
             while not self.stop.is_set():
@@ -138,6 +141,21 @@ class Daemon:
                 except Exception:  # an unreadable folder must not end the service
                     log.exception("hot folder %s: error; retrying", path)
                     self.stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def _ocr_loop(self) -> None:
+        if not ocr.available(self.cfg.ocr.language):
+            log.error("OCR is enabled but tesseract (language %r) or pdftoppm is missing: "
+                      "apt-get install tesseract-ocr tesseract-ocr-vie poppler-utils",
+                      self.cfg.ocr.language)
+            return
+        with Queue(self.storage.db) as queue:
+            while not self.stop.wait(OCR_POLL_SECONDS):
+                try:  # on mains power too, once the UPS driver (issue 4) reports it
+                    while (ocr.idle_for(queue) >= self.cfg.ocr.idle_seconds
+                           and ocr.run_once(self.cfg, self.storage, queue, self.stop)):
+                        pass
+                except Exception:
+                    log.exception("OCR error; retrying later")
 
     def _purge_loop(self) -> None:
         with Queue(self.storage.db) as queue:

@@ -167,8 +167,9 @@ def page_image_digests(pdf: pikepdf.Pdf) -> list[str]:
         h = hashlib.sha256()
         resources = page.obj.get("/Resources", {})
         xobjects = resources.get("/XObject", {})
-        for name in sorted(xobjects.keys()):
-            h.update(xobjects[name].read_raw_bytes())
+        for name in sorted(xobjects.keys()):  # images only: a text layer is not the scan
+            if xobjects[name].get("/Subtype") == "/Image":
+                h.update(xobjects[name].read_raw_bytes())
         digests.append(h.hexdigest())
     return digests
 

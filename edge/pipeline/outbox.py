@@ -18,7 +18,7 @@ from pathlib import Path
 import pikepdf
 
 from edge.errors import EdgeError, JobError
-from edge.pipeline import naming
+from edge.pipeline import naming, ocr
 from edge.pipeline.encode import content_digest, page_image_digests, page_record
 from edge.pipeline.job import HAS_PDF, Job, State
 from edge.pipeline.lock import outbox_lock
@@ -196,6 +196,7 @@ def recover(storage: Storage, queue: Queue) -> list[Job]:
     touched = []
     with outbox_lock(storage.locks):
         storage.clear_tmp()
+        ocr.recover(storage, queue)
         for job in queue.jobs({State.SCANNING, State.ASSEMBLING, State.READY, State.UPLOADED}):
             try:
                 touched += _recover_one(storage, queue, job)

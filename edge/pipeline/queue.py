@@ -63,6 +63,8 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner);
 MIGRATIONS = [
     ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
     ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "ocr", "INTEGER NOT NULL DEFAULT 0"),  # 0 not yet, 1 done, -1 failed
+    ("jobs", "ocr_pending_sha", "TEXT"),
 ]
 
 _JOB_COLUMNS = (
@@ -244,6 +246,27 @@ class Queue:
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), "renamed to dossier code")
         return self.get(job_id)
+
+    def ocr_done(self, job_id: int) -> bool:
+        (done,) = self._query("SELECT ocr FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(done)
+
+    def set_ocr(self, job_id: int, *, done: int, pending_sha: str | None = None) -> None:
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET ocr = ?, ocr_pending_sha = ? WHERE id = ?",
+                      (done, pending_sha, job_id))
+
+    def ocr_pending(self) -> list[tuple[int, str]]:
+        rows = self._query("SELECT id, ocr_pending_sha FROM jobs "
+                           "WHERE ocr_pending_sha IS NOT NULL").fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def finish_ocr(self, job_id: int, sha256: str, size: int) -> None:
+        """The OCR'd file is in place: its checksum becomes the record's."""
+        with self.tx() as c:
+            c.execute("UPDATE jobs SET sha256 = ?, bytes = ?, ocr = 1, ocr_pending_sha = NULL, "
+                      "updated = ? WHERE id = ?", (sha256, size, time.time(), job_id))
+            self._history(c, job_id, State.READY, "text layer added (OCR)")
 
     def mark_uploaded(self, job_id: int) -> Job:
         with self.tx() as c:
