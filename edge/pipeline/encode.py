@@ -16,7 +16,7 @@ import pikepdf
 from PIL import Image
 
 from edge.pipeline.queue import Page
-from edge.pipeline.steps import Kind, ScannedPage, percentile_u8
+from edge.pipeline.steps import Kind, ScannedPage, paper_level
 from edge.pipeline.steps.colour import balanced, chroma_of
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
@@ -130,7 +130,7 @@ def to_bilevel(image: Image.Image) -> Image.Image:
     gray = image.convert("L")
     small = np.asarray(gray.reduce(4) if min(gray.size) > 400 else gray)
     # never above 3/4 of the paper: on a nearly empty page Otsu would split the paper's noise
-    t = min(otsu(small), int(percentile_u8(small, 90) * 0.75))
+    t = min(otsu(small), int(paper_level(small) * 0.75))
     return gray.point(lambda v: 255 if v > t else 0, mode="1")
 
 
@@ -152,7 +152,7 @@ def clean_background(image: Image.Image) -> Image.Image:
     on the background cost JPEG most of its bytes, and the ink is untouched."""
     small = np.asarray(image.reduce(4) if min(image.size) > 400 else image)
     bands = small.reshape(-1, len(image.getbands()))
-    white = [max(percentile_u8(bands[:, c], 90) * WHITE_SHARE, 16.0)
+    white = [max(paper_level(bands[:, c]) * WHITE_SHARE, 16.0)
              for c in range(bands.shape[1])]
     lut: list[int] = []
     for w in white:

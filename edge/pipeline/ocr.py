@@ -22,7 +22,7 @@ from edge import config
 from edge.pipeline.job import State
 from edge.pipeline.lock import outbox_lock
 from edge.pipeline.queue import Queue
-from edge.pipeline.storage import Storage, fsync_dir, sha256_file, sidecar_path, sidecar_text
+from edge.pipeline.storage import Storage, fsync_dir, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def replace(storage: Storage, queue: Queue, job_id: int, pdf: Path, new: Path) -
 
 
 def finish(storage: Storage, queue: Queue, job_id: int, pdf: Path, sha: str) -> None:
-    storage.write_atomic(sidecar_path(pdf), sidecar_text(pdf, sha))
+    storage.write_sidecar(pdf, sha)
     queue.finish_ocr(job_id, sha, pdf.stat().st_size)
 
 

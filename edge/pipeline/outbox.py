@@ -57,7 +57,7 @@ def publish(storage: Storage, queue: Queue, names: Naming, job_id: int, tmp: Pat
             _remove(Path(job.pdf))
         target = link_unique(storage, queue, job.id, tmp, names.path(storage, queue, job))
         try:
-            storage.write_atomic(sidecar_path(target), sidecar_text(target, sha256))
+            storage.write_sidecar(target, sha256)
             return queue.publish(job.id, target, sha256, target.stat().st_size)
         except (EdgeError, OSError):
             _drop(storage, queue, job.id, target)
@@ -87,7 +87,7 @@ def rename(storage: Storage, queue: Queue, names: Naming, job: Job, dossier: str
 
 
 def _finish_rename(storage: Storage, queue: Queue, job: Job, old: Path, new: Path) -> Job:
-    storage.write_atomic(sidecar_path(new), sidecar_text(new, str(job.sha256)))
+    storage.write_sidecar(new, str(job.sha256))
     if old != new:
         _remove(old)
     job = queue.finish_rename(job.id, new)

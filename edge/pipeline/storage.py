@@ -84,6 +84,10 @@ class Storage:
                             vi="Không tạo được tệp PDF, hãy báo kỹ thuật viên",
                             hint="check the SD card (kernel log), then `edge finish JOB`")
 
+    def write_sidecar(self, pdf: Path, sha256: str) -> None:
+        """The PDF's `.sha256` file, atomically."""
+        self.write_atomic(sidecar_path(pdf), sidecar_text(pdf, sha256))
+
     @contextlib.contextmanager
     def temp_file(self, suffix: str = "") -> Iterator[tuple[BinaryIO, Path]]:
         """A private temporary file under tmp/ (same filesystem as the outbox); removed on error."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.pipeline.steps import ScannedPage, percentile_u8
+from edge.pipeline.steps import ScannedPage, paper_level
 
 CHROMA = 60  # after white balance, 0..255
 SATURATION = 0.35
@@ -29,7 +29,7 @@ def balanced(rgb: np.ndarray) -> np.ndarray:
     """White balance against the paper (each channel's 90th percentile becomes 255)."""
     lut = np.empty((3, 256), np.uint8)
     for c in range(3):
-        white = max(percentile_u8(rgb[..., c], 90), 1.0)
+        white = max(paper_level(rgb[..., c]), 1.0)
         lut[c] = np.clip(np.arange(256) * (255.0 / white), 0, 255).astype(np.uint8)
     return np.stack([lut[c][rgb[..., c]] for c in range(3)], axis=-1)
 
@@ -69,7 +69,7 @@ def box_mean(a: np.ndarray, r: int) -> np.ndarray:
 
 def shade_fraction(gray: np.ndarray) -> float:
     """Share of the page in flat mid-tones (not the anti-aliased edges of text)."""
-    paper = max(percentile_u8(gray, 90), 1.0)
+    paper = max(paper_level(gray), 1.0)
     low, high = SHADE_RANGE[0] * paper / 255.0, SHADE_RANGE[1] * paper / 255.0
     candidates = (gray > low) & (gray < high)
     if candidates.mean() < SHADE_MIN_FRACTION:
