@@ -7,7 +7,6 @@ is skipped when the preset turns it off; each is testable alone. Analysis runs o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -49,13 +48,6 @@ class ScannedPage:
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str
-    enabled: Callable[[StepSettings], bool]
-    run: Callable[[ScannedPage], None]
-
-
-@dataclass(frozen=True)
 class StepSettings:
     deskew: bool = True
     blank: bool = True
@@ -87,14 +79,11 @@ def percentile_u8(a: np.ndarray, q: float) -> float:
 
 
 def run(page: ScannedPage, settings: StepSettings) -> ScannedPage:
+    """Run the enabled steps in order: deskew first, so the others see a straight page."""
     from edge.pipeline.steps import blank, colour, deskew
 
-    steps = [
-        Step("deskew", lambda s: s.deskew, deskew.run),
-        Step("blank", lambda s: s.blank, blank.run),
-        Step("classify", lambda s: s.classify, colour.run),
-    ]
-    for step in steps:
-        if step.enabled(settings):
-            step.run(page)
+    for enabled, step in ((settings.deskew, deskew.run), (settings.blank, blank.run),
+                          (settings.classify, colour.run)):
+        if enabled:
+            step(page)
     return page
