@@ -198,8 +198,8 @@ def _print_job(job: Job, as_json: bool) -> None:
         return
     blank = f", {job.blank_pages} blank page(s) set aside" if job.blank_pages else ""
     print(f"job {job.id} {job.ticket}: {job.state}, {job.pages} page(s){blank}")
-    if job.pdf:
-        print(f"  {job.pdf} ({job.bytes} bytes, sha256 {job.sha256})")
+    for f in job.files:
+        print(f"  {f.path} ({f.bytes} bytes, sha256 {f.sha256})")
     if job.message:
         print(f"  {job.message}")
     if job.state == State.PAUSED:
@@ -259,7 +259,7 @@ def cmd_uploaded(cfg: config.Config, args: argparse.Namespace) -> int:
 def cmd_verify(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
         problems = outbox.verify(storage, queue)
-        checked = len([j for j in queue.jobs({State.READY, State.UPLOADED}) if j.pdf])
+        checked = sum(len(j.files) for j in queue.jobs({State.READY, State.UPLOADED}))
     for p in problems:
         print(f"{p.path}: {p.what}")
     print(f"{checked} file(s) checked, {len(problems)} problem(s)")

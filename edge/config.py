@@ -53,6 +53,7 @@ class Preset:
     auto_color: bool | None = None
     pdfa: bool | None = None
     max_page_kb: int | None = None
+    max_file_mb: int | None = None
     options: dict[str, OptionValue] = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ class Scanner:
     auto_color: bool = True
     pdfa: bool = True
     max_page_kb: int = 1024
+    max_file_mb: int = 20
     options: dict[str, OptionValue] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     sim: SimFeeder = field(default_factory=SimFeeder)
@@ -106,6 +108,88 @@ class Ocr:
 
 
 @dataclass(frozen=True)
+class UpsSim:
+    """A scripted power cut for demos: mains for a while, then the battery runs down."""
+
+    outage_after: float = 60.0  # seconds on mains before the cut; 0: never
+    outage_seconds: float = 600.0  # how long the cut lasts
+    runtime: float = 900.0  # battery runtime from full, seconds
+
+
+@dataclass(frozen=True)
+class Ups:
+    name: str = "ups"
+    driver: Literal["nut", "megatec", "sim"] = "sim"
+    interval: float = 5.0
+    timeout: float = 3.0
+    # nut: the UPS as upsd serves it
+    host: str = "127.0.0.1"
+    port: int = 3493
+    ups: str = "ups"
+    login: str = ""
+    password: str = ""
+    # megatec: a serial UPS speaking Q1
+    device: str = ""
+    baudrate: int = 2400
+    battery_cells: int = 12  # 2 V lead-acid cells in the pack (24 V = 12)
+    cell_empty_volts: float = 1.75
+    cell_full_volts: float = 2.25
+    sim: UpsSim = field(default_factory=UpsSim)
+
+
+@dataclass(frozen=True)
+class Power:
+    """What the service does when the UPS says the battery is nearly empty (OB LB, or FSD)."""
+
+    shutdown_command: str = ""  # run once when critical; empty: leave shutdown to upsmon
+
+
+@dataclass(frozen=True)
+class Modem:
+    name: str = "4g"
+    driver: Literal["hilink", "at", "sim"] = "sim"
+    interval: float = 15.0
+    timeout: float = 5.0
+    # hilink: the router's web API
+    url: str = "http://192.168.8.1/"
+    username: str = "admin"
+    password: str = ""
+    # at: a USB modem's serial command port
+    device: str = ""
+    baudrate: int = 115200
+    reconnect_after: float = 0.0  # seconds without a link before redialling; 0: never
+
+
+@dataclass(frozen=True)
+class Printer:
+    name: str = "mfp"
+    driver: Literal["ipp", "sim"] = "sim"
+    interval: float = 30.0
+    timeout: float = 10.0
+    uri: str = ""  # ipp://host:631/ipp/print, or a CUPS queue ipp://localhost:631/printers/NAME
+    toner_low_percent: int = 15
+
+
+@dataclass(frozen=True)
+class System:
+    driver: Literal["psutil", "sim"] = "psutil"
+    interval: float = 10.0
+    temp_warning: float = 70.0
+    temp_fault: float = 80.0
+    disk_warning_mb: int = 1024
+
+
+@dataclass(frozen=True)
+class Usb:
+    """A USB device whose presence gives "unplugged" a precise meaning (scanners, printers)."""
+
+    name: str
+    id: str  # vendor:product in hex, as lsusb shows it: "04c5:132e"
+    driver: Literal["pyusb", "sim"] = "pyusb"
+    interval: float = 5.0
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -118,6 +202,12 @@ class Config:
     log: Log = field(default_factory=Log)
     hot_folder: HotFolder | None = None
     ocr: Ocr = field(default_factory=Ocr)
+    ups: list[Ups] = field(default_factory=list)
+    power: Power = field(default_factory=Power)
+    modem: list[Modem] = field(default_factory=list)
+    printer: list[Printer] = field(default_factory=list)
+    system: System = field(default_factory=System)
+    usb: list[Usb] = field(default_factory=list)
     path: Path = Path()
 
     def importer(self) -> Scanner:
@@ -180,6 +270,7 @@ def _validate(cfg: Config, path: Path) -> None:
         check_template(cfg.storage.name_template)
     except ValueError as e:
         raise bad("storage.name_template", str(e)) from None
+    _validate_devices(cfg, bad)
     seen: set[str] = set()
     for i, s in enumerate(cfg.scanner):
         key = f"scanner[{i}]"
@@ -201,6 +292,34 @@ def _validate(cfg: Config, path: Path) -> None:
             kb = (p.max_page_kb if p else None) or s.max_page_kb
             if kb < 50:
                 raise bad(f"{where}.max_page_kb", f"{kb} is below 50")
+            mb = (p.max_file_mb if p else None) or s.max_file_mb
+            if mb * 1024 < kb:
+                raise bad(f"{where}.max_file_mb", f"{mb} MB is less than one page ({kb} KB)")
+
+
+def _validate_devices(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    required = {("ups", "megatec"): "device", ("modem", "at"): "device",
+                ("printer", "ipp"): "uri"}
+    for kind in ("ups", "modem", "printer", "usb"):
+        names: set[str] = set()
+        for i, d in enumerate(getattr(cfg, kind)):
+            key = f"{kind}[{i}]"
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", d.name):
+                raise bad(f"{key}.name", "must be 1-32 letters, digits, '-' or '_'")
+            if d.name in names:
+                raise bad(f"{key}.name", f"duplicate {kind} name {d.name!r}")
+            names.add(d.name)
+            if d.interval < 0.5:
+                raise bad(f"{key}.interval", "must be at least 0.5 seconds")
+            field_ = required.get((kind, d.driver))
+            if field_ and not getattr(d, field_):
+                raise bad(f"{key}.{field_}", f"required for driver {d.driver!r}")
+    for i, u in enumerate(cfg.usb):
+        if not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", u.id):
+            raise bad(f"usb[{i}].id", f"{u.id!r} is not vendor:product in hex, like 04c5:132e")
+    for i, ups in enumerate(cfg.ups):
+        if not 0 < ups.cell_empty_volts < ups.cell_full_volts:
+            raise bad(f"ups[{i}].cell_empty_volts", "must be above 0 and below cell_full_volts")
 
 
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:

@@ -36,7 +36,8 @@ def test_text_layer_is_added_and_the_checksum_follows(ready):
     assert ocr.run_once(cfg, storage, queue, threading.Event())
     done = queue.get(job.id)
     assert "hành chính" in text_of(done.pdf)  # Vietnamese, tone marks and all
-    assert done.sha256 != job.sha256 and done.sha256 == sha256_file(Path(done.pdf))
+    assert done.files[0].sha256 != job.files[0].sha256
+    assert done.files[0].sha256 == sha256_file(Path(done.pdf))
     assert queue.ocr_done(job.id)
     assert outbox.verify(storage, queue) == []  # sidecar and page-image digest still agree
     assert not ocr.run_once(cfg, storage, queue, threading.Event())  # nothing left to do
@@ -47,10 +48,10 @@ def test_a_swap_cut_short_is_completed_by_recovery(ready, tmp_path):
     new = tmp_path / "ocr.pdf"
     ocr.text_layer(Path(job.pdf), new, "vie", threading.Event())
     sha = sha256_file(new)
-    queue.set_ocr(job.id, done=0, pending_sha=sha)  # the cut: file swapped, record not yet
+    queue.set_ocr(job.id, 1, done=0, pending_sha=sha)  # the cut: file swapped, record not yet
     new.replace(job.pdf)
     outbox.recover(storage, queue)
-    assert queue.get(job.id).sha256 == sha and outbox.verify(storage, queue) == []
+    assert queue.get(job.id).files[0].sha256 == sha and outbox.verify(storage, queue) == []
 
 
 def test_stopping_leaves_the_document_as_it_was(ready):
@@ -58,4 +59,4 @@ def test_stopping_leaves_the_document_as_it_was(ready):
     stop = threading.Event()
     stop.set()
     assert not ocr.run_once(cfg, storage, queue, stop)
-    assert queue.get(job.id).sha256 == job.sha256 and not queue.ocr_done(job.id)
+    assert queue.get(job.id).files == job.files and not queue.ocr_done(job.id)

@@ -54,7 +54,7 @@ def test_rename_moves_pdf_and_checksum(env, kit):
     new = Path(renamed.pdf)
     assert new.name == f"{CODE}_01_giay-khai-sinh.pdf" and new.parent == old.parent
     assert not old.exists() and not sidecar_path(old).exists()
-    assert renamed.sha256 == job.sha256 and renamed.dossier == CODE
+    assert renamed.files[0].sha256 == job.files[0].sha256 and renamed.dossier == CODE
     sha_ok(new)
     assert outbox.verify(storage, queue) == []
 
@@ -276,7 +276,8 @@ def test_blank_backs_are_set_aside_listed_and_restorable(kit):
     r = kit.edge("restore", "1", "4", "--json")
     restored = json.loads(r.stdout)
     assert r.returncode == 0 and restored["pages"] == 4 and restored["blank_pages"] == 2
-    assert restored["pdf"] == job["pdf"] and restored["sha256"] != job["sha256"]
+    assert restored["pdf"] == job["pdf"]
+    assert restored["files"][0]["sha256"] != job["files"][0]["sha256"]
     with pikepdf.open(restored["pdf"]) as pdf:
         assert len(pdf.pages) == 4
     sha_ok(Path(restored["pdf"]))

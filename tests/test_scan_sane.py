@@ -30,7 +30,7 @@ def scan(kit, *args):
 def test_ten_sheet_adf_batch_gives_checked_pdf(kit):
     r, job = scan(kit, "--doc", "Giấy khai sinh")
     assert r.returncode == 0, r.stderr
-    assert {"job_id", "state", "pdf", "pages", "sha256", "bytes"} <= job.keys()
+    assert {"job_id", "state", "pdf", "pages", "files", "bytes"} <= job.keys()
     assert job["state"] == "ready" and job["pages"] == 10
     pdf = Path(job["pdf"])
     assert pdf.name == f"{job['ticket']}_01_giay-khai-sinh.pdf"

@@ -18,6 +18,8 @@ from PIL import ImageCms
 from edge import __version__
 
 XMP_PAGED_TEXT = "http://ns.adobe.com/xap/1.0/t/pg/"
+# what a file adds to its pages' spooled bytes, generously: XMP, output intent, page tree
+FILE_OVERHEAD = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,24 @@ class DocumentInfo:
     content_sha256: str
     created: dt.datetime
     pdfa: bool = True
+    part: tuple[int, int] = (1, 1)  # (this file, of how many) when a document is split
+
+
+def plan_parts(page_bytes: list[int], budget: int) -> list[list[int]]:
+    """Group pages (indices, in order) into files of at most `budget` bytes each.
+
+    Each page's spooled one-page PDF is bigger than what it adds to a merged file, so the sum is
+    a safe bound. A page bigger than the budget by itself gets a file of its own.
+    """
+    parts: list[list[int]] = [[]]
+    size = FILE_OVERHEAD
+    for i, n in enumerate(page_bytes):
+        if parts[-1] and size + n > budget:
+            parts.append([])
+            size = FILE_OVERHEAD
+        parts[-1].append(i)
+        size += n
+    return parts
 
 
 def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
@@ -52,6 +72,11 @@ def assemble(pages: list[Path], out: Path, info: DocumentInfo) -> None:
 def _describe(pdf: pikepdf.Pdf, info: DocumentInfo) -> None:
     pdf.docinfo["/EdgeTicket"] = info.ticket
     pdf.docinfo["/EdgeContentSHA256"] = info.content_sha256
+    part, parts = info.part
+    description = info.identifier
+    if parts > 1:
+        pdf.docinfo["/EdgePart"] = f"{part}/{parts}"
+        description += f", part {part} of {parts}"
     if info.pdfa:
         _srgb_output_intent(pdf)
     # the XMP packet is the reference; pikepdf mirrors title, subject, dates and tools into
@@ -61,7 +86,7 @@ def _describe(pdf: pikepdf.Pdf, info: DocumentInfo) -> None:
             xmp["pdfaid:part"] = "2"
             xmp["pdfaid:conformance"] = "B"
         xmp["dc:title"] = info.title
-        xmp["dc:description"] = info.identifier
+        xmp["dc:description"] = description
         xmp["dc:identifier"] = info.identifier
         xmp["xmp:CreateDate"] = info.created.isoformat(timespec="seconds")
         xmp["xmp:CreatorTool"] = f"edge {__version__}"

@@ -17,7 +17,7 @@ from PIL import Image
 
 from edge.pipeline.queue import Page
 from edge.pipeline.steps import Kind, ScannedPage, paper_level
-from edge.pipeline.steps.colour import balanced, chroma_of
+from edge.pipeline.steps.colour import balanced, chroma_mask
 
 WHITE_SHARE = 0.94  # paper at or above 94 % of its typical brightness becomes white
 MIN_DPI = 200
@@ -87,8 +87,7 @@ def mixed_page(page: ScannedPage, quality: int) -> bytes:
     x0, y0, x1, y1 = page.colour_box
     patch = rgb.crop(page.colour_box)
     mask = to_bilevel(rgb)
-    chroma, _ = chroma_of(balanced(np.asarray(patch)))
-    ink = np.asarray(mask.crop(page.colour_box)) | (chroma > MASK_MAX_CHROMA)
+    ink = np.asarray(mask.crop(page.colour_box)) | chroma_mask(balanced(patch), MASK_MAX_CHROMA)
     mask.paste(Image.fromarray(ink), (x0, y0))  # coloured strokes belong to the patch only
     tiff = g4_tiff(mask, page.dpi)
     with Image.open(io.BytesIO(tiff)) as t:

@@ -40,6 +40,18 @@ def check_transition(job_id: int, old: State, new: State) -> None:
 
 
 @dataclass(frozen=True)
+class PdfFile:
+    """One file of a job's document: most jobs have one, a long one is split in parts."""
+
+    path: str
+    sha256: str
+    bytes: int
+
+    def summary(self) -> dict[str, object]:
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     ticket: str
@@ -52,9 +64,7 @@ class Job:
     message_vi: str
     pages: int
     blank_pages: int
-    pdf: str | None
-    sha256: str | None
-    bytes: int | None
+    files: tuple[PdfFile, ...]
     created: float
     updated: float
     uploaded: float | None
@@ -64,6 +74,15 @@ class Job:
     def ref(self) -> str:
         """What the file name starts with: the dossier code once known, else the ticket."""
         return self.dossier or self.ticket
+
+    @property
+    def pdf(self) -> str | None:
+        """The document's (first) file, if it has been made."""
+        return self.files[0].path if self.files else None
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
 
     def summary(self) -> dict[str, object]:
         """The JSON the CLI prints and the web API returns."""
@@ -80,7 +99,7 @@ class Job:
             "pages": self.pages,
             "blank_pages": self.blank_pages,
             "pdf": self.pdf,
-            "sha256": self.sha256,
+            "files": [f.summary() for f in self.files],
             "bytes": self.bytes,
             "created": self.created,
             "updated": self.updated,

@@ -73,3 +73,8 @@ def render(template: str, *, ref: str, seq: int, doc: str, ticket: str, kit: str
 def with_suffix(name: str, n: int) -> str:
     """The n-th alternative for a name already taken: `a.pdf` -> `a-2.pdf`."""
     return name if n == 1 else f"{name[:-4]}-{n}.pdf"
+
+
+def part_name(name: str, part: int, parts: int) -> str:
+    """A document's file names: `a.pdf` alone, or `a_part1.pdf`, `a_part2.pdf`... when split."""
+    return name if parts == 1 else f"{name[:-4]}_part{part}.pdf"

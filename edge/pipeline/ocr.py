@@ -62,12 +62,12 @@ def text_layer(pdf: Path, out: Path, lang: str, stop: threading.Event) -> None:
 
 
 def run_once(cfg: config.Config, storage: Storage, queue: Queue, stop: threading.Event) -> bool:
-    """OCR the oldest ready document that has none yet; False when there is nothing to do."""
-    job = next((j for j in queue.jobs({State.READY}) if j.pdf and not queue.ocr_done(j.id)),
-               None)
-    if job is None:
+    """OCR the oldest ready file that has no text yet; False when there is nothing to do."""
+    todo = queue.ocr_next()
+    if todo is None:
         return False
-    pdf = Path(str(job.pdf))
+    job, part = todo
+    pdf = Path(job.files[part - 1].path)
     with storage.temp_file(".pdf") as (f, tmp):
         f.close()
         try:
@@ -76,39 +76,40 @@ def run_once(cfg: config.Config, storage: Storage, queue: Queue, stop: threading
             return False
         except (subprocess.CalledProcessError, OSError, pikepdf.PdfError) as e:
             log.error("job %d: OCR failed, the document stays without text: %s", job.id, e)
-            queue.set_ocr(job.id, done=-1)
+            queue.set_ocr(job.id, part, done=-1)
             return True
-        replace(storage, queue, job.id, pdf, tmp)
+        replace(storage, queue, job.id, part, pdf, tmp)
     log.info("job %d %s: text layer added", job.id, job.ticket)
     return True
 
 
-def replace(storage: Storage, queue: Queue, job_id: int, pdf: Path, new: Path) -> None:
+def replace(storage: Storage, queue: Queue, job_id: int, part: int, pdf: Path,
+            new: Path) -> None:
     """Swap in the OCR'd file with its new checksum; recovery finishes a swap cut short."""
     sha = sha256_file(new)
     with outbox_lock(storage.locks):
         job = queue.get(job_id)
-        if job.state != State.READY or job.pdf != str(pdf):  # renamed or uploaded meanwhile
-            return
-        queue.set_ocr(job_id, done=0, pending_sha=sha)
+        if job.state != State.READY or [f.path for f in job.files][part - 1:part] != [str(pdf)]:
+            return  # renamed, re-assembled or uploaded meanwhile
+        queue.set_ocr(job_id, part, done=0, pending_sha=sha)
         os.replace(new, pdf)
         fsync_dir(pdf.parent)
-        finish(storage, queue, job_id, pdf, sha)
+        finish(storage, queue, job_id, part, pdf, sha)
 
 
-def finish(storage: Storage, queue: Queue, job_id: int, pdf: Path, sha: str) -> None:
+def finish(storage: Storage, queue: Queue, job_id: int, part: int, pdf: Path, sha: str) -> None:
     storage.write_sidecar(pdf, sha)
-    queue.finish_ocr(job_id, sha, pdf.stat().st_size)
+    queue.finish_ocr(job_id, part, sha, pdf.stat().st_size)
 
 
 def recover(storage: Storage, queue: Queue) -> None:
     """Complete a swap whose new file is in place, or forget one that never happened."""
-    for job_id, pending in queue.ocr_pending():
-        pdf = Path(str(queue.get(job_id).pdf))
+    for job_id, part, pending in queue.ocr_pending():
+        pdf = Path(queue.get(job_id).files[part - 1].path)
         if pdf.exists() and sha256_file(pdf) == pending:
-            finish(storage, queue, job_id, pdf, pending)
+            finish(storage, queue, job_id, part, pdf, pending)
         else:
-            queue.set_ocr(job_id, done=0)
+            queue.set_ocr(job_id, part, done=0)
 
 
 def idle_for(queue: Queue) -> float:

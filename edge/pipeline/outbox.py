@@ -8,6 +8,7 @@ Files are only ever hard-linked into place: an existing name is never replaced.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import shutil
@@ -20,7 +21,7 @@ import pikepdf
 from edge.errors import EdgeError, JobError
 from edge.pipeline import naming, ocr
 from edge.pipeline.encode import content_digest, page_image_digests, page_record
-from edge.pipeline.job import HAS_PDF, Job, State
+from edge.pipeline.job import HAS_PDF, Job, PdfFile, State
 from edge.pipeline.lock import outbox_lock
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import (
@@ -48,19 +49,23 @@ class Naming:
         return storage.outbox / day.isoformat() / name
 
 
-def publish(storage: Storage, queue: Queue, names: Naming, job_id: int, tmp: Path,
-            sha256: str) -> Job:
-    """Link a finished, fsynced PDF into the outbox with its sidecar; the job becomes ready."""
+def publish(storage: Storage, queue: Queue, names: Naming, job_id: int,
+            files: list[tuple[Path, str]], message: str = "", vi: str = "") -> Job:
+    """Link finished, fsynced PDFs (path, SHA-256: one, or the parts of a split document) into
+    the outbox with their sidecars; the job becomes ready."""
     with outbox_lock(storage.locks):
         job = queue.get(job_id)  # the dossier code may have arrived while assembling
-        if job.pdf:  # re-assembled (a page restored): the old file gives way to the new one
-            _remove(Path(job.pdf))
-        target = link_unique(storage, queue, job.id, tmp, names.path(storage, queue, job))
+        for old in job.files:  # re-assembled (a page restored): old files give way to new ones
+            _remove(Path(old.path))
+        targets = link_unique(storage, queue, job.id, [tmp for tmp, _ in files],
+                              names.path(storage, queue, job))
+        linked = [(target, sha) for target, (_, sha) in zip(targets, files, strict=True)]
         try:
-            storage.write_sidecar(target, sha256)
-            return queue.publish(job.id, target, sha256, target.stat().st_size)
+            for target, sha256 in linked:
+                storage.write_sidecar(target, sha256)
+            return queue.publish(job.id, linked, message, vi)
         except (EdgeError, OSError):
-            _drop(storage, queue, job.id, target)
+            _drop(storage, queue, job.id, queue.pending_pdf(job.id) or targets[0])
             raise
 
 
@@ -76,20 +81,23 @@ def rename(storage: Storage, queue: Queue, names: Naming, job: Job, dossier: str
         if job.state not in HAS_PDF:
             queue.set_dossier(job.id, code)  # publish() will use it
             return queue.get(job.id)
-        old = Path(str(job.pdf))
-        if not old.exists():
-            raise JobError(f"job {job.id}: {old} is missing; run `edge verify`",
-                           vi="Không tìm thấy tệp PDF của hồ sơ này")
+        old = [Path(f.path) for f in job.files]
+        for path in old:
+            if not path.exists():
+                raise JobError(f"job {job.id}: {path} is missing; run `edge verify`",
+                               vi="Không tìm thấy tệp PDF của hồ sơ này")
         queue.set_dossier(job.id, code)
         job = queue.get(job.id)
         new = link_unique(storage, queue, job.id, old, names.path(storage, queue, job))
-        return _finish_rename(storage, queue, job, old, new)
+        return _finish_rename(storage, queue, job, new)
 
 
-def _finish_rename(storage: Storage, queue: Queue, job: Job, old: Path, new: Path) -> Job:
-    storage.write_sidecar(new, str(job.sha256))
-    if old != new:
-        _remove(old)
+def _finish_rename(storage: Storage, queue: Queue, job: Job, new: list[Path]) -> Job:
+    for f, path in zip(job.files, new, strict=True):
+        storage.write_sidecar(path, f.sha256)
+    for f, path in zip(job.files, new, strict=True):
+        if Path(f.path) != path:
+            _remove(Path(f.path))
     job = queue.finish_rename(job.id, new)
     log.info("job %d %s renamed to its dossier code", job.id, job.ticket)
     return job
@@ -103,28 +111,40 @@ def _remove(pdf: Path) -> None:
         fsync_dir(pdf.parent)
 
 
-def link_unique(storage: Storage, queue: Queue, job_id: int, src: Path, wanted: Path) -> Path:
-    """Hard-link `src` under the first free name like `wanted` (`a.pdf`, `a-2.pdf`...).
+def part_paths(base: Path, parts: int) -> list[Path]:
+    return [base.with_name(naming.part_name(base.name, i, parts)) for i in range(1, parts + 1)]
 
-    The name is recorded as the job's pending PDF before it is created, so recovery after a
-    power cut knows whose file it may be. An existing file is never replaced.
+
+def link_unique(storage: Storage, queue: Queue, job_id: int, srcs: list[Path],
+                wanted: Path) -> list[Path]:
+    """Hard-link `srcs` (a document's files) under the first free name like `wanted`
+    (`a.pdf`, `a-2.pdf`...; split: `a_part1.pdf`, `a_part2.pdf`...).
+
+    The name is recorded as the job's pending PDF before any file is created, so recovery after
+    a power cut knows whose files they may be. An existing file is never replaced.
     """
     storage.make_dirs(wanted.parent)
     n = 1
     while True:
-        target = wanted.with_name(naming.with_suffix(wanted.name, n))
+        base = wanted.with_name(naming.with_suffix(wanted.name, n))
         n += 1
-        if target.exists() or sidecar_path(target).exists():
+        targets = part_paths(base, len(srcs))
+        if any(t.exists() or sidecar_path(t).exists() for t in targets):
             continue
-        queue.set_pending_pdf(job_id, target)
+        queue.set_pending_pdf(job_id, base)
+        linked: list[Path] = []
         try:
-            os.link(src, target)
-        except FileExistsError:
-            continue
+            for src, target in zip(srcs, targets, strict=True):
+                os.link(src, target)
+                linked.append(target)
         except OSError as e:
-            raise storage_error(e, target) from None
-        fsync_dir(target.parent)
-        return target
+            for target in linked:
+                target.unlink()
+            if isinstance(e, FileExistsError):
+                continue
+            raise storage_error(e, targets[len(linked)]) from None
+        fsync_dir(base.parent)
+        return targets
 
 
 @dataclass(frozen=True)
@@ -138,30 +158,30 @@ def verify(storage: Storage, queue: Queue) -> list[Problem]:
     problems: list[Problem] = []
     known: set[Path] = set()
     for job in queue.jobs(HAS_PDF):
-        if not job.pdf:
-            continue
-        pdf = Path(job.pdf)
-        known |= {pdf, sidecar_path(pdf)}
-        problems += _verify_one(job, pdf)
+        for f in job.files:
+            pdf = Path(f.path)
+            known |= {pdf, sidecar_path(pdf)}
+            problems += _verify_one(job, f)
     for path in sorted(storage.outbox.rglob("*")):
         if path.is_file() and path not in known:
             problems.append(Problem(str(path), "not recorded in any job"))
     return problems
 
 
-def _verify_one(job: Job, pdf: Path) -> list[Problem]:
+def _verify_one(job: Job, f: PdfFile) -> list[Problem]:
+    pdf = Path(f.path)
     if not pdf.exists():
         return [Problem(str(pdf), f"missing (job {job.id} {job.ticket})")]
     out = []
     actual = sha256_file(pdf)
-    if actual != job.sha256:
-        out.append(Problem(str(pdf), f"SHA-256 {actual} does not match the record {job.sha256}"))
+    if actual != f.sha256:
+        out.append(Problem(str(pdf), f"SHA-256 {actual} does not match the record {f.sha256}"))
     side = sidecar_path(pdf)
     if not side.exists():
         out.append(Problem(str(side), "checksum file missing"))
-    elif side.read_bytes() != sidecar_text(pdf, str(job.sha256)):
+    elif side.read_bytes() != sidecar_text(pdf, f.sha256):
         out.append(Problem(str(side), "checksum file does not match the record"))
-    if actual != job.sha256:
+    if actual != f.sha256:
         try:
             with pikepdf.open(pdf) as doc:
                 stored = str(doc.docinfo.get("/EdgeContentSHA256", ""))
@@ -179,8 +199,8 @@ def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None
     for job in queue.jobs({State.UPLOADED}):
         if job.purged or not job.uploaded or job.uploaded > limit:
             continue
-        if job.pdf:
-            _remove(Path(job.pdf))
+        for f in job.files:
+            _remove(Path(f.path))
         shutil.rmtree(storage.job_spool(job.id), ignore_errors=True)
         queue.mark_purged(job.id)
         purged += 1
@@ -214,16 +234,22 @@ def _recover_one(storage: Storage, queue: Queue, job: Job) -> list[Job]:
     if job.state == State.ASSEMBLING:  # linked but never recorded: assemble again
         _drop(storage, queue, job.id, pending)
         return [job]
-    old = Path(str(job.pdf))
-    if pending.exists() and (not old.exists() or os.path.samefile(pending, old)):
-        return [_finish_rename(storage, queue, job, old, pending)]
-    if old.exists() and not pending.exists():
-        new = link_unique(storage, queue, job.id, old, pending)
-        return [_finish_rename(storage, queue, job, old, new)]
-    log.warning("job %d: rename to %s cannot be completed; left as it was", job.id,
-                pending.name)
-    queue.set_pending_pdf(job.id, None)
-    return [job]
+    new = part_paths(pending, len(job.files))
+    todo = []  # (old, new) still to link
+    for f, path in zip(job.files, new, strict=True):
+        old = Path(f.path)
+        if path.exists() and (not old.exists() or os.path.samefile(path, old)):
+            continue
+        if not old.exists() or path.exists():
+            log.warning("job %d: rename to %s cannot be completed; left as it was", job.id,
+                        pending.name)
+            queue.set_pending_pdf(job.id, None)
+            return [job]
+        todo.append((old, path))
+    for old, path in todo:
+        os.link(old, path)
+    fsync_dir(pending.parent)
+    return [_finish_rename(storage, queue, job, new)]
 
 
 def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
@@ -245,10 +271,13 @@ def _recover_scanning(storage: Storage, queue: Queue, job: Job) -> Job:
 
 
 def _drop(storage: Storage, queue: Queue, job_id: int, pending: Path) -> None:
-    """Remove a PDF linked for a job that never became ready, if it is this job's own."""
+    """Remove the PDF(s) linked for a job that never became ready, those that are its own."""
     job = queue.get(job_id)
-    if pending.exists() and _ticket_of(pending) == job.ticket:
-        _remove(pending)
+    parts = [pending, *itertools.takewhile(Path.exists, (
+        pending.with_name(naming.part_name(pending.name, i, 2)) for i in itertools.count(1)))]
+    for path in parts:
+        if path.exists() and _ticket_of(path) == job.ticket:
+            _remove(path)
     queue.set_pending_pdf(job_id, None)
 
 

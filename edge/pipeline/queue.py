@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import JobError, StorageError
-from edge.pipeline.job import Job, State, check_transition
+from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.naming import ticket as make_ticket
 from edge.pipeline.storage import disk_full
 
@@ -30,9 +31,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     state TEXT NOT NULL,
     message TEXT NOT NULL DEFAULT '',
     message_vi TEXT NOT NULL DEFAULT '',
-    pdf TEXT,
-    sha256 TEXT,
-    bytes INTEGER,
     pending_pdf TEXT,
     created REAL NOT NULL,
     updated REAL NOT NULL,
@@ -50,6 +48,16 @@ CREATE TABLE IF NOT EXISTS pages (
     kind TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (job_id, idx)
 );
+CREATE TABLE IF NOT EXISTS files (
+    job_id INTEGER NOT NULL REFERENCES jobs(id),
+    part INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0,  -- 0 not yet, 1 done, -1 failed
+    ocr_pending_sha TEXT,
+    PRIMARY KEY (job_id, part)
+);
 CREATE TABLE IF NOT EXISTS history (
     job_id INTEGER NOT NULL REFERENCES jobs(id),
     at REAL NOT NULL,
@@ -63,15 +71,17 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner);
 MIGRATIONS = [
     ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
     ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
-    ("jobs", "ocr", "INTEGER NOT NULL DEFAULT 0"),  # 0 not yet, 1 done, -1 failed
-    ("jobs", "ocr_pending_sha", "TEXT"),
 ]
+# jobs columns of the time when a job had exactly one file, moved to `files` as its part 1
+ONE_FILE_COLUMNS = ("pdf", "sha256", "bytes", "ocr", "ocr_pending_sha")
 
 _JOB_COLUMNS = (
     "id, ticket, dossier, doc, scanner, preset, state, message, message_vi, "
     "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND NOT blank) AS pages, "
     "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND blank) AS blank_pages, "
-    "pdf, sha256, bytes, created, updated, uploaded, purged"
+    "(SELECT json_group_array(json_array(path, sha256, bytes)) FROM "
+    "(SELECT * FROM files WHERE files.job_id = jobs.id ORDER BY part)) AS files, "
+    "created, updated, uploaded, purged"
 )
 
 
@@ -110,10 +120,21 @@ class Queue:
             raise db_error(db, e) from None
 
     def _migrate(self) -> None:
+        def columns(table: str) -> set[str]:
+            return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+
         for table, column, definition in MIGRATIONS:
-            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
+            if column not in columns(table):
                 self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        old = [c for c in ONE_FILE_COLUMNS if c in columns("jobs")]
+        if "pdf" in old:
+            ocr = "ocr, ocr_pending_sha" if "ocr" in old else "0, NULL"
+            with self.tx() as c:
+                c.execute("INSERT INTO files(job_id, part, path, sha256, bytes, ocr, "
+                          f"ocr_pending_sha) SELECT id, 1, pdf, sha256, bytes, {ocr} FROM jobs "
+                          "WHERE pdf IS NOT NULL")
+                for column in old:
+                    c.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
 
     def close(self) -> None:
         self.conn.close()
@@ -211,17 +232,22 @@ class Queue:
     def doc_seq(self, ref: str, exclude: int) -> int:
         """The index of a new document within its dossier (or ticket): 1, 2, 3..."""
         (n,) = self._query(
-            "SELECT COUNT(*) FROM jobs WHERE COALESCE(dossier, ticket) = ? AND pdf IS NOT NULL "
-            "AND id != ?", (ref, exclude)).fetchone()
+            "SELECT COUNT(*) FROM jobs WHERE COALESCE(dossier, ticket) = ? AND id != ? "
+            "AND EXISTS (SELECT 1 FROM files WHERE job_id = jobs.id)", (ref, exclude)).fetchone()
         return int(n) + 1
 
-    def publish(self, job_id: int, pdf: Path, sha256: str, size: int) -> Job:
-        """Record the finished PDF and make the job ready, in one transaction."""
+    def publish(self, job_id: int, files: list[tuple[Path, str]], message: str = "",
+                vi: str = "") -> Job:
+        """Record the finished file(s) (path, SHA-256) and make the job ready, in one transaction.
+        """
         with self.tx() as c:
-            c.execute("UPDATE jobs SET pdf = ?, sha256 = ?, bytes = ?, pending_pdf = NULL "
-                      "WHERE id = ?",
-                      (self._rel(pdf), sha256, size, job_id))
-            self._move(c, job_id, State.READY, "")
+            c.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
+            for part, (path, sha256) in enumerate(files, 1):
+                c.execute("INSERT INTO files(job_id, part, path, sha256, bytes) "
+                          "VALUES (?, ?, ?, ?, ?)",
+                          (job_id, part, self._rel(path), sha256, path.stat().st_size))
+            c.execute("UPDATE jobs SET pending_pdf = NULL WHERE id = ?", (job_id,))
+            self._move(c, job_id, State.READY, message, vi)
         return self.get(job_id)
 
     def set_dossier(self, job_id: int, dossier: str | None) -> None:
@@ -239,34 +265,49 @@ class Queue:
         (p,) = self._query("SELECT pending_pdf FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self.root / p if p else None
 
-    def finish_rename(self, job_id: int, pdf: Path) -> Job:
+    def finish_rename(self, job_id: int, paths: list[Path]) -> Job:
         with self.tx() as c:
-            c.execute("UPDATE jobs SET pdf = ?, pending_pdf = NULL, updated = ? WHERE id = ?",
-                      (self._rel(pdf), time.time(), job_id))
+            for part, path in enumerate(paths, 1):
+                c.execute("UPDATE files SET path = ? WHERE job_id = ? AND part = ?",
+                          (self._rel(path), job_id, part))
+            c.execute("UPDATE jobs SET pending_pdf = NULL, updated = ? WHERE id = ?",
+                      (time.time(), job_id))
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), "renamed to dossier code")
         return self.get(job_id)
 
     def ocr_done(self, job_id: int) -> bool:
-        (done,) = self._query("SELECT ocr FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return bool(done)
+        """Whether every file of the job has been through OCR (done or failed)."""
+        (todo,) = self._query("SELECT COUNT(*) FROM files WHERE job_id = ? AND ocr = 0",
+                              (job_id,)).fetchone()
+        return todo == 0
 
-    def set_ocr(self, job_id: int, *, done: int, pending_sha: str | None = None) -> None:
+    def ocr_next(self) -> tuple[Job, int] | None:
+        """The oldest ready job with a file (part number) still without a text layer."""
+        row = self._query("SELECT files.job_id, part FROM files JOIN jobs ON jobs.id = job_id "
+                          "WHERE state = ? AND ocr = 0 ORDER BY job_id, part LIMIT 1",
+                          (State.READY,)).fetchone()
+        return (self.get(row[0]), int(row[1])) if row else None
+
+    def set_ocr(self, job_id: int, part: int, *, done: int,
+                pending_sha: str | None = None) -> None:
         with self.tx() as c:
-            c.execute("UPDATE jobs SET ocr = ?, ocr_pending_sha = ? WHERE id = ?",
-                      (done, pending_sha, job_id))
+            c.execute("UPDATE files SET ocr = ?, ocr_pending_sha = ? WHERE job_id = ? "
+                      "AND part = ?", (done, pending_sha, job_id, part))
 
-    def ocr_pending(self) -> list[tuple[int, str]]:
-        rows = self._query("SELECT id, ocr_pending_sha FROM jobs "
+    def ocr_pending(self) -> list[tuple[int, int, str]]:
+        """(job, part, SHA-256 of the swapped-in file) of OCR swaps that were cut short."""
+        rows = self._query("SELECT job_id, part, ocr_pending_sha FROM files "
                            "WHERE ocr_pending_sha IS NOT NULL").fetchall()
-        return [(int(r[0]), str(r[1])) for r in rows]
+        return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
-    def finish_ocr(self, job_id: int, sha256: str, size: int) -> None:
+    def finish_ocr(self, job_id: int, part: int, sha256: str, size: int) -> None:
         """The OCR'd file is in place: its checksum becomes the record's."""
         with self.tx() as c:
-            c.execute("UPDATE jobs SET sha256 = ?, bytes = ?, ocr = 1, ocr_pending_sha = NULL, "
-                      "updated = ? WHERE id = ?", (sha256, size, time.time(), job_id))
-            self._history(c, job_id, State.READY, "text layer added (OCR)")
+            c.execute("UPDATE files SET sha256 = ?, bytes = ?, ocr = 1, ocr_pending_sha = NULL "
+                      "WHERE job_id = ? AND part = ?", (sha256, size, job_id, part))
+            c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
+            self._history(c, job_id, State.READY, f"text layer added (OCR), file {part}")
 
     def mark_uploaded(self, job_id: int) -> Job:
         with self.tx() as c:
@@ -276,7 +317,8 @@ class Queue:
 
     def mark_purged(self, job_id: int) -> None:
         with self.tx() as c:
-            c.execute("UPDATE jobs SET purged = ?, pdf = NULL WHERE id = ?", (time.time(), job_id))
+            c.execute("UPDATE jobs SET purged = ? WHERE id = ?", (time.time(), job_id))
+            c.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
             c.execute("DELETE FROM pages WHERE job_id = ?", (job_id,))
             self._history(c, job_id, State.UPLOADED, "purged after retention period")
 
@@ -311,8 +353,8 @@ class Queue:
     def _job(self, row: sqlite3.Row) -> Job:
         values = dict(row)
         values["state"] = State(values["state"])
-        if values["pdf"]:
-            values["pdf"] = str(self.root / values["pdf"])
+        values["files"] = tuple(PdfFile(str(self.root / path), sha, size)
+                                for path, sha, size in json.loads(values["files"]))
         return Job(**values)
 
 

@@ -6,10 +6,12 @@ jam, an unplugged cable or a power cut loses at most the sheet in the feeder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pikepdf
 
@@ -17,7 +19,7 @@ from edge import config
 from edge.drivers.scanner import ScanSettings, make, scan_error
 from edge.errors import ConfigError, EdgeError, ScannerError, StorageError
 from edge.pipeline import outbox, steps
-from edge.pipeline.assemble import DocumentInfo, assemble
+from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest, encode_page, page_record
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Page, Queue
@@ -148,17 +150,37 @@ class Worker:
             return self._move(job, State.PAUSED, self.storage.explain(e))
 
     def _publish(self, job: Job, pages: list[Page]) -> Job:
+        settings = self._settings(job)
         created = dt.datetime.fromtimestamp(job.created).astimezone()
-        info = DocumentInfo(title=job.doc, identifier=job.ref, ticket=job.ticket,
-                            pages=len(pages), created=created,
-                            content_sha256=content_digest([p.image_sha256 for p in pages]),
-                            pdfa=self._settings(job).pdfa)
-        with self.storage.temp_file(".pdf") as (f, tmp):
-            f.close()
-            assemble([self.storage.root / p.file for p in pages], tmp, info)
-            job = outbox.publish(self.storage, self.queue, self.names, job.id, tmp,
-                                 sha256_file(tmp))
-            tmp.unlink()
-        log.info("job %d %s ready: %d pages, %d bytes", job.id, job.ticket, job.pages, job.bytes)
+        parts = plan_parts([p.bytes for p in pages], settings.max_file_bytes)
+        with contextlib.ExitStack() as stack:
+            files = []
+            for n, indices in enumerate(parts, 1):
+                part = [pages[i] for i in indices]
+                f, tmp = stack.enter_context(self.storage.temp_file(".pdf"))
+                f.close()
+                stack.callback(tmp.unlink, missing_ok=True)
+                assemble([self.storage.root / p.file for p in part], tmp, DocumentInfo(
+                    title=job.doc, identifier=job.ref, ticket=job.ticket, pages=len(part),
+                    created=created, pdfa=settings.pdfa, part=(n, len(parts)),
+                    content_sha256=content_digest([p.image_sha256 for p in part])))
+                files.append((tmp, sha256_file(tmp)))
+            job = outbox.publish(self.storage, self.queue, self.names, job.id, files,
+                                 *_split_note(files, settings.max_file_bytes))
+        log.info("job %d %s ready: %d pages, %d bytes in %d file(s)", job.id, job.ticket,
+                 job.pages, job.bytes, len(job.files))
         self.on_change(job)
         return job
+
+
+def _split_note(files: list[tuple[Path, str]], budget: int) -> tuple[str, str]:
+    """What staff are told when a document had to be split to fit the per-file budget."""
+    n = len(files)
+    if n == 1:
+        return "", ""
+    mb = sum(path.stat().st_size for path, _ in files) / 2**20
+    limit = budget // 2**20
+    return (f"{mb:.1f} MB is over the {limit} MB per-file budget: split into {n} files "
+            f"(_part1 to _part{n}); upload all of them",
+            f"Hồ sơ nặng {mb:.1f} MB, vượt giới hạn {limit} MB mỗi tệp nên đã được chia thành "
+            f"{n} tệp (_part1 đến _part{n}). Hãy tải lên đủ cả {n} tệp.")

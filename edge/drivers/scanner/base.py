@@ -58,6 +58,7 @@ class ScanSettings:
     steps: StepSettings = field(default_factory=StepSettings)
     pdfa: bool = True
     max_page_bytes: int = 1024 * 1024
+    max_file_bytes: int = 20 * 1024 * 1024
     options: dict[str, config.OptionValue] = field(default_factory=dict)
 
     @classmethod
@@ -82,6 +83,7 @@ class ScanSettings:
             ),
             pdfa=_pick(p.pdfa, cfg.pdfa),
             max_page_bytes=(p.max_page_kb or cfg.max_page_kb) * 1024,
+            max_file_bytes=(p.max_file_mb or cfg.max_file_mb) * 1024 * 1024,
             options={**cfg.options, **p.options},
         )
 

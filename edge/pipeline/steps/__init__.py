@@ -7,6 +7,7 @@ is skipped when the preset turns it off; each is testable alone. Analysis runs o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,6 +16,7 @@ from PIL import Image
 
 Kind = Literal["color", "gray", "bilevel", "mixed"]
 ANALYSIS_DPI = 100
+PAPER_PERCENTILE = 90
 
 
 @dataclass
@@ -69,13 +71,15 @@ def analysis_copy(image: Image.Image, dpi: int, mode: str = "L") -> np.ndarray:
 
 def paper_level(gray: np.ndarray) -> float:
     """The brightness of the paper: a high percentile, robust to text and to dark borders."""
-    return percentile_u8(gray, 90) if gray.size else 255.0
+    if not gray.size:
+        return 255.0
+    return hist_percentile(np.bincount(gray.ravel(), minlength=256), PAPER_PERCENTILE)
 
 
-def percentile_u8(a: np.ndarray, q: float) -> float:
-    """np.percentile for 8-bit data, from a histogram: linear time, no sort, no copy."""
-    hist = np.bincount(a.ravel(), minlength=256)
-    return float(np.searchsorted(np.cumsum(hist), q / 100.0 * a.size))
+def hist_percentile(hist: Sequence[int] | np.ndarray, q: float) -> float:
+    """np.percentile of 8-bit data from its 256-bin histogram: linear time, no sort."""
+    cum = np.cumsum(hist)
+    return float(np.searchsorted(cum, q / 100.0 * cum[-1]))
 
 
 def run(page: ScannedPage, settings: StepSettings) -> ScannedPage:
@@ -84,6 +88,6 @@ def run(page: ScannedPage, settings: StepSettings) -> ScannedPage:
 
     for enabled, step in ((settings.deskew, deskew.run), (settings.blank, blank.run),
                           (settings.classify, colour.run)):
-        if enabled:
+        if enabled and not page.blank:  # a blank page is left out: nothing more to decide
             step(page)
     return page

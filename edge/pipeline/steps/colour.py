@@ -11,39 +11,45 @@ anything else is plain text: bilevel.
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image, ImageChops, ImageFilter
 
-from edge.pipeline.steps import ScannedPage, paper_level
+from edge.pipeline.steps import PAPER_PERCENTILE, ScannedPage, hist_percentile, paper_level
 
 CHROMA = 60  # after white balance, 0..255
 SATURATION = 0.35
 COLOUR_MIN_FRACTION = 0.0002  # of the page: ~1.2 cm² on A4
 SHADE_RANGE = (60, 215)
-FLAT_STD = 12.0
+FLAT_DEVIATION = 8  # of 255 (paper white)
 SHADE_MIN_FRACTION = 0.02
 MIXED_MAX_FRACTION = 0.02  # above this (photos, ID cards) the whole page is colour
 PATCH_MARGIN_MM = 4.0
 STROKE_MAX_FILL = 0.2  # denser colour is an area (or a dense seal: kept whole, the safe side)
 
 
-def balanced(rgb: np.ndarray) -> np.ndarray:
+def balanced(rgb: Image.Image) -> Image.Image:
     """White balance against the paper (each channel's 90th percentile becomes 255)."""
-    lut = np.empty((3, 256), np.uint8)
+    hist = rgb.histogram()
+    lut: list[int] = []
     for c in range(3):
-        white = max(paper_level(rgb[..., c]), 1.0)
-        lut[c] = np.clip(np.arange(256) * (255.0 / white), 0, 255).astype(np.uint8)
-    return np.stack([lut[c][rgb[..., c]] for c in range(3)], axis=-1)
+        white = max(hist_percentile(hist[c * 256:(c + 1) * 256], PAPER_PERCENTILE), 1.0)
+        lut += [min(255, int(v * 255.0 / white)) for v in range(256)]
+    return rgb.point(lut)
 
 
-def chroma_of(wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(chroma, brightest channel) of a white-balanced RGB array."""
-    r, g, b = wb[..., 0], wb[..., 1], wb[..., 2]
-    high = np.maximum(np.maximum(r, g), b)
-    return high - np.minimum(np.minimum(r, g), b), high
+def chroma_mask(wb: Image.Image, chroma: int = CHROMA, saturation: float = 0.0) -> np.ndarray:
+    """Pixels of a white-balanced RGB image whose chroma (brightest minus darkest channel) is
+    above `chroma` and above `saturation` times the brightest channel."""
+    r, g, b = wb.split()
+    high = ImageChops.lighter(ImageChops.lighter(r, g), b)
+    spread = np.asarray(ImageChops.subtract(high, ImageChops.darker(ImageChops.darker(r, g), b)))
+    hits = spread > chroma
+    if saturation:
+        hits &= spread > saturation * np.asarray(high, dtype=np.float32)
+    return hits
 
 
 def colour_mask(rgb: np.ndarray) -> np.ndarray:
-    chroma, high = chroma_of(balanced(rgb))
-    hits = (chroma > CHROMA) & (chroma.astype(np.float32) > SATURATION * high)
+    hits = chroma_mask(balanced(Image.fromarray(rgb)), CHROMA, SATURATION)
     return majority3(hits) if hits.any() else hits
 
 
@@ -59,14 +65,6 @@ def majority3(mask: np.ndarray) -> np.ndarray:
     return count >= 5
 
 
-def box_mean(a: np.ndarray, r: int) -> np.ndarray:
-    k = 2 * r + 1
-    padded = np.pad(a, r, mode="edge")
-    s = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1))  # float64: sums of squares
-    s[1:, 1:] = padded.cumsum(0).cumsum(1)
-    return (s[k:, k:] - s[:-k, k:] - s[k:, :-k] + s[:-k, :-k]) / (k * k)
-
-
 def shade_fraction(gray: np.ndarray) -> float:
     """Share of the page in flat mid-tones (not the anti-aliased edges of text)."""
     paper = max(paper_level(gray), 1.0)
@@ -74,10 +72,12 @@ def shade_fraction(gray: np.ndarray) -> float:
     candidates = (gray > low) & (gray < high)
     if candidates.mean() < SHADE_MIN_FRACTION:
         return float(candidates.mean())  # not enough mid-tones to be grey, flat or not
-    # shading covers centimetres: every other pixel is plenty, and a quarter of the work
-    g = gray[::2, ::2].astype(np.float32) * (255.0 / paper)
-    std = np.sqrt(np.maximum(box_mean(g * g, 1) - box_mean(g, 1) ** 2, 0))
-    return float((candidates[::2, ::2] & (std < FLAT_STD)).mean())
+    # shading covers centimetres: every other pixel is plenty, and a quarter of the work;
+    # flat is a small mean deviation from the 3x3 mean, relative to the paper
+    g = Image.fromarray(np.ascontiguousarray(gray[::2, ::2]))
+    dev = ImageChops.difference(g, g.filter(ImageFilter.BoxBlur(1))).filter(ImageFilter.BoxBlur(1))
+    flat = np.asarray(dev) < FLAT_DEVIATION * paper / 255.0
+    return float((candidates[::2, ::2] & flat).mean())
 
 
 def _strokes(mask: np.ndarray) -> bool:
