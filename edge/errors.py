@@ -35,3 +35,15 @@ class JobError(EdgeError):
 
 class StorageError(EdgeError):
     """The storage area cannot be written (full disk, permissions, corruption)."""
+
+
+class DeviceError(EdgeError):
+    """A monitored device (UPS, modem, printer, USB) cannot be read or refused a command."""
+
+
+class DeviceAbsent(DeviceError):
+    """The device is not connected or does not answer at its address."""
+
+
+class PowerError(EdgeError):
+    """New work is refused because the kit is about to lose power."""

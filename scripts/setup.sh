@@ -6,11 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-run}
 
-packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils
+packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils libusb-1.0-0
           qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core)
 if [ "$what" = test ]; then
     # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/
-    packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie)
+    packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
+               cups-ipp-utils avahi-daemon dbus)
 fi
 
 missing=()
