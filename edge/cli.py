@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon
+from edge import __version__, config, daemon, monitor, power
 from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
@@ -26,6 +26,7 @@ MAX_DOC_LEN = 120
 
 
 def main(argv: list[str] | None = None) -> int:
+    daemon.guard_sigpipe()
     args = _parser().parse_args(argv)
     try:
         cfg = config.load(config.config_path(args.config))
@@ -75,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
         sp = cmd(name, func, text)
         sp.add_argument("job", help="job number or ticket")
         sp.add_argument("--json", action="store_true")
+    sp = cmd("status", cmd_status, "show the health of every device (UPS, 4G, printer, Pi...)")
+    sp.add_argument("--json", action="store_true")
+    sp = cmd("print", cmd_print, "print a PDF on the multifunction printer and follow the job")
+    sp.add_argument("file", type=Path, metavar="FILE.pdf")
+    sp.add_argument("--printer", help="a [[printer]] name (default: the first)")
+    sp.add_argument("--wait", type=float, default=300.0, metavar="SECONDS",
+                    help="how long to follow the job (default 300)")
+    sp = cmd("receipt", cmd_receipt, "print a slip for a citizen on a receipt printer")
+    sp.add_argument("--template", required=True, help="reception, appointment, note...")
+    sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a field of the template (repeat)")
+    sp.add_argument("--printer", help="a [[receipt_printer]] name (default: the first)")
+    sp.add_argument("--preview", type=Path, metavar="OUT.png",
+                    help="write the exact raster that would be printed, print nothing")
+    sp.add_argument("--json", action="store_true")
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
@@ -108,6 +124,7 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
     scanner = cfg.scanner_named(args.scanner)
     doc, dossier = _job_fields(scanner, args)
     with _queue(cfg) as (storage, queue):
+        power.check_accepting(cfg, storage)
         job = queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=args.preset,
                            dossier=dossier)
         return _settle(cfg, storage, queue, job, args.json)
@@ -152,6 +169,8 @@ def _continue(cfg: config.Config, args: argparse.Namespace, state: State) -> int
         job = queue.get(args.job)
         if job.state != State.PAUSED:
             raise JobError(f"job {job.id} is {job.state}, not paused")
+        if state == State.QUEUED:
+            power.check_accepting(cfg, storage)
         job = queue.transition(job.id, state)
         return _settle(cfg, storage, queue, job, args.json)
 
@@ -204,6 +223,65 @@ def _print_job(job: Job, as_json: bool) -> None:
         print(f"  {job.message}")
     if job.state == State.PAUSED:
         print(f"  continue: edge resume {job.id}   or make the PDF now: edge finish {job.id}")
+
+
+STATUS_MAX_AGE_SECONDS = 120.0
+
+
+def cmd_status(cfg: config.Config, args: argparse.Namespace) -> int:
+    """The running service's snapshot if there is one, else a poll of every device now."""
+    from edge.health import State
+    from edge.pipeline.lock import worker_lock
+
+    storage = daemon.open_storage(cfg)
+    with worker_lock(storage.locks) as idle:
+        snapshot = None if idle else monitor.read_status(cfg.runtime_dir / "status.json",
+                                                         STATUS_MAX_AGE_SECONDS)
+    source = "service" if snapshot is not None else "polled now"
+    if snapshot is None:
+        snapshot = monitor.poll_all(daemon.devices(cfg))
+    if args.json:
+        print(json.dumps({"source": source, "devices": [h.summary() for h in snapshot]},
+                         ensure_ascii=False))
+    else:
+        print(f"device status ({source}):")
+        for h in snapshot:
+            print(f"  {h.kind:<8}{h.name:<12}{h.driver:<9}{h.state:<8}"
+                  + "  ".join(f"{k}={m.value}{m.unit}" for k, m in list(h.metrics.items())[:6]))
+            for p in h.problems:
+                print(f"    {p.severity}: {p.en}")
+    bad = {State.FAULT, State.ABSENT, State.UNKNOWN}
+    return EXIT_FAILED if any(h.state in bad for h in snapshot) else EXIT_OK
+
+
+PRINT_DONE = {"completed", "canceled", "aborted"}
+
+
+def cmd_print(cfg: config.Config, args: argparse.Namespace) -> int:
+    import time
+
+    from edge.drivers import device
+
+    printers = [p for p in cfg.printer if args.printer in (None, p.name)]
+    if not printers:
+        names = ", ".join(p.name for p in cfg.printer) or "none configured"
+        raise ConfigError(f"no [[printer]] {args.printer or ''} in the config (printers: {names})")
+    with device.make("printer", printers[0]) as printer:
+        job_id = printer.print_pdf(args.file, args.file.stem)  # type: ignore[attr-defined]
+        print(f"printer {printer.name}: job {job_id} sent")
+        deadline = time.monotonic() + args.wait
+        state = "pending"
+        while state not in PRINT_DONE and time.monotonic() < deadline:
+            time.sleep(1.0)
+            state = printer.job_state(job_id)  # type: ignore[attr-defined]
+    print(f"printer {printer.name}: job {job_id} {state}")
+    return EXIT_OK if state == "completed" else EXIT_FAILED
+
+
+def cmd_receipt(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.receipts.command import run
+
+    return run(cfg, args)
 
 
 def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:

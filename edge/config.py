@@ -36,6 +36,7 @@ class Storage:
     retention_days: int = 7
     name_template: str = DEFAULT_NAME_TEMPLATE
     min_free_mb: int = 100
+    runtime_dir: Path | None = None  # small, often rewritten state (a tmpfs such as /run/edge)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Scanner:
     name: str
     driver: Literal["sane", "sim", "files"]
     device: str = ""
+    usb_id: str = ""  # vendor:product (lsusb): tells "unplugged" apart from other I/O errors
     source: Source = "adf"
     mode: Mode = "color"
     dpi: int = 200
@@ -177,6 +179,7 @@ class System:
     temp_warning: float = 70.0
     temp_fault: float = 80.0
     disk_warning_mb: int = 1024
+    disk_path: Path | None = None  # the filesystem to watch; default: storage.root
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,51 @@ class Usb:
     id: str  # vendor:product in hex, as lsusb shows it: "04c5:132e"
     driver: Literal["pyusb", "sim"] = "pyusb"
     interval: float = 5.0
+
+
+@dataclass(frozen=True)
+class ReceiptPrinter:
+    """A thermal ESC/POS printer for citizens' slips."""
+
+    name: str = "receipt"
+    transport: Literal["usb", "serial", "network", "cups", "file", "sim"] = "sim"
+    paper_mm: Literal[58, 80] = 80  # 384 or 576 dots
+    text_mode: Literal["raster", "codepage"] = "raster"
+    profile: str = "default"  # python-escpos capability profile, e.g. "TM-T20II"
+    font: Path | None = None  # a Vietnamese-capable TTF; default: DejaVu Sans
+    qr: Literal["raster", "native"] = "raster"
+    interval: float = 10.0  # status polling, where the transport is two-way
+    timeout: float = 5.0
+    retry_seconds: float = 600.0  # an offline printer's slips wait this long, then fail loudly
+    # usb
+    usb_id: str = ""  # vendor:product, e.g. "0416:5011"
+    in_ep: int = 0x82
+    out_ep: int = 0x01
+    interface: int = 0
+    # serial
+    device: str = ""
+    baudrate: int = 9600
+    # network (raw TCP, port 9100)
+    host: str = ""
+    port: int = 9100
+    # cups
+    queue: str = ""
+    # file: the byte stream is written here
+    path: Path | None = None
+
+    @property
+    def driver(self) -> str:
+        return self.transport
+
+
+@dataclass(frozen=True)
+class Receipts:
+    """What every slip carries, and where the editable templates are."""
+
+    header: str = ""  # e.g. "UBND XÃ PHƯỢNG DỰC"
+    templates: Path | None = None  # a folder of templates overriding the built-in ones
+    lookup_url: str = ""  # dossier lookup, with {dossier} (or {ticket}) in it
+    survey_url: str = ""  # satisfaction survey, may contain {ticket}
 
 
 @dataclass(frozen=True)
@@ -208,7 +256,14 @@ class Config:
     printer: list[Printer] = field(default_factory=list)
     system: System = field(default_factory=System)
     usb: list[Usb] = field(default_factory=list)
+    receipt_printer: list[ReceiptPrinter] = field(default_factory=list)
+    receipts: Receipts = field(default_factory=Receipts)
     path: Path = Path()
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Where the service keeps its device snapshot and power flag (default: root/run)."""
+        return self.storage.runtime_dir or self.storage.root / "run"
 
     def importer(self) -> Scanner:
         """The scanner entry `edge import` uses: the first with driver "files"."""
@@ -251,6 +306,9 @@ def load(path: Path) -> Config:
         raw["storage"]["root"] = str((path.parent / root).resolve())
     cfg = _build(Config, {**raw, "path": str(path)}, "", path)
     _validate(cfg, path)
+    if cfg.system.disk_path is None:
+        cfg = dataclasses.replace(cfg, system=dataclasses.replace(cfg.system,
+                                                                  disk_path=cfg.storage.root))
     if not any(s.driver == "files" for s in cfg.scanner):  # imports work out of the box
         cfg = dataclasses.replace(cfg, scanner=[*cfg.scanner, IMPORTER])
     return cfg
@@ -314,9 +372,13 @@ def _validate_devices(cfg: Config, bad: typing.Callable[[str, str], ConfigError]
             field_ = required.get((kind, d.driver))
             if field_ and not getattr(d, field_):
                 raise bad(f"{key}.{field_}", f"required for driver {d.driver!r}")
-    for i, u in enumerate(cfg.usb):
-        if not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", u.id):
-            raise bad(f"usb[{i}].id", f"{u.id!r} is not vendor:product in hex, like 04c5:132e")
+    ids = [(f"usb[{i}].id", u.id) for i, u in enumerate(cfg.usb)]
+    ids += [(f"scanner[{i}].usb_id", s.usb_id) for i, s in enumerate(cfg.scanner) if s.usb_id]
+    ids += [(f"receipt_printer[{i}].usb_id", r.usb_id)
+            for i, r in enumerate(cfg.receipt_printer) if r.usb_id]
+    for key, value in ids:
+        if not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", value):
+            raise bad(key, f"{value!r} is not vendor:product in hex, like 04c5:132e")
     for i, ups in enumerate(cfg.ups):
         if not 0 < ups.cell_empty_volts < ups.cell_full_volts:
             raise bad(f"ups[{i}].cell_empty_volts", "must be above 0 and below cell_full_volts")

@@ -1,4 +1,5 @@
-"""`edge run`: the long-running service, wiring storage, queue and one worker per scanner.
+"""`edge run`: the long-running service, wiring storage, queue, one worker per scanner, the
+device monitor and the power policy.
 
 Everything is started and stopped here in one place; SIGTERM stops cleanly, pausing a running
 scan after its current page so that every page is on disk.
@@ -9,16 +10,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 from edge import config
+from edge.drivers import device
+from edge.drivers.modem import ModemDevice
 from edge.drivers.scanner import make
 from edge.errors import EdgeError
+from edge.health import Health
+from edge.health import State as HealthState
+from edge.monitor import Monitor
 from edge.pipeline import imports, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
+from edge.power import PowerPolicy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,26 @@ LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
+def guard_sigpipe() -> None:
+    """Block SIGPIPE in this thread and every thread it starts.
+
+    SANE's reader threads reset SIGPIPE to its default action (terminate the process) when a scan
+    ends, undoing Python's SIG_IGN: the next write to a closed socket (an MQTT broker, a router,
+    a printer gone away) would kill the service. Blocked, such a write is an EPIPE error instead.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
+
+
+def devices(cfg: config.Config) -> list[device.Device]:
+    """Every configured device's driver, the Pi itself first."""
+    out = [device.make("system", cfg.system)]
+    for kind in ("ups", "modem", "printer", "usb"):
+        out += [device.make(kind, c) for c in getattr(cfg, kind)]
+    out += [device.make("usb", config.Usb(name=s.name, id=s.usb_id))
+            for s in cfg.scanner if s.usb_id]
+    return out + [device.make("receipt", c) for c in cfg.receipt_printer]
+
+
 def open_storage(cfg: config.Config) -> Storage:
     storage = Storage(cfg.storage.root, cfg.storage.min_free_mb)
     storage.prepare()
@@ -41,8 +69,15 @@ class Daemon:
     def __init__(self, cfg: config.Config) -> None:
         self.cfg = cfg
         self.stop = threading.Event()
+        self.hold = threading.Event()  # set by the power policy: start no scan, pause running
         self.storage = open_storage(cfg)
         self.threads: list[threading.Thread] = []
+        cfg.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.monitor = Monitor(devices(cfg), self.stop, cfg.runtime_dir / "status.json")
+        self.power = PowerPolicy(cfg, self.storage, self.hold)
+        self.monitor.subscribe(self.power.on_health)
+        self.monitor.subscribe(self._redial)
+        self._link_down: dict[str, float] = {}
 
     def block_signals(self) -> None:
         """Keep SIGTERM/SIGINT pending for the main loop, in every thread started after this.
@@ -63,6 +98,7 @@ class Daemon:
                 for job in outbox.recover(self.storage, queue):
                     log.info("recovered job %d %s: now %s", job.id, job.ticket, job.state)
             self._report_scanners()
+            self.threads += self.monitor.start()
             for s in self.cfg.scanner:
                 self._spawn(f"scanner-{s.name}", self._scanner_loop, s)
             self._spawn("purge", self._purge_loop)
@@ -70,8 +106,9 @@ class Daemon:
                 self._spawn("hot-folder", self._hot_folder_loop)
             if self.cfg.ocr.enabled:
                 self._spawn("ocr", self._ocr_loop)
-            log.info("edge running: kit %s, %d scanner(s), storage %s", self.cfg.kit.id,
-                     len(self.cfg.scanner), self.storage.root)
+            log.info("edge running: kit %s, %d scanner(s), %d device(s), storage %s",
+                     self.cfg.kit.id, len(self.cfg.scanner), len(self.monitor.devices),
+                     self.storage.root)
             while not self.stop.is_set():
                 got = signal.sigtimedwait(STOP_SIGNALS, 1.0)
                 if got is not None:
@@ -87,6 +124,25 @@ class Daemon:
         t.start()
         self.threads.append(t)
 
+    def _redial(self, prev: Health | None, health: Health) -> None:
+        """Redial a modem whose link has been down for its `reconnect_after` seconds."""
+        if health.kind != "modem" or health.state in (HealthState.ABSENT, HealthState.UNKNOWN):
+            return
+        now = time.monotonic()
+        if health.value("network.connected", True):
+            self._link_down.pop(health.name, None)
+        else:
+            self._link_down.setdefault(health.name, now)
+        dev = next(d for d in self.monitor.devices if (d.kind, d.name) == ("modem", health.name))
+        assert isinstance(dev, ModemDevice)
+        if dev.should_reconnect(self._link_down.get(health.name), now):
+            log.warning("modem %s: link down for %.0f s, redialling", health.name,
+                        now - self._link_down[health.name])
+            try:
+                dev.reconnect()
+            except Exception as e:
+                log.error("modem %s: redial failed: %s", health.name, e)
+
     def _report_scanners(self) -> None:
         for s in self.cfg.scanner:
             if make(s).present():
@@ -97,10 +153,11 @@ class Daemon:
 
     def _scanner_loop(self, scanner: config.Scanner) -> None:
         with Queue(self.storage.db) as queue:
-            worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop)
+            worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop,
+                            hold=self.hold)
             while not self.stop.is_set():
                 try:
-                    job = queue.next_for(scanner.name)
+                    job = None if self.hold.is_set() else queue.next_for(scanner.name)
                     if job is None:
                         self.stop.wait(POLL_SECONDS)
                     else:
@@ -150,12 +207,16 @@ class Daemon:
             return
         with Queue(self.storage.db) as queue:
             while not self.stop.wait(OCR_POLL_SECONDS):
-                try:  # on mains power too, once the UPS driver (issue 4) reports it
-                    while (ocr.idle_for(queue) >= self.cfg.ocr.idle_seconds
+                try:
+                    while (self.ocr_may_run(queue)
                            and ocr.run_once(self.cfg, self.storage, queue, self.stop)):
                         pass
                 except Exception:
                     log.exception("OCR error; retrying later")
+
+    def ocr_may_run(self, queue: Queue) -> bool:
+        """OCR is a long CPU job: only on mains power, and while staff are not scanning."""
+        return self.power.on_mains and ocr.idle_for(queue) >= self.cfg.ocr.idle_seconds
 
     def _purge_loop(self) -> None:
         with Queue(self.storage.db) as queue:

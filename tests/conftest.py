@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,10 @@ SANE_DIR = Path(tempfile.mkdtemp(prefix="edge-sane-"))
 os.environ["SANE_CONFIG_DIR"] = str(SANE_DIR)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# in-process SANE scans reset SIGPIPE to "terminate": tests writing to closed sockets afterwards
+# must get EPIPE, as the service does (edge.daemon.guard_sigpipe)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
 
 
 def toml_value(v: object) -> str:

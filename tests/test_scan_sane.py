@@ -5,6 +5,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -238,3 +239,33 @@ def test_config_error_on_resume_keeps_the_pages(kit, monkeypatch):
     assert r.returncode == 3 and out["state"] == "paused" and out["pages"] == 3
     assert "option 'no-such-option' does not exist" in out["message"]
     assert json.loads(kit.edge("finish", str(job.id), "--json").stdout)["state"] == "ready"
+
+
+def test_a_write_to_a_closed_socket_after_a_scan_is_an_error_not_death():
+    """SANE resets SIGPIPE to its default (terminate) after a scan; the service guards it."""
+    script = """
+import socket, sane, threading
+from edge.daemon import guard_sigpipe
+guard_sigpipe()
+sane.init()
+dev = sane.open("test:0")
+dev.source = "Automatic Document Feeder"
+for i, _ in enumerate(dev.multi_scan()):
+    if i:
+        break
+dev.close()
+a, b = socket.socketpair()
+b.close()
+def write():
+    try:
+        for _ in range(10):
+            a.send(b"x" * 65536)
+    except BrokenPipeError:
+        print("EPIPE")
+t = threading.Thread(target=write)
+t.start()
+t.join()
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "EPIPE", (r.returncode, r.stderr)

@@ -17,7 +17,7 @@ import pikepdf
 
 from edge import config
 from edge.drivers.scanner import ScanSettings, make, scan_error
-from edge.errors import ConfigError, EdgeError, ScannerError, StorageError
+from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
 from edge.pipeline import outbox, steps
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest, encode_page, page_record
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 BUSY_RETRIES = 3
 BUSY_WAIT_SECONDS = 2.0
-PAUSE_STATUSES = {"JAMMED", "COVER_OPEN"}
+PAUSE_STATUSES = {"JAMMED", "COVER_OPEN", "POWER_LOW"}
+UNPLUG_STATUSES = {"IO_ERROR", "ABSENT", "ERROR"}
 
 
 class Worker:
@@ -38,12 +39,14 @@ class Worker:
 
     def __init__(self, cfg: config.Config, storage: Storage, queue: Queue,
                  scanner_cfg: config.Scanner, *, stop: threading.Event | None = None,
+                 hold: threading.Event | None = None,
                  on_change: Callable[[Job], None] | None = None) -> None:
         self.cfg = cfg
         self.storage = storage
         self.queue = queue
         self.scanner_cfg = scanner_cfg
         self.stop = stop or threading.Event()
+        self.hold = hold or threading.Event()  # set: pause after the current page (power)
         self.on_change = on_change or (lambda job: None)
         self.names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
 
@@ -89,7 +92,7 @@ class Worker:
         except StorageError as e:
             return self._move(job, State.PAUSED, e)
         except (ConfigError, ScannerError) as e:
-            return self._interrupted(job, e)
+            return self._interrupted(job, self._unplugged(e))
         return self._move(job, State.ASSEMBLING)
 
     def _feed(self, job: Job, settings: ScanSettings) -> None:
@@ -108,6 +111,24 @@ class Worker:
                 self.on_change(self.queue.get(job.id))
                 if self.stop.is_set():
                     raise scan_error("CANCELLED", scanner.name, "the service is stopping")
+                if self.hold.is_set():
+                    raise scan_error("POWER_LOW", scanner.name)
+
+    def _unplugged(self, e: ConfigError | ScannerError) -> ConfigError | ScannerError:
+        """A vague I/O failure of a scanner that is not on the USB bus is an unplugged one."""
+        if not (isinstance(e, ScannerError) and e.status in UNPLUG_STATUSES
+                and self.scanner_cfg.usb_id):
+            return e
+        from edge.drivers.usb import PyusbDevice
+
+        usb = PyusbDevice(config.Usb(name=self.scanner_cfg.name, id=self.scanner_cfg.usb_id))
+        try:
+            usb.poll()
+        except DeviceAbsent:
+            return scan_error("UNPLUGGED", self.scanner_cfg.name, e.message)
+        except EdgeError:  # USB unreadable: keep what the scanner said
+            pass
+        return e
 
     def _interrupted(self, job: Job, e: ConfigError | ScannerError) -> Job:
         """Pause a job that has pages (or can expect them), fail one that has nothing."""
@@ -116,6 +137,9 @@ class Worker:
             return self._move(job, State.FAILED, e)
         note = f"; {kept} page(s) kept, resume to continue or finish as is"
         vi = f" Đã giữ {kept} trang; bấm Tiếp tục để quét tiếp hoặc Hoàn tất."
+        if getattr(e, "status", "") == "POWER_LOW":  # the power policy resumes it
+            note = f"; {kept} page(s) kept, scanning resumes when mains power is back"
+            vi = f" Đã giữ {kept} trang."
         return self._move(job, State.PAUSED, EdgeError(e.message + note, vi=e.vi + vi))
 
     def _spool(self, job: Job, idx: int, page: ScannedPage, settings: ScanSettings) -> None:

@@ -33,6 +33,12 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "ABSENT": ("the scanner is not connected or not switched on",
                "Không thấy máy quét. Kiểm tra cáp USB, bật nguồn máy quét rồi bấm Tiếp tục."),
     "CANCELLED": ("the scan was cancelled", "Đã dừng quét."),
+    "UNPLUGGED": ("the scanner is not on the USB bus: its cable is out or it is switched off",
+                  "Máy quét đã bị rút cáp USB hoặc bị tắt. Cắm lại cáp USB, bật máy quét rồi "
+                  "bấm Tiếp tục."),
+    "POWER_LOW": ("scanning paused: the UPS battery is nearly empty",
+                  "Tạm dừng quét vì pin bộ lưu điện sắp hết. Các trang đã quét được giữ an toàn; "
+                  "việc quét tự tiếp tục khi có điện lưới trở lại."),
     "ERROR": ("the scanner reported an error",
               "Máy quét báo lỗi. Tắt rồi bật lại máy quét, sau đó bấm Tiếp tục."),
 }
