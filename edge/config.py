@@ -74,6 +74,8 @@ class Scanner:
     driver: Literal["sane", "sim", "files"]
     device: str = ""
     usb_id: str = ""  # vendor:product (lsusb): tells "unplugged" apart from other I/O errors
+    poll_buttons: bool = True  # a press of the scanner's own button starts a scan
+    buttons: dict[str, str] = field(default_factory=dict)  # SANE button option -> preset
     source: Source = "adf"
     mode: Mode = "color"
     dpi: int = 200
@@ -339,6 +341,9 @@ def _validate(cfg: Config, path: Path) -> None:
         seen.add(s.name)
         if s.driver == "sane" and not s.device:
             raise bad(f"{key}.device", "required for driver 'sane' (see `scanimage -L`)")
+        for button, preset in s.buttons.items():
+            if preset and preset not in s.presets:
+                raise bad(f"{key}.buttons.{button}", f"no preset {preset!r} in this scanner")
         for pname, p in [("", None), *s.presets.items()]:
             where = f"{key}.presets.{pname}" if pname else key
             dpi = (p.dpi if p else None) or s.dpi

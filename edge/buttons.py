@@ -1,0 +1,92 @@
+"""Scanner hardware buttons: a press on the scanner starts a scan, as if staff pressed Scan.
+
+SANE shows a button as a sensor option: a bool that the hardware sets (hard-select) and the
+frontend can read (soft-detect), e.g. fujitsu `scan`/`email`, canon_dr `start`. Like scanbd, the
+poller opens the device about every half second, reads the sensors and closes it again, so the
+device is never held between polls; it does not poll at all while a job runs on that scanner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from edge import config
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+DEBOUNCE_SECONDS = 2.0
+SOFT_SELECT, HARD_SELECT, SOFT_DETECT, INACTIVE = 1, 2, 4, 32
+TYPE_BOOL = 0
+
+Reader = Callable[[], dict[str, bool]]
+
+
+def is_button(option_type: int, cap: int) -> bool:
+    """A sensor: a bool the hardware sets and software may only read."""
+    return (option_type == TYPE_BOOL and bool(cap & HARD_SELECT) and bool(cap & SOFT_DETECT)
+            and not cap & SOFT_SELECT and not cap & INACTIVE)
+
+
+def sane_reader(scanner: config.Scanner) -> Reader:
+    """Read the scanner's buttons by opening it briefly (python-sane); {} if it is not there."""
+
+    def read() -> dict[str, bool]:
+        import sane
+
+        try:
+            dev = sane.open(scanner.device)
+        except Exception:  # absent or busy: try again at the next poll
+            return {}
+        try:
+            names = [o[1] for o in dev.get_options() if o[1] and is_button(o[4], o[7])]
+            return {n: bool(getattr(dev, n.replace("-", "_"))) for n in names
+                    if not scanner.buttons or n in scanner.buttons}
+        finally:
+            dev.close()
+
+    return read
+
+
+class ButtonPoller:
+    """Start a job when a button goes from released to pressed (once per press, debounced)."""
+
+    def __init__(self, scanner: config.Scanner, read: Reader, start: Callable[[str], None],
+                 busy: Callable[[], bool], stop: threading.Event) -> None:
+        self.scanner = scanner
+        self.read = read
+        self.start = start  # called with the preset name ("" for the scanner's defaults)
+        self.busy = busy
+        self.stop = stop
+        self.last: dict[str, bool] = {}
+        self.last_press = 0.0
+
+    def loop(self) -> None:
+        while not self.stop.wait(POLL_SECONDS):
+            try:
+                self.poll_once()
+            except Exception:  # a button must never take the service down
+                log.exception("scanner %s: button polling failed", self.scanner.name)
+                self.stop.wait(10 * POLL_SECONDS)
+
+    def poll_once(self) -> str | None:
+        """Read the buttons once; the button whose press started a job, if any."""
+        if self.busy():
+            self.last = {}  # a press during a job is not remembered as held afterwards
+            return None
+        states = self.read()
+        pressed = [n for n, on in states.items() if on and not self.last.get(n)]
+        self.last = states
+        now = time.monotonic()
+        if not pressed or now - self.last_press < DEBOUNCE_SECONDS:
+            return None
+        self.last_press = now
+        button = pressed[0]
+        preset = self.scanner.buttons.get(button, "")
+        log.info("scanner %s: button %s pressed, starting %s", self.scanner.name, button,
+                 f"preset {preset}" if preset else "a scan with the defaults")
+        self.start(preset)
+        return button

@@ -1,0 +1,40 @@
+"""The systemd unit, the udev rules and install.sh, checked with the real tools."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_unit_passes_systemd_analyze_verify(tmp_path):
+    edge = Path(shutil.which("edge") or ROOT / ".venv/bin/edge")
+    unit = (ROOT / "systemd/edge.service").read_text()
+    assert "ExecStart=/opt/edge/venv/bin/edge run" in unit
+    (tmp_path / "edge.service").write_text(unit.replace("/opt/edge/venv/bin/edge", str(edge)))
+    r = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "edge.service")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    for needed in ("Type=notify", "WatchdogSec=", "DevicePolicy=closed",
+                   "DeviceAllow=char-usb_device rw", "ProtectSystem=strict",
+                   "StateDirectory=edge", "NoNewPrivileges=yes"):
+        assert needed in unit
+    assert "\nPrivateDevices=" not in unit  # it would hide the scanners
+
+
+def test_install_script_is_valid_bash_and_refuses_non_root():
+    subprocess.run(["bash", "-n", str(ROOT / "install.sh")], check=True)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "bash", str(ROOT / "install.sh")], capture_output=True, text=True)
+    assert r.returncode == 1 and "run as root" in r.stderr
+
+
+def test_udev_rules_name_groups_that_the_installer_creates():
+    rules = (ROOT / "systemd/60-edge.rules").read_text()
+    install = (ROOT / "install.sh").read_text()
+    for group in ("scanner", "dialout", "lp"):
+        assert f'GROUP="{group}"' in rules and group in install
+    assert 'ENV{libsane_matched}=="yes"' in rules
