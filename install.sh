@@ -94,9 +94,12 @@ if running_systemd; then
     systemctl daemon-reload
     systemctl enable edge.service
     systemctl restart edge.service || say "the service did not start: journalctl -u edge"
-else
+elif command -v systemctl >/dev/null; then
     systemctl enable edge.service  # links only: it starts at the next boot
     say "systemd is not running here: the service starts at the next boot"
+else
+    say "systemd is not installed here (a container?): start the service with" \
+        "EDGE_CONFIG=$CONFIG $PREFIX/venv/bin/edge run"
 fi
 if ! EDGE_CONFIG="$CONFIG" "$PREFIX/venv/bin/edge" check-config; then
     say "the config needs fixing before the service can run: $CONFIG"
