@@ -11,7 +11,7 @@ packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils l
 if [ "$what" = test ]; then
     # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
-               cups-ipp-utils dbus)
+               cups-ipp-utils dbus libzbar0)
 fi
 
 missing=()

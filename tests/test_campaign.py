@@ -36,7 +36,9 @@ def check_consistent(kit, round_no):
         spool = kit.root / "spool" / f"{job['job_id']:06d}"
         written = sorted(p.name for p in spool.glob("p*.pdf")) if spool.exists() else []
         assert len(job["page_list"]) == len(written), (round_no, job["job_id"])
-        assert job["state"] in ("queued", "paused", "ready", "uploaded", "failed"), job
+        # (assembling: waits for the service to make its PDF from the pages on disk)
+        assert job["state"] in ("queued", "paused", "assembling", "ready", "uploaded",
+                                "failed"), job
     assert not list((kit.root / "tmp").iterdir())
     return jobs
 
