@@ -38,8 +38,11 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -n "$uninstall" ]; then
-    if running_systemd; then systemctl disable --now edge.service 2>/dev/null || true; fi
-    rm -f /etc/systemd/system/edge.service /etc/udev/rules.d/60-edge.rules
+    if running_systemd; then
+        systemctl disable --now edge-web.service edge.service 2>/dev/null || true
+    fi
+    rm -f /etc/systemd/system/edge.service /etc/systemd/system/edge-web.service \
+        /etc/udev/rules.d/60-edge.rules
     running_systemd && systemctl daemon-reload
     rm -rf "$PREFIX"
     if [ -n "$purge" ]; then
@@ -87,15 +90,16 @@ else
 fi
 install -d -m 0700 -o edge -g edge "$DATA"
 
-install -m 0644 systemd/edge.service /etc/systemd/system/edge.service
+install -m 0644 systemd/edge.service systemd/edge-web.service /etc/systemd/system/
 install -m 0644 systemd/60-edge.rules /etc/udev/rules.d/60-edge.rules
 if running_systemd; then
     udevadm control --reload && udevadm trigger --subsystem-match=usb --subsystem-match=tty
     systemctl daemon-reload
-    systemctl enable edge.service
-    systemctl restart edge.service || say "the service did not start: journalctl -u edge"
+    systemctl enable edge.service edge-web.service
+    systemctl restart edge.service edge-web.service \
+        || say "the service did not start: journalctl -u edge -u edge-web"
 elif command -v systemctl >/dev/null; then
-    systemctl enable edge.service  # links only: it starts at the next boot
+    systemctl enable edge.service edge-web.service  # links only: they start at next boot
     say "systemd is not running here: the service starts at the next boot"
 else
     say "systemd is not installed here (a container?): start the service with" \

@@ -28,9 +28,10 @@ MAX_DOC_LEN = 120
 def main(argv: list[str] | None = None) -> int:
     daemon.guard_sigpipe()
     args = _parser().parse_args(argv)
-    try:
-        cfg = config.load(config.config_path(args.config))
-        logging.basicConfig(level=cfg.log.level.upper(), stream=sys.stderr,
+    try:  # `edge fleet` runs on the commune server, where there is no kit config
+        cfg = None if args.func is cmd_fleet else config.load(config.config_path(args.config))
+        logging.basicConfig(level=(cfg.log.level if cfg else args.log_level).upper(),
+                            stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return int(args.func(cfg, args))
     except ConfigError as e:
@@ -91,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--preview", type=Path, metavar="OUT.png",
                     help="write the exact raster that would be printed, print nothing")
     sp.add_argument("--json", action="store_true")
+    cmd("doctor", cmd_doctor, "check everything the kit needs; one line per check, with the fix")
+    sp = cmd("web", cmd_web, "serve the local web UI (staff scan, technicians, volunteers)")
+    sp.add_argument("--host", help="override [web] host")
+    sp.add_argument("--port", type=int, help="override [web] port")
+    sp = cmd("user", cmd_user, "web UI accounts: `edge user hash [NAME --role R]` prints a "
+             "password hash (or a [[web.users]] entry) for the config")
+    sp.add_argument("action", choices=["hash"], help="read a password or PIN (stdin or prompt)")
+    sp.add_argument("name", nargs="?", help="user name: print a whole [[web.users]] entry")
+    sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"])
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
@@ -106,6 +116,24 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("job")
     cmd("verify", cmd_verify, "re-hash every outbox file against its record and checksum file")
     cmd("purge", cmd_purge, "delete uploaded jobs older than the retention period now")
+    sp = cmd("fleet", cmd_fleet, "commune server: collect every kit's MQTT telemetry into a "
+             "database (no kit config needed), or print the fleet table")
+    sp.add_argument("--broker", default="localhost", metavar="HOST[:PORT]",
+                    help="default localhost:1883 (8883 with TLS)")
+    sp.add_argument("--db", default="fleet.db", type=Path, help="SQLite file (default fleet.db)")
+    sp.add_argument("--topic", default="dvc/#", help="what to subscribe to (default dvc/#)")
+    sp.add_argument("--username", default="")
+    sp.add_argument("--password-file", type=Path,
+                    help="file holding the password (or set $EDGE_FLEET_PASSWORD)")
+    sp.add_argument("--tls", action="store_true", help="TLS with the system's CAs")
+    sp.add_argument("--ca-file", type=Path, help="CA certificate of the broker (implies --tls)")
+    sp.add_argument("--cert-file", type=Path, help="client certificate, if the broker asks")
+    sp.add_argument("--key-file", type=Path)
+    sp.add_argument("--client-id", default="", help="default edge-fleet-<hostname>: keep it "
+                    "fixed, the broker keeps this session's messages while the collector is down")
+    sp.add_argument("--table", action="store_true", help="print the fleet table and exit")
+    sp.add_argument("--json", action="store_true", help="with --table: one JSON array")
+    sp.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
 
@@ -278,6 +306,29 @@ def cmd_print(cfg: config.Config, args: argparse.Namespace) -> int:
     return EXIT_OK if state == "completed" else EXIT_FAILED
 
 
+def cmd_doctor(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge import doctor
+
+    checks = doctor.run(cfg)
+    for check in checks:
+        print(check.line())
+    failed = sum(c.verdict == "FAIL" for c in checks)
+    print(f"{len(checks)} check(s), {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_web(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.web.serve import run
+
+    return run(cfg, args)
+
+
+def cmd_user(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.web.users import run
+
+    return run(cfg, args)
+
+
 def cmd_receipt(cfg: config.Config, args: argparse.Namespace) -> int:
     from edge.receipts.command import run
 
@@ -349,6 +400,12 @@ def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
         n = outbox.purge(storage, queue, cfg.storage.retention_days)
     print(f"{n} job(s) purged")
     return EXIT_OK
+
+
+def cmd_fleet(cfg: config.Config | None, args: argparse.Namespace) -> int:
+    from edge.telemetry import fleet
+
+    return fleet.main(args)
 
 
 class _queue:

@@ -240,6 +240,72 @@ class Receipts:
 
 
 @dataclass(frozen=True)
+class Mqtt:
+    """Telemetry to the commune server over MQTT (edge/telemetry, docs/telemetry.md)."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 0  # 0: 1883, or 8883 with TLS
+    username: str = ""
+    password: str = ""
+    tls: bool = False  # TLS with the system's CAs; implied by ca_file
+    ca_file: Path | None = None
+    cert_file: Path | None = None  # a client certificate, if the broker asks for one
+    key_file: Path | None = None
+    client_id: str = ""  # default: edge-<kit id>
+    base_topic: str = "dvc/{site}/{kit}"
+    site: str = ""  # default: an ASCII slug of kit.commune, else "site"
+    keepalive: int = 60
+    reconnect_max: float = 300.0  # longest wait between connection attempts, seconds
+    state_every: float = 300.0  # each device's state is republished at least this often
+    metrics_every: float = 300.0
+    outbox_max_messages: int = 10000  # oldest metrics dropped first, events last
+    allow_dossier_codes: bool = False  # job events carry the ticket and dossier code
+    discovery: bool = True  # Home Assistant device discovery
+    discovery_prefix: str = "homeassistant"
+
+    @property
+    def use_tls(self) -> bool:
+        return self.tls or self.ca_file is not None
+
+    @property
+    def broker_port(self) -> int:
+        return self.port or (8883 if self.use_tls else 1883)
+
+
+DOC_TYPES = ("Giấy khai sinh", "CCCD", "Tờ khai", "Sổ hộ khẩu cũ",
+             "Giấy chứng nhận quyền sử dụng đất", "Giấy chứng nhận kết hôn", "Giấy ủy quyền")
+WebRole = Literal["staff", "technician", "volunteer", "admin"]
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """A web UI account. Make the hash with `edge user hash` (it asks for the password or PIN)."""
+
+    name: str
+    role: WebRole
+    password_hash: str  # werkzeug format: "scrypt:32768:8:1$salt$hex" or "pbkdf2:sha256:..."
+
+
+@dataclass(frozen=True)
+class Web:
+    """The local web UI (`edge web`), a process of its own next to `edge run`."""
+
+    host: str = "127.0.0.1"  # "0.0.0.0" to serve the kit's Wi-Fi
+    port: int = 8080
+    secret_key_file: Path | None = None  # default: <storage.root>/web-secret, made 0600
+    users: list[WebUser] = field(default_factory=list)
+    doc_types: list[str] = field(default_factory=lambda: list(DOC_TYPES))
+    language: Literal["vi", "en"] = "vi"
+    session_minutes: int = 480
+    login_attempts: int = 5  # failed logins per client and name within login_window_seconds
+    login_window_seconds: float = 300.0
+    history_hours: float = 24.0  # device history kept in <storage.root>/history.db
+    sample_seconds: float = 30.0
+    threads: int = 24  # waitress worker threads (each open live page holds one)
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -260,6 +326,8 @@ class Config:
     usb: list[Usb] = field(default_factory=list)
     receipt_printer: list[ReceiptPrinter] = field(default_factory=list)
     receipts: Receipts = field(default_factory=Receipts)
+    mqtt: Mqtt = field(default_factory=Mqtt)
+    web: Web = field(default_factory=Web)
     path: Path = Path()
 
     @property
@@ -331,6 +399,8 @@ def _validate(cfg: Config, path: Path) -> None:
     except ValueError as e:
         raise bad("storage.name_template", str(e)) from None
     _validate_devices(cfg, bad)
+    _validate_mqtt(cfg.mqtt, bad)
+    _validate_web(cfg.web, bad)
     seen: set[str] = set()
     for i, s in enumerate(cfg.scanner):
         key = f"scanner[{i}]"
@@ -387,6 +457,63 @@ def _validate_devices(cfg: Config, bad: typing.Callable[[str, str], ConfigError]
     for i, ups in enumerate(cfg.ups):
         if not 0 < ups.cell_empty_volts < ups.cell_full_volts:
             raise bad(f"ups[{i}].cell_empty_volts", "must be above 0 and below cell_full_volts")
+
+
+def _validate_mqtt(m: Mqtt, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    if not m.enabled:
+        return
+    if not m.host:
+        raise bad("mqtt.host", "required when mqtt.enabled = true")
+    if not 0 <= m.port <= 65535:
+        raise bad("mqtt.port", f"{m.port} is not a TCP port")
+    if re.search(r"[#+]|^/|/$|//", m.base_topic) or not m.base_topic:
+        raise bad("mqtt.base_topic", "must be topic levels separated by '/', without '+', '#', "
+                  "or a leading, trailing or double '/'")
+    try:
+        m.base_topic.format(site="site", kit="kit")
+    except (KeyError, IndexError, ValueError) as e:
+        raise bad("mqtt.base_topic", f"only {{site}} and {{kit}} may be filled in ({e})") from None
+    if m.site and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", m.site):
+        raise bad("mqtt.site", "must be 1-40 lower-case letters, digits, '-' or '_'")
+    if not 5 <= m.keepalive <= 3600:
+        raise bad("mqtt.keepalive", "must be 5..3600 seconds")
+    for key in ("state_every", "metrics_every"):
+        if getattr(m, key) < 10:
+            raise bad(f"mqtt.{key}", "must be at least 10 seconds")
+    if m.reconnect_max < 1:
+        raise bad("mqtt.reconnect_max", "must be at least 1 second")
+    if m.outbox_max_messages < 100:
+        raise bad("mqtt.outbox_max_messages", "must be at least 100")
+    if m.key_file and not m.cert_file:
+        raise bad("mqtt.key_file", "needs mqtt.cert_file")
+    for key in ("ca_file", "cert_file", "key_file"):
+        f = getattr(m, key)
+        if f is not None and not f.is_file():
+            raise bad(f"mqtt.{key}", f"{f}: no such file")
+
+
+def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    if not 1 <= w.port <= 65535:
+        raise bad("web.port", f"{w.port} is not a TCP port")
+    names: set[str] = set()
+    for i, u in enumerate(w.users):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", u.name):
+            raise bad(f"web.users[{i}].name", "must be 1-32 letters, digits, '.', '-' or '_'")
+        if u.name in names:
+            raise bad(f"web.users[{i}].name", f"duplicate user {u.name!r}")
+        names.add(u.name)
+        if not re.match(r"(scrypt|pbkdf2):", u.password_hash):
+            raise bad(f"web.users[{i}].password_hash",
+                      "not a password hash; make one with `edge user hash`")
+    if not w.doc_types or any(not 0 < len(d.strip()) <= 120 for d in w.doc_types):
+        raise bad("web.doc_types", "must list 1-120 character document types")
+    if w.session_minutes < 1 or w.login_attempts < 1 or w.login_window_seconds < 1:
+        raise bad("web.session_minutes", "session_minutes, login_attempts and "
+                  "login_window_seconds must be positive")
+    if w.sample_seconds < 1 or w.history_hours <= 0:
+        raise bad("web.sample_seconds", "sample_seconds >= 1 and history_hours > 0")
+    if not 4 <= w.threads <= 200:
+        raise bad("web.threads", "must be 4..200")
 
 
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:

@@ -1,5 +1,5 @@
 """`edge run`: the long-running service, wiring storage, queue, one worker per scanner, the
-device monitor and the power policy.
+device monitor, the power policy and, with [mqtt] enabled, telemetry.
 
 Everything is started and stopped here in one place; SIGTERM stops cleanly, pausing a running
 scan after its current page so that every page is on disk.
@@ -20,6 +20,7 @@ from edge.errors import EdgeError
 from edge.health import Health
 from edge.health import State as HealthState
 from edge.monitor import Monitor
+from edge.notify import notify, watchdog_interval
 from edge.pipeline import imports, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
@@ -27,6 +28,7 @@ from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
 from edge.power import PowerPolicy
+from edge.telemetry.service import Telemetry, recorder
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ PURGE_EVERY_SECONDS = 3600.0
 ERROR_BACKOFF_SECONDS = 5.0
 HOT_FOLDER_POLL_SECONDS = 2.0
 OCR_POLL_SECONDS = 15.0
+RECEIPT_RETRY_SECONDS = 5.0
+BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
 LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
@@ -74,8 +78,13 @@ class Daemon:
         self.threads: list[threading.Thread] = []
         cfg.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.monitor = Monitor(devices(cfg), self.stop, cfg.runtime_dir / "status.json")
-        self.power = PowerPolicy(cfg, self.storage, self.hold)
+        self.telemetry = (Telemetry(cfg, [(d.kind, d.name) for d in self.monitor.devices])
+                          if cfg.mqtt.enabled else None)
+        self.power = PowerPolicy(cfg, self.storage, self.hold,
+                                 event=self.telemetry.event if self.telemetry else None)
         self.monitor.subscribe(self.power.on_health)
+        if self.telemetry:
+            self.monitor.subscribe(self.telemetry.on_health)
         self.monitor.subscribe(self._redial)
         self._link_down: dict[str, float] = {}
 
@@ -98,6 +107,8 @@ class Daemon:
                 for job in outbox.recover(self.storage, queue):
                     log.info("recovered job %d %s: now %s", job.id, job.ticket, job.state)
             self._report_scanners()
+            if self.telemetry:
+                self.telemetry.start()  # joined by close(), after everything else has stopped
             self.threads += self.monitor.start()
             for s in self.cfg.scanner:
                 self._spawn(f"scanner-{s.name}", self._scanner_loop, s)
@@ -106,18 +117,73 @@ class Daemon:
                 self._spawn("hot-folder", self._hot_folder_loop)
             if self.cfg.ocr.enabled:
                 self._spawn("ocr", self._ocr_loop)
+            if self.cfg.receipt_printer:
+                self._spawn("receipts", self._receipt_loop)
+            for s in self.cfg.scanner:
+                if s.driver == "sane" and s.poll_buttons:
+                    self._spawn(f"buttons-{s.name}", self._button_loop, s)
             log.info("edge running: kit %s, %d scanner(s), %d device(s), storage %s",
                      self.cfg.kit.id, len(self.cfg.scanner), len(self.monitor.devices),
                      self.storage.root)
+            notify("READY=1")
+            watchdog, last_ping = watchdog_interval(), 0.0
             while not self.stop.is_set():
                 got = signal.sigtimedwait(STOP_SIGNALS, 1.0)
                 if got is not None:
                     log.info("received %s, stopping", signal.Signals(got.si_signo).name)
                     self.stop.set()
+                    notify("STOPPING=1")
+                elif watchdog and time.monotonic() - last_ping >= watchdog and self.healthy():
+                    notify("WATCHDOG=1")
+                    last_ping = time.monotonic()
             for t in self.threads:
                 t.join()
+            if self.telemetry:
+                self.telemetry.close()
         log.info("edge stopped")
         return 0
+
+    def healthy(self) -> bool:
+        """Every worker, poller and loop thread still running (else systemd restarts us)."""
+        dead = [t.name for t in self.threads if not t.is_alive()]
+        if dead:
+            log.error("thread(s) %s died: not telling systemd we are alive", ", ".join(dead))
+        return not dead
+
+    def _button_loop(self, scanner: config.Scanner) -> None:
+        from edge.buttons import ButtonPoller, sane_reader
+
+        with Queue(self.storage.db) as queue:
+            def busy() -> bool:
+                return self.hold.is_set() or any(
+                    j.scanner == scanner.name for j in queue.jobs(
+                        {State.QUEUED, State.SCANNING, State.ASSEMBLING}))
+
+            def start(preset: str) -> None:
+                from edge.drivers.scanner import ScanSettings
+
+                doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
+                job = queue.create(kit=self.cfg.kit.id, doc=doc, scanner=scanner.name,
+                                   preset=preset)
+                log.info("job %d %s queued by the scanner's button", job.id, job.ticket)
+
+            ButtonPoller(scanner, sane_reader(scanner), start, busy, self.stop).loop()
+
+    def _receipt_loop(self) -> None:
+        """Print the slips that waited for an offline receipt printer, or report them."""
+        from edge.receipts.queue import retry_pending
+
+        printers = {d.name: d for d in self.monitor.devices if d.kind == "receipt"}
+        while not self.stop.wait(RECEIPT_RETRY_SECONDS):
+            try:
+                for outcome in retry_pending(self.cfg, self.cfg.storage.root, time.time(),
+                                             devices=printers):
+                    if outcome.state == "failed":
+                        log.error("receipt %s", outcome.message)
+            except EdgeError as e:
+                log.error("receipt spool: %s", e)
+            except Exception:
+                log.exception("receipt retry failed; trying again later")
 
     def _spawn(self, name: str, target: object, *args: object) -> None:
         t = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
@@ -154,7 +220,8 @@ class Daemon:
     def _scanner_loop(self, scanner: config.Scanner) -> None:
         with Queue(self.storage.db) as queue:
             worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop,
-                            hold=self.hold)
+                            hold=self.hold,
+                            on_change=self.telemetry.on_job if self.telemetry else None)
             while not self.stop.is_set():
                 try:
                     job = None if self.hold.is_set() else queue.next_for(scanner.name)
@@ -244,7 +311,8 @@ def drive(cfg: config.Config, storage: Storage, queue: Queue, job_id: int,
             if held:
                 outbox.recover(storage, queue)
                 job = queue.get(job_id)
-                worker = Worker(cfg, storage, queue, cfg.scanner_named(job.scanner), stop=stop)
+                worker = Worker(cfg, storage, queue, cfg.scanner_named(job.scanner), stop=stop,
+                                on_change=recorder(cfg))
                 return worker.run(job)
         job = queue.get(job_id)
         if job.state in SETTLED:

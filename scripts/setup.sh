@@ -9,9 +9,10 @@ what=${1:-run}
 packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils libusb-1.0-0
           qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core)
 if [ "$what" = test ]; then
-    # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/
+    # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/;
+    # chromium runs the web UI's end-to-end tests (Playwright, never `playwright install`)
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
-               cups-ipp-utils dbus libzbar0)
+               cups-ipp-utils dbus libzbar0 mosquitto openssl chromium)
 fi
 
 missing=()

@@ -42,3 +42,13 @@ def test_a_damaged_queue_database_is_a_failure_with_the_recovery_path(kit):
     (kit.root / "queue.db").write_bytes(b"this is not a database" * 100)
     (check,) = list(doctor._queue(kit.cfg()))
     assert check.verdict == "FAIL" and "Queue database damaged" in check.fix
+
+
+def test_doctor_command_prints_one_line_per_check_and_fails_on_a_failure(kit):
+    kit.configure([{"name": "sim", "driver": "sim"}])
+    r = kit.edge("doctor")
+    assert r.stdout.startswith("ok   config ")
+    assert "ok   scanner sim is simulated" in r.stdout
+    assert r.stdout.rstrip().endswith("failed")
+    failed = int(r.stdout.rstrip().split()[-2])
+    assert r.returncode == (1 if failed else 0)

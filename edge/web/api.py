@@ -1,0 +1,221 @@
+"""The JSON API under /api/ (docs/openapi.yaml): what the pages use and the commune's own tools
+may drive. Every POST needs the CSRF token; every error is {"error", "error_vi"} with a 4xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, send_file, session
+
+from edge.pipeline.job import State
+from edge.web import auth, csrf, devices, jobs, receipts
+from edge.web.context import kit
+from edge.web.errors import bad
+from edge.web.sse import stream
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+STAFF = ("staff",)
+DEVICES = ("technician", "staff")
+SLIPS = ("volunteer", "staff")
+MAX_HISTORY_HOURS = 48.0
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    if not isinstance(data, dict):
+        raise bad("expected a JSON object", "Dữ liệu gửi lên không hợp lệ")
+    return data
+
+
+@bp.get("/csrf")
+def get_csrf() -> Response:
+    return jsonify(csrf_token=csrf.token())
+
+
+@bp.post("/login")
+def login() -> Response:
+    data = body()
+    name = jobs.field(data, "name", required=True, limit=64)
+    password = jobs.field(data, "password", required=True, limit=256)
+    key = request.remote_addr or "?"
+    lim = auth.limiter()
+    if lim.blocked(key):
+        raise bad("too many failed logins: wait a few minutes",
+                  "Đăng nhập sai quá nhiều lần. Hãy chờ vài phút rồi thử lại.", 429)
+    user = auth.verify(kit().cfg, name, password)
+    if user is None:
+        lim.failed(key)
+        raise bad("wrong name or password", "Sai tên đăng nhập hoặc mật khẩu", 401)
+    lim.reset(key)
+    auth.login(user)
+    return jsonify(user=user.name, role=user.role, csrf_token=csrf.token())
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return jsonify(ok=True)
+
+
+@bp.get("/me")
+@auth.require(*auth.ROLES)
+def me() -> Response:
+    return jsonify(user=session["user"], role=session["role"])
+
+
+# ------------------------------------------------------------------ staff: scanning
+
+
+@bp.get("/scanners")
+@auth.require(*STAFF)
+def scanners() -> Response:
+    cfg = kit().cfg
+    out = [{"name": s.name, "driver": s.driver,
+            "presets": [{"name": n, "label": p.label or n, "doc": p.doc}
+                        for n, p in s.presets.items()]}
+           for s in cfg.scanner if s.driver != "files"]
+    return jsonify(scanners=out, doc_types=cfg.web.doc_types)
+
+
+@bp.get("/jobs")
+@auth.require(*STAFF)
+def list_jobs() -> Response:
+    q = kit().queue()
+    return jsonify(jobs=[jobs.detail(q, j) for j in q.jobs()[-50:]])
+
+
+@bp.post("/jobs")
+@auth.require(*STAFF)
+def create_job() -> tuple[Response, int]:
+    k = kit()
+    job = jobs.create(k.cfg, k.storage, k.queue(), body())
+    return jsonify(jobs.detail(k.queue(), job)), 201
+
+
+@bp.get("/dossiers")
+@auth.require(*STAFF)
+def dossiers() -> Response:
+    return jsonify(dossiers=jobs.dossiers(kit().queue()))
+
+
+@bp.get("/jobs/<ref>")
+@auth.require(*STAFF)
+def get_job(ref: str) -> Response:
+    q = kit().queue()
+    return jsonify(jobs.detail(q, q.get(jobs.job_id(ref))))
+
+
+@bp.get("/jobs/<ref>/events")
+@auth.require(*STAFF)
+def job_events(ref: str) -> Response:
+    k, jid = kit(), jobs.job_id(ref)
+    k.queue().get(jid)  # 404 now rather than inside the stream
+    return stream(lambda: jobs.detail(k.queue(), k.queue().get(jid)))
+
+
+@bp.post("/jobs/<ref>/<action>")
+@auth.require(*STAFF)
+def act(ref: str, action: str) -> Response:
+    k, jid = kit(), jobs.job_id(ref)
+    q, data = k.queue(), body()
+    if action == "resume":
+        job = jobs.resume(k.cfg, k.storage, q, jid)
+    elif action == "finish":
+        job = jobs.finish(q, jid)
+    elif action == "restore":
+        job = jobs.restore(q, jid, data.get("pages"))
+    elif action == "rename":
+        job = jobs.rename(k.cfg, k.storage, q, jid, jobs.field(data, "dossier", True, 64))
+    elif action == "uploaded":
+        job = jobs.uploaded(q, jid)
+    else:
+        raise bad(f"unknown action {action[:40]!r}", "Thao tác không hợp lệ", 404)
+    return jsonify(jobs.detail(q, job))
+
+
+@bp.get("/jobs/<ref>/files/<int:part>")
+@auth.require(*STAFF)
+def download(ref: str, part: int) -> Response:
+    k = kit()
+    path = jobs.file_path(k.storage, k.queue(), jobs.job_id(ref), part)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=path.name)
+
+
+@bp.get("/jobs/<ref>/pages/<int:idx>/thumb")
+@auth.require(*STAFF)
+def thumb(ref: str, idx: int) -> Response:
+    from edge.web.thumbs import thumbnail
+
+    k = kit()
+    path = thumbnail(k.storage, k.queue(), jobs.job_id(ref), idx)
+    resp = send_file(path, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+# ------------------------------------------------------------------ technicians: devices
+
+
+@bp.get("/status")
+@auth.require(*DEVICES)
+def status() -> Response:
+    return jsonify(devices.view(kit().cfg))
+
+
+@bp.get("/events/status")
+@auth.require(*DEVICES)
+def status_events() -> Response:
+    cfg = kit().cfg
+
+    def produce() -> object:
+        v = devices.view(cfg)
+        v.pop("at")
+        return v
+
+    return stream(produce)
+
+
+@bp.get("/history")
+@auth.require(*DEVICES)
+def history() -> Response:
+    try:
+        hours = float(request.args.get("hours", "6"))
+    except ValueError:
+        raise bad("hours: expected a number", "Số giờ không hợp lệ") from None
+    if not 0 < hours <= MAX_HISTORY_HOURS:
+        raise bad(f"hours: 0..{MAX_HISTORY_HOURS:g}", "Số giờ không hợp lệ")
+    series = kit().history.series(time.time() - hours * 3600)
+    return jsonify(series={k: [[round(t, 1), v] for t, v in pts] for k, pts in series.items()})
+
+
+# ------------------------------------------------------------------ volunteers: slips
+
+
+@bp.get("/receipts/templates")
+@auth.require(*SLIPS)
+def slip_templates() -> Response:
+    return jsonify(templates=receipts.templates(kit().cfg))
+
+
+@bp.post("/receipts/preview")
+@auth.require(*SLIPS)
+def slip_preview() -> Response:
+    slip = receipts.build(kit().cfg, body())
+    out = io.BytesIO()
+    slip.save_preview(out)
+    return jsonify(png=base64.b64encode(out.getvalue()).decode(), exact=slip.exact,
+                   width=slip.preview.width, height=slip.preview.height)
+
+
+@bp.post("/receipts/print")
+@auth.require(*SLIPS)
+def slip_print() -> Response:
+    return jsonify(receipts.print_slip(kit().cfg, body()))
+
+
+__all__ = ["State", "bp"]

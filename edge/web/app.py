@@ -1,0 +1,93 @@
+"""The Flask app factory: config, secret key, sessions, CSRF, error handling, blueprints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, render_template, request, session
+from werkzeug.exceptions import HTTPException
+
+from edge import config, daemon
+from edge.errors import EdgeError
+from edge.web import api, auth, csrf, i18n, pages
+from edge.web.context import Kit
+from edge.web.errors import as_json, status_of
+from edge.web.history import History
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+
+
+def secret_key(cfg: config.Config) -> bytes:
+    """The session signing key, made once (0600) so sessions survive a restart."""
+    path = cfg.web.secret_key_file or cfg.storage.root / "web-secret"
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return Path(path).read_text().strip().encode()
+
+
+def create_app(cfg: config.Config) -> Flask:
+    app = Flask(__name__)
+    storage = daemon.open_storage(cfg)
+    app.config.update(
+        SECRET_KEY=secret_key(cfg), SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_NAME="edge_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=cfg.web.session_minutes),
+        MAX_CONTENT_LENGTH=MAX_BODY, EDGE_LANG=cfg.web.language, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    history = History(cfg.storage.root / "history.db", cfg.web.history_hours)
+    app.extensions["edge_kit"] = Kit(cfg, storage, history)
+    app.extensions["edge_limiter"] = auth.Limiter(cfg.web.login_attempts,
+                                                  cfg.web.login_window_seconds)
+    app.before_request(csrf.check)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
+                                 role=auth.current_role, user=lambda: session.get("user"))
+    _errors(app)
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' "
+                                "data:; style-src 'self'; script-src 'self'")
+        return resp
+
+    return app
+
+
+def _errors(app: Flask) -> None:
+    @app.errorhandler(EdgeError)
+    def edge_error(e: EdgeError) -> tuple[Response, int] | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            return as_json(e)
+        return render_template("error.html", error=e), status_of(e)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> tuple[Response, int] | tuple[str, int]:
+        status = e.code or 500
+        vi = {404: "Không tìm thấy", 405: "Phương thức không được phép",
+              413: "Dữ liệu gửi lên quá lớn"}.get(status, "Yêu cầu không hợp lệ")
+        err = EdgeError(e.description or e.name, vi=vi)
+        if request.path.startswith("/api/"):
+            return jsonify(error=err.message, error_vi=vi), status
+        return render_template("error.html", error=err), status
+
+    @app.errorhandler(Exception)
+    def internal(e: Exception) -> tuple[Response, int]:
+        log.exception("internal error on %s %s", request.method, request.path)
+        return jsonify(error="internal error (logged); nothing scanned is lost",
+                       error_vi="Lỗi hệ thống; các trang đã quét vẫn an toàn. Hãy báo kỹ thuật "
+                                "viên."), 500

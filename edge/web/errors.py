@@ -1,0 +1,37 @@
+"""Every refusal the web UI and API give: an HTTP status with English and Vietnamese text."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from edge.errors import EdgeError, JobError, PowerError, StorageError
+
+
+class WebError(EdgeError):
+    """A request the web layer refuses (bad input, wrong role, missing CSRF token...)."""
+
+    def __init__(self, status: int, message: str, vi: str) -> None:
+        super().__init__(message, vi=vi)
+        self.status = status
+
+
+def status_of(e: EdgeError) -> int:
+    """The HTTP status of an edge error: 404 unknown job, 409 wrong state, 503 power/storage."""
+    if isinstance(e, WebError):
+        return e.status
+    if isinstance(e, PowerError | StorageError):
+        return 503
+    if isinstance(e, JobError) and e.message.startswith("no job"):
+        return 404
+    if isinstance(e, JobError) and (" is " in e.message and "cannot go" in e.message):
+        return 409
+    return 400
+
+
+def as_json(e: EdgeError) -> tuple[Response, int]:
+    status = status_of(e)
+    return jsonify(error=e.message, error_vi=e.vi), status
+
+
+def bad(message: str, vi: str, status: int = 400) -> WebError:
+    return WebError(status, message, vi)

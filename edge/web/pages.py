@@ -1,0 +1,82 @@
+"""The HTML pages: login, staff scan, technician devices, volunteer slips. Each page is a thin
+template; its live parts are drawn by static/app.js from the JSON API and its event streams.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from edge.web import auth, jobs
+from edge.web.context import kit
+from edge.web.errors import WebError
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> BaseResponse:
+    role = auth.current_role()
+    return redirect(url_for(auth.HOME[role] if role else "pages.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | BaseResponse:
+    error = ""
+    if request.method == "POST":
+        key = request.remote_addr or "?"
+        lim = auth.limiter()
+        name = request.form.get("name", "")[:64]
+        if lim.blocked(key):
+            error = "Đăng nhập sai quá nhiều lần. Hãy chờ vài phút rồi thử lại."
+        elif (user := auth.verify(kit().cfg, name, request.form.get("password", "")[:256])):
+            lim.reset(key)
+            auth.login(user)
+            return redirect(url_for(auth.HOME[user.role]))
+        else:
+            lim.failed(key)
+            error = "Sai tên đăng nhập hoặc mật khẩu"
+    return render_template("login.html", error=error)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.post("/lang")
+def switch_lang() -> BaseResponse:
+    session["lang"] = "en" if request.form.get("lang") == "en" else "vi"
+    target = request.form.get("next", "/")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+@bp.get("/scan")
+@auth.require("staff")
+def scan() -> str:
+    codes = [d["ref"] for d in jobs.dossiers(kit().queue()) if not jobs.is_ticket(str(d["ref"]))]
+    return render_template("scan.html", doc_types=kit().cfg.web.doc_types,
+                           dossier_codes=codes[-30:])
+
+
+@bp.get("/dossiers")
+@auth.require("staff")
+def dossiers() -> str:
+    return render_template("dossiers.html", dossiers=jobs.dossiers(kit().queue()))
+
+
+@bp.get("/devices")
+@auth.require("technician", "staff")
+def devices() -> str:
+    return render_template("devices.html")
+
+
+@bp.get("/receipts")
+@auth.require("volunteer", "staff")
+def receipts() -> str:
+    return render_template("receipts.html")
+
+
+def page_error(e: WebError) -> tuple[Response, int]:
+    return Response(render_template("error.html", error=e), mimetype="text/html"), e.status

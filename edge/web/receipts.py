@@ -1,0 +1,60 @@
+"""Slips from the volunteers' form: the same compose/encode/deliver path as `edge receipt`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge import config
+from edge.receipts import command, compose, stream, template
+from edge.receipts.slip import Slip
+from edge.web.errors import bad
+
+MAX_VALUE = 500
+
+
+def templates(cfg: config.Config) -> list[dict[str, object]]:
+    out = []
+    for name in sorted(template.available(compose.templates_folder(cfg))):
+        tpl = template.load(name, compose.templates_folder(cfg))
+        out.append({"name": name, "title": tpl.title, "fields": [
+            {"name": f.name, "label": f.label or f.name, "kind": f.kind, "required": f.required,
+             "max_length": f.max_length, "default": f.default, "choices": f.choices}
+            for f in tpl.fields.values()]})
+    return out
+
+
+def values(data: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    name = data.get("template")
+    fields = data.get("fields", {})
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise bad("template is required", "Hãy chọn mẫu phiếu")
+    if not isinstance(fields, dict) or len(fields) > 50:
+        raise bad("fields: expected an object", "Dữ liệu phiếu không hợp lệ")
+    given: dict[str, str] = {}
+    for k, v in fields.items():
+        if not isinstance(v, str) or len(v) > MAX_VALUE or len(k) > 64:
+            raise bad(f"field {k[:40]!r}: expected a string of at most {MAX_VALUE} characters",
+                      "Một trường của phiếu quá dài hoặc không hợp lệ")
+        if v.strip():
+            given[k] = v
+    printer = data.get("printer")
+    if printer is not None and not isinstance(printer, str):
+        raise bad("printer: expected a name", "Máy in phiếu không hợp lệ")
+    return name, printer or None, given
+
+
+def build(cfg: config.Config, data: dict[str, Any], preview: bool = True) -> Slip:
+    name, printer_name, given = values(data)
+    printer = command.choose(cfg, printer_name, preview=preview)
+    return compose.build(cfg, printer, name, given)
+
+
+def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
+    """Spool and send the slip; printed, queued (the service retries) or failed, and why."""
+    name, printer_name, given = values(data)
+    printer = command.choose(cfg, printer_name, preview=False)
+    slip = compose.build(cfg, printer, name, given)
+    outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
+    state = outcome.state if outcome.state in ("printed", "failed") else "queued"
+    return {"state": state, "printer": printer.name, "ticket": slip.ticket,
+            "message": outcome.message, "message_vi": outcome.vi}

@@ -1,0 +1,283 @@
+"""The web app through Flask's test client: login, roles, CSRF, and bad input giving clear 4xx
+JSON errors (never a 500)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.pipeline.job import State
+from edge.pipeline.queue import Queue
+from edge.web.app import create_app
+
+from .conftest import sane_adf
+from .web_kit import PASSWORDS, add_web
+
+
+@pytest.fixture
+def web(kit):
+    kit.configure([sane_adf(presets={"ks": {"label": "Giấy khai sinh", "doc": "Giấy khai sinh"}})])
+    add_web(kit.config, extra="login_attempts = 3")
+    app = create_app(kit.cfg())
+    app.testing = True
+    return app
+
+
+class Client:
+    def __init__(self, app):
+        self.c = app.test_client()
+        self.token = self.c.get("/api/csrf").json["csrf_token"]
+
+    def get(self, path):
+        return self.c.get(path)
+
+    def post(self, path, json=None, token=True, **kw):
+        headers = {"X-CSRF-Token": self.token} if token else {}
+        return self.c.post(path, json=json if json is not None else {}, headers=headers, **kw)
+
+    def login(self, name):
+        r = self.post("/api/login", {"name": name, "password": PASSWORDS[name]})
+        assert r.status_code == 200, r.json
+        self.token = r.json["csrf_token"]
+        return self
+
+
+def client(app, name=None):
+    c = Client(app)
+    return c.login(name) if name else c
+
+
+def assert_error(r, status):
+    assert r.status_code == status, (r.status_code, r.data[:300])
+    assert r.is_json and r.json["error"] and r.json["error_vi"], r.data[:300]
+
+
+def test_login_roles_and_logout(web):
+    c = client(web)
+    assert_error(c.get("/api/jobs"), 401)
+    assert_error(c.post("/api/login", {"name": "staff", "password": "nope"}), 401)
+    c.login("staff")
+    assert c.get("/api/me").json == {"user": "staff", "role": "staff"}
+    assert c.get("/api/jobs").status_code == 200
+    assert c.post("/api/logout").status_code == 200
+    assert_error(c.get("/api/jobs"), 401)
+
+
+def test_login_is_rate_limited(web):
+    c = client(web)
+    for _ in range(3):
+        assert_error(c.post("/api/login", {"name": "staff", "password": "x"}), 401)
+    assert_error(c.post("/api/login", {"name": "staff", "password": PASSWORDS["staff"]}), 429)
+
+
+@pytest.mark.parametrize("name, path, status", [
+    ("vol", "/api/jobs", 403), ("vol", "/api/status", 403), ("tech", "/api/jobs", 403),
+    ("tech", "/api/dossiers", 403), ("tech", "/api/receipts/templates", 403),
+    ("staff", "/api/status", 200), ("tech", "/api/status", 200), ("tech", "/api/history", 200),
+    ("vol", "/api/receipts/templates", 200),
+])
+def test_roles(web, name, path, status):
+    r = client(web, name).get(path)
+    assert r.status_code == status
+    if status != 200:
+        assert_error(r, status)
+
+
+def test_volunteer_cannot_scan(web):
+    assert_error(client(web, "vol").post("/api/jobs", {"scanner": "adf", "doc": "Tờ khai"}), 403)
+
+
+def test_technician_sees_no_personal_data(web, kit):
+    with Queue(kit.root / "queue.db") as q:
+        q.create(kit="PL01", doc="Giấy khai sinh", scanner="adf", preset="",
+                 dossier="000.00.04.H40-230414-0002")
+    c = client(web, "tech")
+    for path in ("/api/status", "/devices"):
+        body = c.get(path).get_data(as_text=True)
+        assert "H40-230414" not in body and "PL01-" not in body
+
+
+def test_missing_or_wrong_csrf_token(web):
+    c = client(web, "staff")
+    assert_error(c.post("/api/jobs", {"scanner": "adf"}, token=False), 403)
+    c.token = "forged"
+    assert_error(c.post("/api/jobs", {"scanner": "adf"}), 403)
+    anon = client(web)
+    assert_error(anon.post("/api/login", {"name": "staff", "password": "x"}, token=False), 403)
+    r = anon.c.post("/login", data={"name": "staff", "password": PASSWORDS["staff"]})
+    assert r.status_code == 403  # the HTML form too
+
+
+def test_create_job_queues_it_for_the_service(web, kit):
+    c = client(web, "staff")
+    r = c.post("/api/jobs", {"scanner": "adf", "preset": "ks",
+                             "dossier": "000.00.04.h40-230414-0002"})
+    assert r.status_code == 201, r.json
+    job = r.json
+    assert job["state"] == "queued" and job["doc"] == "Giấy khai sinh"
+    assert job["dossier"] == "000.00.04.H40-230414-0002"
+    assert c.get(f"/api/jobs/{job['job_id']}").json["ticket"] == job["ticket"]
+
+
+@pytest.mark.parametrize("payload, status, text", [
+    ({"scanner": "nope", "doc": "x"}, 400, "unknown scanner"),
+    ({"scanner": "adf", "preset": "zz", "doc": "x"}, 400, "preset"),
+    ({"scanner": "adf", "doc": "x", "dossier": "12345"}, 400, "dossier"),
+    ({"scanner": "adf", "doc": "x" * 121}, 400, "at most 120"),
+    ({"scanner": "adf", "doc": "x" * 5000}, 413, "at most 120"),
+    ({"scanner": "adf", "doc": ["list"]}, 400, "expected a string"),
+    ({"scanner": "adf"}, 400, "doc is required"),
+    ({}, 400, "scanner is required"),
+])
+def test_bad_job_input(web, payload, status, text):
+    r = client(web, "staff").post("/api/jobs", payload)
+    assert_error(r, status)
+    assert text in r.json["error"]
+
+
+def test_oversized_body_and_not_json(web):
+    c = client(web, "staff")
+    r = c.c.post("/api/jobs", data="x" * 100_000, content_type="application/json",
+                 headers={"X-CSRF-Token": c.token})
+    assert_error(r, 413)
+    r = c.c.post("/api/jobs", data="[1, 2", content_type="application/json",
+                 headers={"X-CSRF-Token": c.token})
+    assert_error(r, 400)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/jobs/999", "/api/jobs/abc", "/api/jobs/999/files/1", "/api/jobs/999/pages/1/thumb",
+    "/api/jobs/..%2F..%2Fetc%2Fpasswd", "/api/jobs/1/files/../../queue.db",
+    "/api/jobs/%2e%2e/files/1", "/api/jobs/999/events", "/api/nothing-here",
+])
+def test_unknown_jobs_and_traversal(web, path):
+    r = client(web, "staff").get(path)
+    assert_error(r, 404)
+
+
+def test_actions_in_the_wrong_state(web, kit):
+    with Queue(kit.root / "queue.db") as q:
+        job = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+    c = client(web, "staff")
+    base = f"/api/jobs/{job.id}"
+    for action in ("resume", "finish", "uploaded"):
+        assert_error(c.post(f"{base}/{action}"), 409)
+    assert_error(c.post(f"{base}/restore", {"pages": [1]}), 409)
+    assert_error(c.post(f"{base}/restore", {"pages": "1; DROP"}), 400)
+    assert_error(c.post(f"{base}/rename", {"dossier": "../../x"}), 400)
+    assert_error(c.post(f"{base}/explode"), 404)
+    assert_error(c.post("/api/jobs/999/resume"), 404)
+    assert_error(c.get(f"{base}/files/1"), 404)  # no PDF yet
+
+
+def test_resume_and_finish_a_paused_job(web, kit):
+    with Queue(kit.root / "queue.db") as q:
+        job = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        q.transition(job.id, State.SCANNING)
+        q.transition(job.id, State.PAUSED, "paper jam")
+    c = client(web, "staff")
+    assert c.post(f"/api/jobs/{job.id}/resume").json["state"] == "queued"
+    with Queue(kit.root / "queue.db") as q:
+        q.transition(job.id, State.SCANNING)
+        q.transition(job.id, State.PAUSED, "paper jam")
+    assert c.post(f"/api/jobs/{job.id}/finish").json["state"] == "assembling"
+
+
+def test_history_bad_hours(web):
+    c = client(web, "tech")
+    assert_error(c.get("/api/history?hours=abc"), 400)
+    assert_error(c.get("/api/history?hours=1000"), 400)
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"template": "nope", "fields": {}}, 400),
+    ({"template": "reception", "fields": {"citizen": "x" * 600}}, 400),
+    ({"template": "reception", "fields": "text"}, 400),
+    ({"fields": {}}, 400),
+    ({"template": "reception", "fields": {"citizen": "A"}}, 400),  # procedure required
+])
+def test_bad_slip_input(web, payload, status):
+    assert_error(client(web, "vol").post("/api/receipts/preview", payload), status)
+
+
+def test_slip_preview(web):
+    r = client(web, "vol").post("/api/receipts/preview", {"template": "reception", "fields": {
+        "ticket": "PL01-261122-007", "citizen": "Nguyễn Văn A",
+        "procedure": "Đăng ký khai sinh"}})
+    assert r.status_code == 200, r.json
+    assert r.json["width"] == 576 and r.json["png"]
+
+
+def test_pages_render_for_each_role(web):
+    assert client(web).get("/scan").status_code == 302
+    for name, page in (("staff", "/scan"), ("staff", "/dossiers"), ("tech", "/devices"),
+                       ("vol", "/receipts")):
+        r = client(web, name).get(page)
+        assert r.status_code == 200 and b'name="csrf-token"' in r.data
+    assert client(web, "vol").get("/scan").status_code == 403
+
+
+def test_secret_key_file_is_private(web, kit):
+    assert (kit.root / "web-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_user_hash_command(kit):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "edge", "--config", str(kit.config), "user", "hash",
+                        "anna", "--role", "volunteer"], input="1234\n", capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert 'role = "volunteer"' in r.stdout and "scrypt:" in r.stdout
+
+
+def test_openapi_documents_every_api_route(web):
+    import re
+
+    import yaml
+
+    from .conftest import ROOT
+
+    spec = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    documented = {re.sub(r"\{[^}]+\}", "*", p) for p in spec["paths"]}
+    for rule in web.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            assert re.sub(r"<[^>]+>", "*", rule.rule) in documented, rule.rule
+
+
+def test_language_switch(web):
+    c = client(web, "staff")
+    assert "Quét hồ sơ" in c.get("/scan").get_data(as_text=True)
+    r = c.c.post("/lang", data={"lang": "en", "next": "/scan", "csrf_token": c.token})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/scan")
+    assert ">Scan<" in c.get("/scan").get_data(as_text=True)
+    r = c.c.post("/lang", data={"lang": "vi", "next": "//evil.example", "csrf_token": c.token})
+    assert r.headers["Location"] == "/"
+
+
+def test_no_new_scan_while_the_battery_is_nearly_empty(web, kit):
+    from edge.pipeline.lock import worker_lock
+    from edge.power import CRITICAL_FILE
+
+    cfg = kit.cfg()
+    cfg.runtime_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.runtime_dir / CRITICAL_FILE).write_text("{}")
+    with worker_lock(kit.root / "locks") as held:  # as the running service holds it
+        assert held
+        r = client(web, "staff").post("/api/jobs", {"scanner": "adf", "doc": "Tờ khai"})
+    assert_error(r, 503)
+    assert "Pin bộ lưu điện sắp hết" in r.json["error_vi"]
+
+
+def test_thumbnails_of_purged_jobs_are_dropped(web, kit):
+    from edge.pipeline.storage import Storage
+    from edge.web import thumbs
+
+    with Queue(kit.root / "queue.db") as q:
+        keep = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        gone = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+        q.mark_purged(gone.id)
+        for j in (keep, gone):
+            (kit.root / "web-cache" / f"{j.id:06d}").mkdir(parents=True)
+        assert thumbs.prune(Storage(kit.root), q) == 1
+    assert [d.name for d in (kit.root / "web-cache").iterdir()] == [f"{keep.id:06d}"]
