@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 what=${1:-run}
 
 packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils libusb-1.0-0
-          qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core)
+          qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core fonts-dejavu-extra)
 if [ "$what" = test ]; then
     # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/;
     # chromium runs the web UI's end-to-end tests (Playwright, never `playwright install`)
