@@ -91,6 +91,7 @@ class Monitor:
         self._health: dict[tuple[str, str], Health] = {}
         self._listeners: list[Listener] = []
         self._written = 0.0
+        self._write_lock = threading.Lock()
         for dev in devices:
             self._health[(dev.kind, dev.name)] = Health.lost(
                 dev.kind, dev.name, dev.driver, State.UNKNOWN,
@@ -166,6 +167,10 @@ class Monitor:
                 prev.state if prev else "-", health.state, what)
 
     def _write_status(self, force: bool) -> None:
+        with self._write_lock:  # poller threads share one temporary file
+            self._write_status_locked(force)
+
+    def _write_status_locked(self, force: bool) -> None:
         now = time.monotonic()
         if self.status_file is None or (not force and now - self._written < STATUS_WRITE_SECONDS):
             return

@@ -437,3 +437,13 @@ def test_undelivered_events_are_delivered_after_a_kit_restart(kit, tmp_path, cle
     with sqlite3.connect(db) as conn:
         (n,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
     assert n == 4
+
+
+def test_printed_receipts_are_counted(kit):
+    from edge.receipts.queue import count_printed
+
+    configure(kit, 1883)
+    count_printed(kit.cfg())
+    count_printed(kit.cfg())
+    (body,) = [b for k, t, b in outbox_rows(kit) if k == "counts"]
+    assert validate(f"{BASE}/counts/{counts.today()}", body)["receipts"] == 2

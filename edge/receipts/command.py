@@ -139,6 +139,8 @@ def deliver(cfg: config.Config, printer: config.ReceiptPrinter, slip: Slip,
         assert isinstance(device, ReceiptDevice)
         while True:
             outcome = queue.attempt(spool, entry, device, printer.retry_seconds, time.time())
+            if outcome.state == "printed":
+                queue.count_printed(cfg)
             if outcome.state in ("printed", "failed") or time.monotonic() >= deadline:
                 return outcome
             entry = outcome.entry

@@ -266,6 +266,16 @@ def _not_printed(spool: Spool, entry: Entry, e: EdgeError, budget: float,
                    f"{e.vi} Phiếu đang chờ in và sẽ được in lại khi máy in sẵn sàng.")
 
 
+def count_printed(cfg: config.Config) -> None:
+    """One more slip in today's telemetry counts (the commune's weekly report)."""
+    from edge.telemetry.service import count
+
+    try:
+        count(cfg, "receipts")
+    except EdgeError as e:  # a count lost is no reason to fail a printed slip
+        log.warning("receipt printed but not counted: %s", e)
+
+
 def retry_pending(cfg: config.Config, storage_root: Path, now: float,
                   devices: Mapping[str, ReceiptDevice] | None = None) -> list[Outcome]:
     """Try every waiting slip once, oldest first; stop early for a printer that is down.
@@ -296,6 +306,8 @@ def retry_pending(cfg: config.Config, storage_root: Path, now: float,
                 device = (devices or {}).get(entry.printer) or own.setdefault(
                     entry.printer, ReceiptDevice(printer))
                 outcome = attempt(spool, entry, device, printer.retry_seconds, now)
+                if outcome.state == "printed":
+                    count_printed(cfg)
                 if outcome.state in ("waiting", "failed"):
                     down[entry.printer] = DeviceError(outcome.entry.error,
                                                       vi=outcome.entry.error_vi)
