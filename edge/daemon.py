@@ -154,10 +154,8 @@ class Daemon:
         from edge.buttons import ButtonPoller, sane_reader
 
         with Queue(self.storage.db) as queue:
-            def busy() -> bool:
-                return self.hold.is_set() or any(
-                    j.scanner == scanner.name for j in queue.jobs(
-                        {State.QUEUED, State.SCANNING, State.ASSEMBLING}))
+            def busy() -> bool:  # asked twice a second: one indexed query, not every job
+                return self.hold.is_set() or queue.busy(scanner.name)
 
             def start(preset: str) -> None:
                 from edge.drivers.scanner import ScanSettings

@@ -76,3 +76,16 @@ def test_a_button_mapped_to_an_unknown_preset_is_a_config_error(kit):
     kit.configure([{"name": "s", "driver": "sim", "buttons": {"scan": "nope"}}])
     r = kit.edge("check-config")
     assert r.returncode == 2 and "scanner[0].buttons.scan" in r.stderr
+
+
+def test_queue_busy_is_true_only_while_a_job_of_that_scanner_is_active(tmp_path):
+    from edge.pipeline.job import State
+    from edge.pipeline.queue import Queue
+
+    with Queue(tmp_path / "queue.db") as queue:
+        job = queue.create(kit="PL01", doc="Tờ khai", scanner="a", preset="")
+        assert queue.busy("a") and not queue.busy("b")
+        queue.transition(job.id, State.SCANNING)
+        assert queue.busy("a")
+        queue.transition(job.id, State.FAILED)
+        assert not queue.busy("a")

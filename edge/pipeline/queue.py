@@ -206,6 +206,12 @@ class Queue:
             "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING)).fetchone()
         return self._job(row) if row else None
 
+    def busy(self, scanner: str) -> bool:
+        """Whether a job for this scanner is queued, scanning or assembling (one indexed query)."""
+        row = self._query("SELECT 1 FROM jobs WHERE scanner = ? AND state IN (?, ?, ?) LIMIT 1",
+                          (scanner, State.QUEUED, State.SCANNING, State.ASSEMBLING)).fetchone()
+        return row is not None
+
     def transition(self, job_id: int, new: State, message: str = "", vi: str = "") -> Job:
         with self.tx() as c:
             self._move(c, job_id, new, message, vi)
