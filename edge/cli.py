@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, monitor, power
+from edge import __version__, config, daemon, logs, monitor, power
 from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
@@ -30,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:  # `edge fleet` runs on the commune server, where there is no kit config
         cfg = None if args.func is cmd_fleet else config.load(config.config_path(args.config))
-        logging.basicConfig(level=(cfg.log.level if cfg else args.log_level).upper(),
-                            stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.setup(cfg.log.level if cfg else args.log_level)
         return int(args.func(cfg, args))
     except ConfigError as e:
         print(f"edge: config error: {e}", file=sys.stderr)
@@ -96,11 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd("web", cmd_web, "serve the local web UI (staff scan, technicians, volunteers)")
     sp.add_argument("--host", help="override [web] host")
     sp.add_argument("--port", type=int, help="override [web] port")
-    sp = cmd("user", cmd_user, "web UI accounts: `edge user hash [NAME --role R]` prints a "
-             "password hash (or a [[web.users]] entry) for the config")
-    sp.add_argument("action", choices=["hash"], help="read a password or PIN (stdin or prompt)")
-    sp.add_argument("name", nargs="?", help="user name: print a whole [[web.users]] entry")
-    sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"])
+    sp = cmd("user", cmd_user, "web UI accounts in the config file: add NAME --role R, "
+             "passwd NAME, remove NAME, list; hash [NAME] only prints a hash or entry")
+    sp.add_argument("action", choices=["add", "passwd", "remove", "list", "hash"],
+                    help="add, passwd and hash read the password or PIN (prompt, or one line "
+                         "on stdin)")
+    sp.add_argument("name", nargs="?", help="user name (1-32 letters, digits, '.', '-', '_')")
+    sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"],
+                    help="default: staff for a new user, unchanged for passwd")
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])

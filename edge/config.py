@@ -278,9 +278,12 @@ DOC_TYPES = ("Giấy khai sinh", "CCCD", "Tờ khai", "Sổ hộ khẩu cũ",
 WebRole = Literal["staff", "technician", "volunteer", "admin"]
 
 
+USER_NAME = r"[A-Za-z0-9_.-]{1,32}"
+
+
 @dataclass(frozen=True)
 class WebUser:
-    """A web UI account. Make the hash with `edge user hash` (it asks for the password or PIN)."""
+    """A web UI account. `edge user add NAME --role R` writes one."""
 
     name: str
     role: WebRole
@@ -361,7 +364,7 @@ def config_path(cli_value: str | None) -> Path:
 def load(path: Path) -> Config:
     """Read, type-check and validate a config file; every error names the key and the file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: config file not found",
@@ -369,6 +372,13 @@ def load(path: Path) -> Config:
         ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read config file: {e}") from None
+    return loads(text, path)
+
+
+def loads(text: str, path: Path) -> Config:
+    """`load` for text that is (or is about to become) the file at `path`."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     root = raw.get("storage", {}).get("root") if isinstance(raw.get("storage"), dict) else None
@@ -497,7 +507,7 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
         raise bad("web.port", f"{w.port} is not a TCP port")
     names: set[str] = set()
     for i, u in enumerate(w.users):
-        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", u.name):
+        if not re.fullmatch(USER_NAME, u.name):
             raise bad(f"web.users[{i}].name", "must be 1-32 letters, digits, '.', '-' or '_'")
         if u.name in names:
             raise bad(f"web.users[{i}].name", f"duplicate user {u.name!r}")

@@ -163,7 +163,9 @@ class Daemon:
                 doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
                 job = queue.create(kit=self.cfg.kit.id, doc=doc, scanner=scanner.name,
                                    preset=preset)
-                log.info("job %d %s queued by the scanner's button", job.id, job.ticket)
+                log.info("job %d %s queued by the scanner's button", job.id, job.ticket,
+                         extra={"event": "job.queued", "job": job.id, "ticket": job.ticket,
+                                "scanner": scanner.name, "by": "button"})
 
             ButtonPoller(scanner, sane_reader(scanner), start, busy, self.stop).loop()
 

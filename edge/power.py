@@ -60,7 +60,9 @@ class PowerPolicy:
         if on_battery != self.on_battery:
             self.on_battery = on_battery
             log.warning("UPS %s: %s", health.name,
-                        "on battery (mains power lost)" if on_battery else "back on mains power")
+                        "on battery (mains power lost)" if on_battery else "back on mains power",
+                        extra={"event": "power.on_battery" if on_battery else "power.on_line",
+                               "ups": health.name, "status": " ".join(words)})
             self.event("power/on_battery" if on_battery else "power/on_line",
                        {"ups": health.name, "status": " ".join(words)})
         if crit and not self.critical:
@@ -75,7 +77,8 @@ class PowerPolicy:
         self.flag.write_text(json.dumps({"since": time.time(), "ups": health.name,
                                          "status": " ".join(words)}))
         log.error("UPS %s: battery critical (%s): new scans refused, running scans pause "
-                  "after the current page", health.name, " ".join(words))
+                  "after the current page", health.name, " ".join(words),
+                  extra={"event": "power.critical", "ups": health.name, "status": " ".join(words)})
         self._flush()
         self.event("power/critical", {"ups": health.name, "status": " ".join(words)})
         command = self.cfg.power.shutdown_command
@@ -101,7 +104,8 @@ class PowerPolicy:
         self.hold.clear()
         resumed = requeue_power_paused(self.storage)
         log.warning("UPS %s: power is back: scans accepted again, %d paused job(s) resumed",
-                    health.name, len(resumed))
+                    health.name, len(resumed),
+                    extra={"event": "power.restored", "ups": health.name, "resumed": len(resumed)})
         self.event("power/restored", {"ups": health.name, "resumed": resumed})
 
 

@@ -69,7 +69,9 @@ class Worker:
         job = self.queue.transition(job.id, state, error.message if error else "",
                                     error.vi if error else "")
         log.info("job %d %s -> %s%s", job.id, job.ticket, state,
-                 f": {error.message}" if error else "")
+                 f": {error.message}" if error else "",
+                 extra={"event": "job.state", "job": job.id, "ticket": job.ticket,
+                        "state": str(state)})
         self.on_change(job)
         return job
 
@@ -153,7 +155,7 @@ class Worker:
                                                 blank=page.blank, kind=str(page.kind)))
         if page.blank:
             log.info("job %d page %d looks blank: left out of the PDF, kept in the job",
-                     job.id, idx)
+                     job.id, idx, extra={"event": "page.blank", "job": job.id, "page": idx})
 
     def _assemble(self, job: Job) -> Job:
         pages = self.queue.pages(job.id)
@@ -192,7 +194,9 @@ class Worker:
             job = outbox.publish(self.storage, self.queue, self.names, job.id, files,
                                  *_split_note(files, settings.max_file_bytes))
         log.info("job %d %s ready: %d pages, %d bytes in %d file(s)", job.id, job.ticket,
-                 job.pages, job.bytes, len(job.files))
+                 job.pages, job.bytes, len(job.files),
+                 extra={"event": "job.ready", "job": job.id, "ticket": job.ticket,
+                        "pages": job.pages, "bytes": job.bytes, "files": len(job.files)})
         self.on_change(job)
         return job
 

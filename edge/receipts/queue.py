@@ -224,7 +224,8 @@ def attempt(spool: Spool, entry: Entry, device: ReceiptDevice, budget: float,
             return _not_printed(spool, current, e, budget, now)
         spool.remove(current)
     log.info("receipt printed: template %s, ticket %s, printer %s, after %d earlier attempts",
-             current.template, current.ticket or "-", current.printer, current.attempts)
+             current.template, current.ticket or "-", current.printer, current.attempts,
+             extra={"event": "receipt.printed", "printer": current.printer})
     return Outcome(current, "printed", f"printed on {current.printer}",
                    f"Đã in phiếu trên máy {current.printer}.")
 
@@ -250,7 +251,8 @@ def _not_printed(spool: Spool, entry: Entry, e: EdgeError, budget: float,
         spool.fail(entry)
         log.error("receipt NOT printed, given up after %.0f s and %d attempts: template %s, "
                   "ticket %s, printer %s: %s", waited, entry.attempts, entry.template,
-                  entry.ticket or "-", entry.printer, e.message)
+                  entry.ticket or "-", entry.printer, e.message,
+                  extra={"event": "receipt.failed", "printer": entry.printer})
         return Outcome(entry, "failed",
                        f"slip {entry.ticket or entry.id} was not printed: {e.message} "
                        f"(tried {entry.attempts} times over {waited:.0f} s)",

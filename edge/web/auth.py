@@ -1,6 +1,6 @@
 """Accounts, roles, sessions and login rate limiting.
 
-Users come from `[[web.users]]` in the config with werkzeug password hashes (`edge user hash`).
+Users come from `[[web.users]]` in the config with werkzeug password hashes (`edge user add`).
 Roles: staff scan (and see dossiers), technicians see devices only (no personal data),
 volunteers print slips, admin may do everything.
 """

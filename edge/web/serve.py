@@ -27,7 +27,8 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     kit = app.extensions["edge_kit"]
     history.sampler(cfg, kit.history, stop, kit.storage)
     if not cfg.web.users:
-        log.warning("no [[web.users]] in %s: nobody can log in (see `edge user hash`)", cfg.path)
+        log.warning("no [[web.users]] in %s: nobody can log in; add one with "
+                    "`edge user add NAME --role staff`", cfg.path)
     log.info("web UI on http://%s:%d/", host, port)
     signal.signal(signal.SIGTERM, _interrupt)  # systemd stop: waitress closes its sockets
     try:
