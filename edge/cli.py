@@ -139,7 +139,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check_config(cfg: config.Config, args: argparse.Namespace) -> int:
-    print(f"{cfg.path}: OK (kit {cfg.kit.id}, {len(cfg.scanner)} scanner(s))")
+    from edge.receipts import compose
+
+    slips = compose.check_config(cfg)
+    print(f"{cfg.path}: OK (kit {cfg.kit.id}, {len(cfg.scanner)} scanner(s), {slips})")
     return EXIT_OK
 
 

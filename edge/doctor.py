@@ -34,7 +34,7 @@ class Check:
 
 def run(cfg: config.Config) -> list[Check]:
     checks: list[Check] = [Check("ok", f"config {cfg.path} is valid")]
-    for step in (_storage, _queue, _scanners, _devices, _broker, _clock, _sd_card):
+    for step in (_storage, _queue, _scanners, _slips, _devices, _broker, _clock, _sd_card):
         try:
             checks += list(step(cfg))
         except Exception as e:  # a check that breaks is itself a finding, not a crash
@@ -97,6 +97,17 @@ def _scanners(cfg: config.Config) -> Iterator[Check]:
                             "service user must be in the scanner group")
     if not scanners:
         yield Check("WARN", "no scanner is configured", "add a [[scanner]] to the config")
+
+
+def _slips(cfg: config.Config) -> Iterator[Check]:
+    from edge.errors import ConfigError
+    from edge.receipts import compose
+
+    try:
+        yield Check("ok", compose.check_config(cfg))
+    except ConfigError as e:
+        yield Check("FAIL", str(e),
+                    "edit [[receipt_printer]] in the config, or the slip template named above")
 
 
 def _devices(cfg: config.Config) -> Iterator[Check]:

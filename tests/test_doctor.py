@@ -49,6 +49,15 @@ def test_doctor_command_prints_one_line_per_check_and_fails_on_a_failure(kit):
     r = kit.edge("doctor")
     assert r.stdout.startswith("ok   config ")
     assert "ok   scanner sim is simulated" in r.stdout
+    assert "ok   0 receipt printer(s), 3 slip template(s)" in r.stdout
     assert r.stdout.rstrip().endswith("failed")
     failed = int(r.stdout.rstrip().split()[-2])
     assert r.returncode == (1 if failed else 0)
+
+
+def test_a_broken_receipt_printer_setting_is_a_failure_with_the_key(kit):
+    with kit.config.open("a", encoding="utf-8") as f:
+        f.write('\n[[receipt_printer]]\nname = "slip"\ntransport = "network"\n')
+    r = kit.edge("doctor")
+    assert r.returncode == 1
+    assert "FAIL receipt_printer 'slip': host is required for transport 'network'" in r.stdout

@@ -619,6 +619,29 @@ def test_cli_refuses_codepage_mode_without_vietnamese(kit):
     assert "no Vietnamese code page: use text_mode = \"raster\"" in r.stderr
 
 
+@pytest.mark.parametrize("printer, template, expected", [
+    ({"transport": "usb"}, "", "usb_id is required for transport 'usb'"),
+    ({"transport": "sim", "profile": "nope"}, "", "unknown profile 'nope'"),
+    ({"transport": "sim", "font": "/nonexistent.ttf"}, "", "/nonexistent.ttf cannot be read"),
+    ({"transport": "sim"}, "[[blocks]]\ntext = 1\n", "bad.toml"),
+])
+def test_check_config_checks_receipt_printers_and_templates(kit, printer, template, expected):
+    write_kit(kit, name="slip", **printer)
+    if template:
+        (kit.tmp / "slips").mkdir()
+        (kit.tmp / "slips" / "bad.toml").write_text(template, encoding="utf-8")
+        with kit.config.open("a", encoding="utf-8") as f:
+            f.write('templates = "slips"\n')  # [receipts] is the last table
+    r = kit.edge("check-config")
+    assert r.returncode == 2 and expected in r.stderr, r.stderr
+
+
+def test_check_config_counts_printers_and_templates(kit):
+    write_kit(kit, name="slip", transport="sim")
+    r = kit.edge("check-config")
+    assert r.returncode == 0 and "1 receipt printer(s), 3 slip template(s)" in r.stdout
+
+
 def test_demo_config_has_a_working_simulated_receipt_printer():
     cfg = config.load(ROOT / "config" / "demo.toml")
     (p,) = cfg.receipt_printer

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from edge import config
+from edge.errors import ConfigError
 from edge.receipts import codepage, qr, raster, template, textmode
 from edge.receipts.slip import Slip
 
@@ -40,6 +41,28 @@ def check(cfg: config.Config, printer: config.ReceiptPrinter) -> None:
     if printer.text_mode == "codepage":
         codepage.vietnamese_pages(printer.profile)
     codepage.check_profile(printer)
+
+
+def check_config(cfg: config.Config) -> str:
+    """What `edge check-config` adds for slips: every receipt printer's settings, font and
+    profile, and every template the web form would offer (errors name the key or file)."""
+    from edge.drivers.receipt.device import check as check_transport
+
+    for printer in cfg.receipt_printer:
+        check_transport(printer)
+        check(cfg, printer)
+        if printer.font:
+            raster.font_file(printer.font, 24)
+    folder = templates_folder(cfg)
+    if folder and not folder.is_dir():
+        raise ConfigError(f"{cfg.path}: receipts.templates: {folder} is not a folder")
+    names = template.available(folder)
+    for name, path in names.items():
+        try:
+            template.parse(name, path)
+        except template.TemplateError as e:
+            raise ConfigError(e.message) from None
+    return f"{len(cfg.receipt_printer)} receipt printer(s), {len(names)} slip template(s)"
 
 
 def build(cfg: config.Config, printer: config.ReceiptPrinter, name: str,
