@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import serial
 
 from edge import config
+from edge.drivers import serialport
 from edge.drivers.modem import Link, ModemDevice, operator_name, plmn_for_name, reading
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Metric, Reading
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 POLL_COMMANDS = ("AT+CPIN?", "AT+CSQ", "AT+CREG?", "AT+CEREG?", "AT+COPS?")
 POLL_BUDGET = 1.5  # a whole poll takes at most this many timeouts (the poller allows 2)
-READ_SLICE = 0.1  # seconds per serial read, so deadlines are checked often
 FINAL_ERRORS = ("ERROR", "+CME ERROR:", "+CMS ERROR:", "NO CARRIER", "COMMAND NOT SUPPORT")
 CME_SIM_MISSING = 10
 CME_SIM_LOCKED = frozenset({11, 12, 16, 17, 18})  # PIN, PUK, PIN2, PUK2 required / wrong
@@ -137,35 +137,24 @@ class AtModem(ModemDevice):
             left = end - time.monotonic()
             if left <= 0:
                 return None
-            port.timeout = min(left, READ_SLICE)
+            port.timeout = min(left, serialport.READ_SLICE)
             self._buffer += port.read(max(1, port.in_waiting))
 
     def _open(self) -> serial.Serial:
         if self._port is None:
-            if not os.path.exists(self.cfg.device):
-                raise self._unplugged()
-            try:
-                port = serial.Serial(self.cfg.device, self.cfg.baudrate, timeout=READ_SLICE,
-                                     write_timeout=self.cfg.timeout, exclusive=True)
-            except (serial.SerialException, OSError) as e:
-                if not os.path.exists(self.cfg.device):
-                    raise self._unplugged() from None
-                raise DeviceError(
-                    f"cannot open modem port {self.cfg.device}: {e}",
-                    vi="Không mở được cổng của bộ phát 4G; hãy báo kỹ thuật viên.",
-                    hint="is another program using it (ModemManager)? is the service user in "
-                         "the dialout group?") from None
+            port = serialport.open_port(
+                self.cfg.device, self.cfg.baudrate, self.cfg.timeout, self._unplugged(),
+                DeviceError(f"cannot open modem port {self.cfg.device}",
+                            vi="Không mở được cổng của bộ phát 4G; hãy báo kỹ thuật viên.",
+                            hint="is another program using it (ModemManager)? is the service "
+                                 "user in the dialout group?"))
             port.reset_input_buffer()
             self._port, self._buffer = port, b""
         return self._port
 
     def _close_port(self) -> None:
         port, self._port, self._buffer = self._port, None, b""
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as e:
-                log.debug("modem %s: closing %s: %s", self.name, self.cfg.device, e)
+        serialport.close_port(port)
 
     def _unplugged(self) -> DeviceAbsent:
         return DeviceAbsent(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import serial
 
 from edge import config
+from edge.drivers import serialport
 from edge.drivers.device import Device
 from edge.drivers.ups import ESTIMATED, reading
 from edge.errors import DeviceAbsent, DeviceError
@@ -30,7 +31,6 @@ from edge.health import Metric, Reading
 log = logging.getLogger(__name__)
 
 QUERY = b"Q1\r"
-READ_SLICE = 0.1  # seconds per serial read, so the deadline is checked often
 MAX_REPLY = 128  # a Q1 reply is 47 bytes; more without a CR is noise
 PER_CELL_BELOW = 3.0  # a reported battery voltage below this is per cell (2 V lead-acid cells)
 FIELDS = ("input.voltage", "input.voltage.fault", "output.voltage", "ups.load",
@@ -101,35 +101,23 @@ class MegatecUps(Device):
                 raise self._incomplete(data) if data.strip() else self._silent()
             if len(data) > MAX_REPLY:
                 raise garbage(data, "no end of line")
-            port.timeout = min(left, READ_SLICE)
+            port.timeout = min(left, serialport.READ_SLICE)
             data += port.read(max(1, port.in_waiting))
         return data[:data.index(b"\r")]
 
     def _open(self) -> serial.Serial:
         if self._port is None:
-            if not os.path.exists(self.cfg.device):
-                raise self._unplugged()
-            try:
-                self._port = serial.Serial(self.cfg.device, self.cfg.baudrate,
-                                           timeout=READ_SLICE, write_timeout=self.cfg.timeout,
-                                           exclusive=True)
-            except (serial.SerialException, OSError) as e:
-                if not os.path.exists(self.cfg.device):
-                    raise self._unplugged() from None
-                raise DeviceError(
-                    f"cannot open UPS port {self.cfg.device}: {e}",
-                    vi="Không mở được cổng của bộ lưu điện; hãy báo kỹ thuật viên.",
-                    hint="is another program using it (a NUT driver, ModemManager)? is the "
-                         "service user in the dialout group?") from None
+            self._port = serialport.open_port(
+                self.cfg.device, self.cfg.baudrate, self.cfg.timeout, self._unplugged(),
+                DeviceError(f"cannot open UPS port {self.cfg.device}",
+                            vi="Không mở được cổng của bộ lưu điện; hãy báo kỹ thuật viên.",
+                            hint="is another program using it (a NUT driver, ModemManager)? is "
+                                 "the service user in the dialout group?"))
         return self._port
 
     def _close_port(self) -> None:
         port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as e:
-                log.debug("ups %s: closing %s: %s", self.name, self.cfg.device, e)
+        serialport.close_port(port)
 
     # --- what went wrong, in words ----------------------------------------------------------
 
