@@ -207,6 +207,26 @@ def test_slip_preview(web):
     assert r.json["width"] == 576 and r.json["png"]
 
 
+def test_slip_form_offers_todays_tickets_newest_first(web, kit):
+    from edge.web import receipts
+
+    with Queue(kit.root / "queue.db") as q:
+        old = q.create(kit="PL01", doc="CCCD", scanner="adf", preset="")
+        first = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="",
+                         dossier="000.00.04.H40-230414-0002")
+        failed = q.create(kit="PL01", doc="CCCD", scanner="adf", preset="")
+        q.transition(failed.id, State.FAILED, "jam")
+        second = q.create(kit="PL01", doc="Giấy khai sinh", scanner="adf", preset="")
+        q.conn.execute("UPDATE jobs SET created = created - 86400 WHERE id = ?", (old.id,))
+        q.conn.commit()
+        tickets = receipts.tickets(q)
+    assert tickets == [{"ticket": second.ticket, "doc": "Giấy khai sinh", "dossier": ""},
+                       {"ticket": first.ticket, "doc": "Tờ khai",
+                        "dossier": "000.00.04.H40-230414-0002"}]
+    assert client(web, "vol").get("/api/receipts/tickets").json["tickets"] == tickets
+    assert_error(client(web, "tech").get("/api/receipts/tickets"), 403)
+
+
 def test_pages_render_for_each_role(web):
     assert client(web).get("/scan").status_code == 302
     for name, page in (("staff", "/scan"), ("staff", "/dossiers"), ("tech", "/devices"),

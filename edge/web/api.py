@@ -202,6 +202,12 @@ def slip_templates() -> Response:
     return jsonify(templates=receipts.templates(kit().cfg))
 
 
+@bp.get("/receipts/tickets")
+@auth.require(*SLIPS)
+def slip_tickets() -> Response:
+    return jsonify(tickets=receipts.tickets(kit().queue()))
+
+
 @bp.post("/receipts/preview")
 @auth.require(*SLIPS)
 def slip_preview() -> Response:

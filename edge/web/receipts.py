@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from typing import Any
 
 from edge import config
+from edge.pipeline.job import State
+from edge.pipeline.queue import Queue
 from edge.receipts import command, compose, stream, template
 from edge.receipts.slip import Slip
 from edge.web.errors import bad
 
 MAX_VALUE = 500
+MAX_TICKETS = 50
 
 
 def templates(cfg: config.Config) -> list[dict[str, object]]:
@@ -21,6 +26,16 @@ def templates(cfg: config.Config) -> list[dict[str, object]]:
              "max_length": f.max_length, "default": f.default, "choices": f.choices}
             for f in tpl.fields.values()]})
     return out
+
+
+def tickets(queue: Queue, now: float | None = None) -> list[dict[str, str]]:
+    """Today's scanned documents, newest first, for the slip form's ticket field: the volunteer
+    picks the ticket instead of copying it by hand, and its dossier code comes with it."""
+    midnight = dt.datetime.combine(dt.date.fromtimestamp(now or time.time()), dt.time())
+    jobs = [j for j in queue.jobs() if j.created >= midnight.timestamp()
+            and j.state is not State.FAILED]
+    return [{"ticket": j.ticket, "doc": j.doc, "dossier": j.dossier or ""}
+            for j in sorted(jobs, key=lambda j: j.created, reverse=True)[:MAX_TICKETS]]
 
 
 def values(data: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
