@@ -3,7 +3,9 @@
 SANE shows a button as a sensor option: a bool that the hardware sets (hard-select) and the
 frontend can read (soft-detect), e.g. fujitsu `scan`/`email`, canon_dr `start`. Like scanbd, the
 poller opens the device about every half second, reads the sensors and closes it again, so the
-device is never held between polls; it does not poll at all while a job runs on that scanner.
+device is never held between polls; it does not poll at all while a job runs on that scanner, and
+a press then starts nothing. Backends give paper and cover sensors the same capabilities as
+buttons, so only the buttons named in DEFAULT_BUTTONS (or the scanner's `buttons`) are polled.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ POLL_SECONDS = 0.5
 DEBOUNCE_SECONDS = 2.0
 SOFT_SELECT, HARD_SELECT, SOFT_DETECT, INACTIVE = 1, 2, 4, 32
 TYPE_BOOL = 0
+# polled unless the scanner's `buttons` names others; not sensors such as fujitsu page-loaded,
+# cover-open, double-feed, power-save or canon_dr stop, adf-loaded, which must not start scans
+DEFAULT_BUTTONS = frozenset({"scan", "start", "email", "copy", "file", "pdf", "fax", "ocr",
+                             "extra"})
 
 Reader = Callable[[], dict[str, bool]]
 
@@ -42,9 +48,11 @@ def sane_reader(scanner: config.Scanner) -> Reader:
         except Exception:  # absent or busy: try again at the next poll
             return {}
         try:
-            names = [o[1] for o in dev.get_options() if o[1] and is_button(o[4], o[7])]
-            return {n: bool(getattr(dev, n.replace("-", "_"))) for n in names
-                    if not scanner.buttons or n in scanner.buttons}
+            found = [(o[0], o[1]) for o in dev.get_options() if o[1] and is_button(o[4], o[7])]
+            # by index: as attributes, fujitsu's `scan` and canon_dr's `start` are SaneDev methods
+            wanted = scanner.buttons or DEFAULT_BUTTONS
+            return {name: bool(dev.dev.get_option(index)) for index, name in found
+                    if name in wanted}
         finally:
             dev.close()
 
@@ -75,7 +83,8 @@ class ButtonPoller:
     def poll_once(self) -> str | None:
         """Read the buttons once; the button whose press started a job, if any."""
         if self.busy():
-            self.last = {}  # a press during a job is not remembered as held afterwards
+            # `last` stays as it was: a button still down when the job ends, whether held since
+            # it started the job or pressed meanwhile, is no new press (no job after each job)
             return None
         states = self.read()
         pressed = [n for n, on in states.items() if on and not self.last.get(n)]
