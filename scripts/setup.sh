@@ -11,9 +11,9 @@ packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils l
 if [ "$what" = test ]; then
     # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/;
     # chromium runs the web UI's end-to-end tests (Playwright, never `playwright install`)
-    # systemd: `systemd-analyze verify` checks the units
+    # systemd: `systemd-analyze verify` checks the units; udev: `udevadm test` runs the udev rules
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
-               cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd)
+               cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev)
 fi
 
 missing=()
