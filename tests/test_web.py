@@ -3,6 +3,10 @@ JSON errors (never a 500)."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
 import pytest
 
 from edge.pipeline.job import State
@@ -94,6 +98,33 @@ def test_technician_sees_no_personal_data(web, kit):
     for path in ("/api/status", "/devices"):
         body = c.get(path).get_data(as_text=True)
         assert "H40-230414" not in body and "PL01-" not in body
+
+
+def device_words(c):
+    page = c.get("/devices").get_data(as_text=True)
+    return json.loads(html.unescape(re.search(r'data-words="([^"]*)"', page).group(1)))
+
+
+def test_devices_page_names_metrics_in_the_session_language(web):
+    c = client(web, "tech")
+    words = device_words(c)
+    assert words["metrics"]["battery.runtime"] == "Thời gian pin còn lại"
+    assert words["ups"]["OB"] == "Đang chạy pin" and words["units"]["min"] == "phút"
+    c.c.post("/lang", data={"lang": "en", "next": "/devices", "csrf_token": c.token})
+    words = device_words(c)
+    assert words["metrics"]["battery.runtime"] == "Battery time left"
+    assert words["ups"]["OL"] == "On mains" and words["units"]["min"] == "min"
+
+
+def test_ups_and_modem_metrics_and_ups_status_words_have_labels():
+    from edge.drivers import ups
+    from edge.drivers.modem.sim import sim_reading
+    from edge.web.i18n import METRIC_WORDS, UPS_WORDS
+
+    keys = {*ups.NUMERIC, ups.STATUS, ups.ALARM, ups.ESTIMATED, *sim_reading(10.0).metrics}
+    assert keys - set(METRIC_WORDS) == set()
+    assert {"OL", "OB", "LB", "HB", "RB", "CHRG", "DISCHRG", "BYPASS", "CAL", "OFF", "OVER", "TRIM",
+            "BOOST", "FSD"} <= set(UPS_WORDS)
 
 
 def test_missing_or_wrong_csrf_token(web):

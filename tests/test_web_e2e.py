@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from .conftest import sane_adf
 from .test_ups import nut  # noqa: F401  (fixture)
@@ -117,7 +118,37 @@ def test_technician_sees_the_ups_go_on_battery(kit, stack, page_for, nut):  # no
                            "?.textContent.startsWith('60')", timeout=20_000)
     assert charge.text_content().startswith("60")
     assert "PL01-" not in page.content()
+    # human labels and values; the raw key and value stay in data-metric and title
+    runtime = page.locator("[data-device=ups-ups] [data-metric='battery.runtime']")
+    page.wait_for_function("document.querySelector(\"[data-metric='battery.runtime'] b\")"
+                           "?.textContent === '15 phút'")
+    assert runtime.locator("span").text_content() == "Thời gian pin còn lại"
+    assert runtime.get_attribute("title") == "battery.runtime = 900 s"
+    status = page.locator("[data-device=ups-ups] [data-metric='ups.status']")
+    assert status.locator("span").first.text_content() == "Nguồn điện"
+    assert status.locator("b .tag").all_text_contents() == ["Đang chạy pin", "Đang xả pin"]
+    # the battery chart: fixed 0–100 % axis, 3 times HH:MM, the latest value in its heading
+    chart = page.locator("[data-chart='battery.charge']")
+    page.wait_for_function("document.querySelector(\"[data-chart='battery.charge'] .latest\")"
+                           "?.textContent === '60 %'", timeout=30_000)
+    assert chart.locator("h3 span").first.text_content().startswith("Mức pin")
+    assert chart.locator(".axis-y text").all_text_contents() == ["100 %", "50 %", "0 %"]
+    times = chart.locator(".axis-x text").all_text_contents()
+    assert len(times) == 3 and all(re.fullmatch(r"\d\d:\d\d", t) for t in times), times
+    assert chart.locator("polyline").count() >= 1
+    unstretched = ("s => s.getAttribute('preserveAspectRatio') === null && "
+                   "Math.abs(s.viewBox.baseVal.width - s.getBoundingClientRect().width) < 1")
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.wait_for_function(f"({unstretched})(document.querySelector('svg.chart'))")
     screenshots(page, "devices-on-battery")
+    assert chart.locator("svg").evaluate(unstretched)
+    page.click("button[name=lang]")  # English
+    page.wait_for_function("document.querySelector(\"[data-metric='battery.runtime'] b\")"
+                           "?.textContent === '15 min'")
+    assert runtime.locator("span").text_content() == "Battery time left"
+    assert status.locator("b .tag").first.text_content() == "On battery"
+    page.wait_for_selector("[data-chart='battery.charge'] .axis-y text")
+    screenshots(page, "devices-on-battery-en")
 
 
 def test_volunteer_prints_a_slip(kit, stack, page_for, tmp_path):

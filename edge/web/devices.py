@@ -12,9 +12,6 @@ from edge import config, monitor
 from edge.health import Health
 
 MAX_AGE = 120.0
-KEY_METRICS = ("battery.charge", "battery.runtime", "ups.status", "input.voltage", "ups.load",
-               "signal.rsrp", "signal.sinr", "signal.bars", "network.operator",
-               "network.connected", "system.cpu_temp", "system.disk_free_mb", "system.load")
 
 
 _cache: dict[Path, tuple[tuple[int, int], list[Health] | None, float]] = {}

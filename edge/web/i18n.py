@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, session
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -29,9 +31,137 @@ WORDS: dict[str, tuple[str, str]] = {
     "print": ("In phiếu", "Print"), "battery": ("Pin", "Battery"),
     "signal": ("Sóng 4G", "4G signal"), "temp": ("Nhiệt độ CPU", "CPU temperature"),
     "lang": ("English", "Tiếng Việt"),
+    "no_history": ("Chưa có số liệu: máy vừa khởi động, hãy chờ vài phút.",
+                   "No data yet: the service has just started, wait a few minutes."),
     "open_jobs": ("Hồ sơ đang quét hoặc tạm dừng (bấm để mở)",
                   "Jobs scanning or paused (press to open)"), "scanner": ("Máy quét", "Scanner"),
 }
+
+# The technician's device page: what each metric is called (its key stays in the page's
+# data-metric and title attributes), the words of NUT's `ups.status`, device kinds and a few
+# values. app.js gets them as JSON through t("device_words") (see devices.html).
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    "ups.status": ("Nguồn điện", "Power"),
+    "battery.charge": ("Mức pin", "Battery charge"),
+    "battery.runtime": ("Thời gian pin còn lại", "Battery time left"),
+    "battery.charge.estimated": ("Mức pin là ước tính", "Charge is estimated"),
+    "battery.voltage": ("Điện áp ắc quy", "Battery voltage"),
+    "input.voltage": ("Điện áp lưới", "Mains voltage"),
+    "input.voltage.fault": ("Điện áp lưới khi lỗi", "Mains voltage at fault"),
+    "input.frequency": ("Tần số lưới", "Mains frequency"),
+    "output.voltage": ("Điện áp ra", "Output voltage"),
+    "ups.load": ("Tải của bộ lưu điện", "UPS load"),
+    "ups.temperature": ("Nhiệt độ bộ lưu điện", "UPS temperature"),
+    "ups.alarm": ("Cảnh báo của bộ lưu điện", "UPS alarm"),
+    "ups.type": ("Loại bộ lưu điện", "UPS type"),
+    "ups.beeper.status": ("Còi báo", "Beeper"),
+    "network.connected": ("Có Internet", "Internet connected"),
+    "network.operator": ("Nhà mạng", "Operator"),
+    "network.type": ("Loại mạng", "Network type"),
+    "network.registration": ("Đăng ký mạng", "Network registration"),
+    "network.plmn": ("Mã nhà mạng (PLMN)", "Operator code (PLMN)"),
+    "network.status": ("Mã trạng thái modem", "Modem status code"),
+    "network.status_text": ("Trạng thái modem", "Modem status"),
+    "signal.bars": ("Vạch sóng", "Signal bars"),
+    "signal.rsrp": ("Cường độ sóng (RSRP)", "Signal strength (RSRP)"),
+    "signal.rsrq": ("Chất lượng sóng (RSRQ)", "Signal quality (RSRQ)"),
+    "signal.sinr": ("Tín hiệu/nhiễu (SINR)", "Signal/noise (SINR)"),
+    "signal.rssi": ("Mức thu (RSSI)", "Received level (RSSI)"),
+    "signal.csq": ("Chỉ số sóng (CSQ)", "Signal index (CSQ)"),
+    "signal.band": ("Băng tần", "Band"),
+    "traffic.rx_bytes": ("Đã tải xuống (phiên này)", "Downloaded (this session)"),
+    "traffic.tx_bytes": ("Đã tải lên (phiên này)", "Uploaded (this session)"),
+    "traffic.rx_total": ("Tổng đã tải xuống", "Downloaded in total"),
+    "traffic.tx_total": ("Tổng đã tải lên", "Uploaded in total"),
+    "traffic.rx_rate": ("Tốc độ tải xuống", "Download speed"),
+    "traffic.tx_rate": ("Tốc độ tải lên", "Upload speed"),
+    "traffic.connect_time": ("Đã kết nối được", "Connected for"),
+    "system.cpu_temp": ("Nhiệt độ CPU", "CPU temperature"),
+    "system.cpu_percent": ("CPU đang dùng", "CPU in use"),
+    "system.load1": ("Tải hệ thống (1 phút)", "System load (1 min)"),
+    "system.memory_used": ("Bộ nhớ đã dùng", "Memory used"),
+    "system.memory_available": ("Bộ nhớ còn trống", "Memory available"),
+    "system.disk_free": ("Thẻ nhớ còn trống", "Storage free"),
+    "system.disk_used": ("Thẻ nhớ đã dùng", "Storage used"),
+    "system.uptime": ("Máy đã chạy được", "Running for"),
+    "system.throttled": ("Bị giảm tốc (nóng/nguồn yếu)", "Throttled (heat/power)"),
+    "system.clock_synced": ("Đồng hồ đã đồng bộ", "Clock synchronised"),
+    "printer.state": ("Trạng thái máy in", "Printer state"),
+    "printer.model": ("Kiểu máy in", "Printer model"),
+    "supply.drum": ("Trống mực", "Drum"),
+    "supply.waste_toner": ("Hộp mực thải", "Waste toner box"),
+    "supply.waste_ink": ("Hộp mực thải", "Waste ink box"),
+    "receipt.online": ("Máy in phiếu sẵn sàng", "Slip printer ready"),
+    "receipt.paper": ("Giấy in phiếu", "Slip paper"),
+    "receipt.cover_open": ("Nắp đang mở", "Cover open"),
+    "receipt.transport": ("Kết nối", "Connection"),
+    "usb.present": ("Đã cắm", "Plugged in"),
+    "usb.bus": ("Cổng USB (bus)", "USB bus"),
+    "usb.address": ("Địa chỉ USB", "USB address"),
+}
+_COLOURS = {"black": ("đen", "Black"), "cyan": ("xanh lơ", "Cyan"),
+            "magenta": ("đỏ tươi", "Magenta"), "yellow": ("vàng", "Yellow")}
+METRIC_WORDS.update({f"supply.{c}_{kind}": (f"Mực {vi}", f"{en} {kind}")
+                     for c, (vi, en) in _COLOURS.items() for kind in ("toner", "ink")})
+
+# NUT `ups.status` words; unknown ones are shown as they are
+UPS_WORDS: dict[str, tuple[str, str]] = {
+    "OL": ("Điện lưới", "On mains"), "OB": ("Đang chạy pin", "On battery"),
+    "LB": ("Pin yếu", "Low battery"), "HB": ("Pin đầy quá mức", "High battery"),
+    "RB": ("Cần thay ắc quy", "Replace battery"), "CHRG": ("Đang sạc", "Charging"),
+    "DISCHRG": ("Đang xả pin", "Discharging"), "BYPASS": ("Bỏ qua bộ lưu điện (bypass)", "Bypass"),
+    "CAL": ("Đang hiệu chuẩn", "Calibrating"), "OFF": ("Bộ lưu điện tắt", "UPS off"),
+    "OVER": ("Quá tải", "Overloaded"), "TRIM": ("Đang hạ áp", "Lowering voltage"),
+    "BOOST": ("Đang tăng áp", "Raising voltage"),
+    "FSD": ("Sắp tắt máy (FSD)", "Shutting down (FSD)"),
+    "ALARM": ("Có cảnh báo", "Alarm"), "TEST": ("Đang tự kiểm tra", "Self-test"),
+    "ECO": ("Chế độ tiết kiệm", "Eco mode"),
+}
+
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "ups": ("Bộ lưu điện", "UPS"), "modem": ("Modem 4G", "4G modem"),
+    "printer": ("Máy in", "Printer"), "system": ("Máy tính", "Computer"),
+    "usb": ("Thiết bị USB", "USB device"), "scanner": ("Máy quét", "Scanner"),
+    "receipt": ("Máy in phiếu", "Slip printer"),
+}
+
+# "metric=value" -> words, for the few text values a technician reads
+VALUE_WORDS: dict[str, tuple[str, str]] = {
+    "printer.state=idle": ("Sẵn sàng", "Idle"), "printer.state=processing": ("Đang in", "Printing"),
+    "printer.state=stopped": ("Đã dừng", "Stopped"),
+    "printer.state=unknown": ("Không rõ", "Unknown"),
+    "network.registration=home": ("Mạng trong nước", "Home network"),
+    "network.registration=roaming": ("Chuyển vùng", "Roaming"),
+    "network.registration=searching": ("Đang tìm mạng", "Searching"),
+    "network.registration=denied": ("Bị từ chối", "Denied"),
+    "network.registration=none": ("Chưa đăng ký", "Not registered"),
+    "receipt.paper=ok": ("Còn giấy", "Loaded"), "receipt.paper=near-end": ("Sắp hết", "Nearly out"),
+    "receipt.paper=out": ("Hết giấy", "Out"), "receipt.paper=unknown": ("Không rõ", "Unknown"),
+    "receipt.transport=file": ("Tệp (thử nghiệm)", "File (test)"),
+    "receipt.transport=sim": ("Mô phỏng", "Simulated"),
+    "receipt.transport=network": ("Mạng", "Network"),
+    "receipt.transport=serial": ("Cổng COM", "Serial"),
+    "ups.beeper.status=enabled": ("Bật", "On"), "ups.beeper.status=disabled": ("Tắt", "Off"),
+    "ups.type=online": ("Online", "Online"),
+    "ups.type=line-interactive": ("Line-interactive", "Line-interactive"),
+    "system.throttled=0x0": ("Không", "No"),
+}
+
+# units of durations, yes/no
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "s": ("giây", "s"), "min": ("phút", "min"), "h": ("giờ", "h"), "d": ("ngày", "d"),
+    "yes": ("Có", "Yes"), "no": ("Không", "No"),
+}
+
+
+def _device_words(i: int) -> str:
+    tables = {"metrics": METRIC_WORDS, "ups": UPS_WORDS, "kinds": KIND_WORDS,
+              "values": VALUE_WORDS, "units": UNIT_WORDS}
+    return json.dumps({name: {k: pair[i] for k, pair in table.items()}
+                       for name, table in tables.items()}, ensure_ascii=False)
+
+
+WORDS["device_words"] = (_device_words(0), _device_words(1))
 
 
 def lang() -> str:
