@@ -42,7 +42,7 @@ if [ -n "$uninstall" ]; then
         systemctl disable --now edge-web.service edge.service 2>/dev/null || true
     fi
     rm -f /etc/systemd/system/edge.service /etc/systemd/system/edge-web.service \
-        /etc/udev/rules.d/60-edge.rules
+        /etc/udev/rules.d/61-edge.rules /etc/udev/rules.d/60-edge.rules
     running_systemd && systemctl daemon-reload
     rm -rf "$PREFIX"
     if [ -n "$purge" ]; then
@@ -91,9 +91,12 @@ fi
 install -d -m 0700 -o edge -g edge "$DATA"
 
 install -m 0644 systemd/edge.service systemd/edge-web.service /etc/systemd/system/
-install -m 0644 systemd/60-edge.rules /etc/udev/rules.d/60-edge.rules
+# 61: after 60-libsane1.rules (SCSI scanners) and 60-serial.rules; 60-edge.rules was the old name
+rm -f /etc/udev/rules.d/60-edge.rules
+install -m 0644 systemd/61-edge.rules /etc/udev/rules.d/61-edge.rules
 if running_systemd; then
-    udevadm control --reload && udevadm trigger --subsystem-match=usb --subsystem-match=tty
+    udevadm control --reload && udevadm trigger --subsystem-match=usb --subsystem-match=tty \
+        --subsystem-match=scsi_generic
     systemctl daemon-reload
     systemctl enable edge.service edge-web.service
     systemctl restart edge.service edge-web.service \
