@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 
 from edge import config
+from edge.drivers.scanner import ScanSettings
+from edge.pipeline.job import Job, State
+from edge.pipeline.queue import Queue
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,15 @@ SOFT_SELECT, HARD_SELECT, SOFT_DETECT, INACTIVE = 1, 2, 4, 32
 TYPE_BOOL = 0
 # polled unless the scanner's `buttons` names others; not sensors such as fujitsu page-loaded,
 # cover-open, double-feed, power-save or canon_dr stop, adf-loaded, which must not start scans
+BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
+# a press within this long of a jam (or any pause) continues that job with the sheets put back;
+# later, the paused job is taken to be forgotten and a press starts a new one (no mixing of
+# two citizens' papers in one PDF)
+RESUME_SECONDS = 600.0
 DEFAULT_BUTTONS = frozenset({"scan", "start", "email", "copy", "file", "pdf", "fax", "ocr",
                              "extra"})
 
-Reader = Callable[[], dict[str, bool]]
+Reader = Callable[[], dict[str, bool] | None]  # None: the scanner could not be read this time
 
 
 def is_button(option_type: int, cap: int) -> bool:
@@ -40,13 +48,16 @@ def is_button(option_type: int, cap: int) -> bool:
 def sane_reader(scanner: config.Scanner) -> Reader:
     """Read the scanner's buttons by opening it briefly (python-sane); {} if it is not there."""
 
-    def read() -> dict[str, bool]:
+    def read() -> dict[str, bool] | None:
         import sane
 
+        from edge.drivers.scanner.sane import ensure_init
+
+        ensure_init()
         try:
             dev = sane.open(scanner.device)
         except Exception:  # absent or busy: try again at the next poll
-            return {}
+            return None
         try:
             found = [(o[0], o[1]) for o in dev.get_options() if o[1] and is_button(o[4], o[7])]
             # by index: as attributes, fujitsu's `scan` and canon_dr's `start` are SaneDev methods
@@ -57,6 +68,25 @@ def sane_reader(scanner: config.Scanner) -> Reader:
             dev.close()
 
     return read
+
+
+def button_job(queue: Queue, kit: str, scanner: config.Scanner, preset: str,
+               now: float | None = None) -> Job:
+    """What a press does: continue this scanner's job paused in the last RESUME_SECONDS (staff
+    cleared the jam and put the sheets back), else queue a new job with the next ticket."""
+    paused = queue.paused_since(scanner.name, (now or time.time()) - RESUME_SECONDS)
+    if paused is not None:
+        job = queue.transition(paused.id, State.QUEUED, "resumed by the scanner's button")
+        log.info("job %d %s resumed by the scanner's button", job.id, job.ticket,
+                 extra={"event": "job.resumed", "job": job.id, "ticket": job.ticket,
+                        "scanner": scanner.name, "by": "button"})
+        return job
+    doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
+    job = queue.create(kit=kit, doc=doc, scanner=scanner.name, preset=preset)
+    log.info("job %d %s queued by the scanner's button", job.id, job.ticket,
+             extra={"event": "job.queued", "job": job.id, "ticket": job.ticket,
+                    "scanner": scanner.name, "by": "button"})
+    return job
 
 
 class ButtonPoller:
@@ -87,6 +117,8 @@ class ButtonPoller:
             # it started the job or pressed meanwhile, is no new press (no job after each job)
             return None
         states = self.read()
+        if states is None:  # what was held stays held: no press out of a failed read
+            return None
         pressed = [n for n, on in states.items() if on and not self.last.get(n)]
         self.last = states
         now = time.monotonic()

@@ -38,7 +38,6 @@ ERROR_BACKOFF_SECONDS = 5.0
 HOT_FOLDER_POLL_SECONDS = 2.0
 OCR_POLL_SECONDS = 15.0
 RECEIPT_RETRY_SECONDS = 5.0
-BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
 LOCK_WAIT_SECONDS = 10.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
@@ -151,21 +150,14 @@ class Daemon:
         return not dead
 
     def _button_loop(self, scanner: config.Scanner) -> None:
-        from edge.buttons import ButtonPoller, sane_reader
+        from edge.buttons import ButtonPoller, button_job, sane_reader
 
         with Queue(self.storage.db) as queue:
             def busy() -> bool:  # asked twice a second: one indexed query, not every job
                 return self.hold.is_set() or queue.busy(scanner.name)
 
             def start(preset: str) -> None:
-                from edge.drivers.scanner import ScanSettings
-
-                doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
-                job = queue.create(kit=self.cfg.kit.id, doc=doc, scanner=scanner.name,
-                                   preset=preset)
-                log.info("job %d %s queued by the scanner's button", job.id, job.ticket,
-                         extra={"event": "job.queued", "job": job.id, "ticket": job.ticket,
-                                "scanner": scanner.name, "by": "button"})
+                button_job(queue, self.cfg.kit.id, scanner, preset)
 
             ButtonPoller(scanner, sane_reader(scanner), start, busy, self.stop).loop()
 

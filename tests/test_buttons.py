@@ -16,7 +16,7 @@ import pikepdf
 import pytest
 
 from edge import buttons, config
-from edge.daemon import BUTTON_DOC
+from edge.buttons import BUTTON_DOC
 from edge.pipeline.job import SETTLED, State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
@@ -91,6 +91,35 @@ def test_no_polling_while_the_scanner_is_busy_and_no_press_then(poller):
     states += [{"scan": True}, {"scan": False}, {"scan": True}]
     assert p.poll_once() is None  # still down when the job ends: held, or pressed meanwhile
     assert p.poll_once() is None and p.poll_once() == "scan" and started == ["", ""]
+
+
+def test_a_failed_read_is_no_release(poller):
+    p, states, started, _busy, clock = poller
+    p.read = lambda: states.pop(0)
+    states += [{"scan": True}, None, {"scan": True}]
+    assert p.poll_once() == "scan"
+    clock[0] += 5
+    assert p.poll_once() is None and p.poll_once() is None and started == [""]
+
+
+def test_a_press_soon_after_a_jam_continues_that_job_later_starts_a_new_one(tmp_path):
+    s = config.Scanner(name="a", driver="sane", device="fujitsu:x",
+                       presets={"ks": config.Preset(doc="Giấy khai sinh")})
+    with Queue(tmp_path / "queue.db") as queue:
+        jammed = queue.create(kit="PL01", doc="Tờ khai", scanner="a", preset="")
+        queue.transition(jammed.id, State.SCANNING)
+        queue.transition(jammed.id, State.PAUSED, "paper jam")
+        other = queue.create(kit="PL01", doc="CCCD", scanner="b", preset="")
+        now = queue.get(jammed.id).updated
+        job = buttons.button_job(queue, "PL01", s, "ks", now=now + 60)
+        assert job.id == jammed.id and job.state is State.QUEUED
+        queue.transition(job.id, State.SCANNING)
+        queue.transition(job.id, State.PAUSED, "paper jam")
+        later = queue.get(job.id).updated + buttons.RESUME_SECONDS + 1
+        new = buttons.button_job(queue, "PL01", s, "ks", now=later)
+        assert new.id not in (jammed.id, other.id) and new.doc == "Giấy khai sinh"
+        assert queue.get(jammed.id).state is State.PAUSED  # forgotten: left for staff
+        assert buttons.button_job(queue, "PL01", s, "", now=later).doc == buttons.BUTTON_DOC
 
 
 def test_a_button_mapped_to_an_unknown_preset_is_a_config_error(kit):

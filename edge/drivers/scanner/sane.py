@@ -50,7 +50,7 @@ _MODE_PATTERNS = {
 }
 
 
-def _ensure_init() -> None:
+def ensure_init() -> None:
     global _initialised
     with _init_lock:
         if not _initialised:
@@ -137,7 +137,7 @@ class SaneScanner(Scanner):
                               vi=e.vi, hint="fix the [[scanner]] entry in the config") from None
 
     def _open_device(self) -> None:
-        _ensure_init()
+        ensure_init()
         try:
             self.dev = sane.open(self.cfg.device)
         except (sane._sane.error, RuntimeError) as e:
