@@ -13,6 +13,8 @@ from .conftest import sane_adf
 from .test_ups import nut  # noqa: F401  (fixture)
 from .web_kit import screenshots
 
+DOSSIER = "000.00.04.H40-230414-0002"
+
 pytest_plugins = ["tests.web_browser"]  # fixtures: stack, browser, page_for
 
 
@@ -156,11 +158,20 @@ def test_volunteer_prints_a_slip(kit, stack, page_for, tmp_path):
     with open(kit.config, "a") as f:
         f.write(f'\n[[receipt_printer]]\nname = "slip"\ntransport = "file"\npath = "{out}"\n')
     stack.start()
+    from edge.pipeline.queue import Queue
+
+    with Queue(kit.root / "queue.db") as q:  # two documents of one dossier scanned today
+        for doc in ("Tờ khai", "Giấy chứng sinh"):
+            job = q.create(kit="PL01", doc=doc, scanner="adf", preset="", dossier=DOSSIER)
     page = page_for(stack, "vol")
     page.wait_for_selector("#template option[value=reception]", state="attached")
     page.select_option("#template", "reception")
     page.wait_for_selector("#slip-form input[name=citizen]")
-    page.fill("input[name=ticket]", "PL01-261122-007")
+    page.wait_for_selector(f"#tickets option[value='{job.ticket}']", state="attached")
+    page.fill("input[name=ticket]", job.ticket)
+    page.press("input[name=ticket]", "Tab")  # picked: the dossier code and documents come along
+    assert page.input_value("input[name=dossier]") == DOSSIER
+    assert page.input_value("input[name=documents]") == "Tờ khai, Giấy chứng sinh"
     page.fill("input[name=citizen]", "Nguyễn Thị Phượng")
     page.fill("input[name=procedure]", "Đăng ký khai sinh")
     page.click("#preview")

@@ -25,7 +25,7 @@ function show(node, text) { node.hidden = !text; node.textContent = text || ""; 
 const STATES = { queued: "đang chờ", scanning: "đang quét", paused: "tạm dừng",
   assembling: "đang tạo PDF", ready: "xong", uploaded: "đã nộp", failed: "lỗi",
   ok: "tốt", warning: "cảnh báo", fault: "hỏng", absent: "không thấy", unknown: "không rõ" };
-function stateText(s) { return VI ? `${STATES[s] || s} (${s})` : s; }
+function stateText(s) { return VI ? STATES[s] || s : s; }
 function size(n) {
   return n > 1073741824 ? num(n / 1073741824) + " GB"
     : n > 1048576 ? num(n / 1048576) + " MB" : Math.ceil(n / 1024) + " KB";
@@ -54,6 +54,7 @@ function scanPage() {
   function drawPresets() {
     const s = scanners.find((x) => x.name === $("scanner").value);
     $("presets").replaceChildren();
+    $("presets-label").hidden = !(s && s.presets.length);
     (s ? s.presets : []).forEach((p) => {
       const b = el("button", { class: "big preset", "data-preset": p.name }, p.label);
       b.onclick = () => {
@@ -293,7 +294,12 @@ function drawChart(svg, pts, key) {
 
 // ---------------------------------------------------------------- volunteers: slips
 function receiptsPage() {
-  let templates = [];
+  let templates = [], tickets = [];
+  const ticketOptions = () => tickets.map((k) =>
+    el("option", { value: k.ticket }, [k.doc, k.dossier].filter(Boolean).join(" · ")));
+  api("/api/receipts/tickets").then((d) => {  // typed values stay: only the list is redrawn
+    tickets = d.tickets; if ($("tickets")) $("tickets").replaceChildren(...ticketOptions());
+  });
   api("/api/receipts/templates").then((d) => {
     templates = d.templates;
     templates.forEach((t) => $("template").append(el("option", { value: t.name }, t.title || t.name)));
@@ -311,8 +317,22 @@ function receiptsPage() {
         input = el("input", { name: f.name, maxlength: f.max_length,
           placeholder: f.kind === "date" ? "dd/mm/yyyy" : f.kind === "ticket" ? "PL01-261122-007" : "" });
       }
+      if (f.kind === "ticket") {  // today's scans to pick from; the dossier code comes along
+        input.setAttribute("list", "tickets"); input.autocomplete = "off";
+        input.onchange = () => fillFromTicket(input.value.trim());
+      }
       return el("label", {}, f.label + (f.required ? " *" : ""), input);
-    }));
+    }), el("datalist", { id: "tickets" }, ...ticketOptions()));
+  }
+  function fillFromTicket(ticket) {
+    const k = tickets.find((x) => x.ticket === ticket);
+    const form = $("slip-form");
+    if (!k) return;
+    const docs = k.dossier ? tickets.filter((x) => x.dossier === k.dossier).map((x) => x.doc) : [k.doc];
+    for (const [name, value] of [["dossier", k.dossier], ["documents", [...new Set(docs)].reverse().join(", ")]]) {
+      const input = form.elements[name];
+      if (input && value && !input.value) input.value = value;
+    }
   }
   function body() {
     const fields = {};
