@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from edge import config
 from edge.drivers.scanner import ScanSettings
-from edge.pipeline.job import Job, State
+from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ TYPE_BOOL = 0
 # polled unless the scanner's `buttons` names others; not sensors such as fujitsu page-loaded,
 # cover-open, double-feed, power-save or canon_dr stop, adf-loaded, which must not start scans
 BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
-# a press within this long of a jam (or any pause) continues that job with the sheets put back;
-# later, the paused job is taken to be forgotten and a press starts a new one (no mixing of
-# two citizens' papers in one PDF)
-RESUME_SECONDS = 600.0
 DEFAULT_BUTTONS = frozenset({"scan", "start", "email", "copy", "file", "pdf", "fax", "ocr",
                              "extra"})
 
@@ -70,17 +66,10 @@ def sane_reader(scanner: config.Scanner) -> Reader:
     return read
 
 
-def button_job(queue: Queue, kit: str, scanner: config.Scanner, preset: str,
-               now: float | None = None) -> Job:
-    """What a press does: continue this scanner's job paused in the last RESUME_SECONDS (staff
-    cleared the jam and put the sheets back), else queue a new job with the next ticket."""
-    paused = queue.paused_since(scanner.name, (now or time.time()) - RESUME_SECONDS)
-    if paused is not None:
-        job = queue.transition(paused.id, State.QUEUED, "resumed by the scanner's button")
-        log.info("job %d %s resumed by the scanner's button", job.id, job.ticket,
-                 extra={"event": "job.resumed", "job": job.id, "ticket": job.ticket,
-                        "scanner": scanner.name, "by": "button"})
-        return job
+def button_job(queue: Queue, kit: str, scanner: config.Scanner, preset: str) -> Job:
+    """What a press does: queue a new job with the next ticket. A paused job is never resumed
+    by a press: why and when it paused is not recorded well enough to rule out adding the next
+    citizen's papers to it (staff resume it on the scan page or with `edge resume`)."""
     doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
     job = queue.create(kit=kit, doc=doc, scanner=scanner.name, preset=preset)
     log.info("job %d %s queued by the scanner's button", job.id, job.ticket,

@@ -161,6 +161,7 @@ def test_volunteer_prints_a_slip(kit, stack, page_for, tmp_path):
     from edge.pipeline.queue import Queue
 
     with Queue(kit.root / "queue.db") as q:  # two documents of one dossier scanned today
+        other = q.create(kit="PL01", doc="CCCD", scanner="adf", preset="")
         for doc in ("Tờ khai", "Giấy chứng sinh"):
             job = q.create(kit="PL01", doc=doc, scanner="adf", preset="", dossier=DOSSIER)
     page = page_for(stack, "vol")
@@ -172,6 +173,13 @@ def test_volunteer_prints_a_slip(kit, stack, page_for, tmp_path):
     page.press("input[name=ticket]", "Tab")  # picked: the dossier code and documents come along
     assert page.input_value("input[name=dossier]") == DOSSIER
     assert page.input_value("input[name=documents]") == "Tờ khai, Giấy chứng sinh"
+    page.fill("input[name=ticket]", other.ticket)  # a wrong pick corrected: nothing of it stays
+    page.press("input[name=ticket]", "Tab")
+    assert page.input_value("input[name=dossier]") == ""
+    assert page.input_value("input[name=documents]") == "CCCD"
+    page.fill("input[name=ticket]", job.ticket)
+    page.press("input[name=ticket]", "Tab")
+    assert page.input_value("input[name=dossier]") == DOSSIER
     page.fill("input[name=citizen]", "Nguyễn Thị Phượng")
     page.fill("input[name=procedure]", "Đăng ký khai sinh")
     page.click("#preview")

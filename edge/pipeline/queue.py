@@ -206,13 +206,6 @@ class Queue:
             "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING)).fetchone()
         return self._job(row) if row else None
 
-    def paused_since(self, scanner: str, since: float) -> Job | None:
-        """The newest job of this scanner paused (jam, cover open...) at or after `since`."""
-        row = self._query(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE scanner = ? AND state = ? AND updated >= ? "
-            "ORDER BY updated DESC LIMIT 1", (scanner, State.PAUSED, since)).fetchone()
-        return self._job(row) if row else None
-
     def busy(self, scanner: str) -> bool:
         """Whether a job for this scanner is queued, scanning or assembling (one indexed query)."""
         row = self._query("SELECT 1 FROM jobs WHERE scanner = ? AND state IN (?, ?, ?) LIMIT 1",

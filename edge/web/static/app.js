@@ -324,6 +324,7 @@ function receiptsPage() {
       return el("label", {}, f.label + (f.required ? " *" : ""), input);
     }), el("datalist", { id: "tickets" }, ...ticketOptions()));
   }
+  const filled = {};  // what the last picked ticket put in: replaced when another is picked
   function fillFromTicket(ticket) {
     const k = tickets.find((x) => x.ticket === ticket);
     const form = $("slip-form");
@@ -331,7 +332,7 @@ function receiptsPage() {
     const docs = k.dossier ? tickets.filter((x) => x.dossier === k.dossier).map((x) => x.doc) : [k.doc];
     for (const [name, value] of [["dossier", k.dossier], ["documents", [...new Set(docs)].reverse().join(", ")]]) {
       const input = form.elements[name];
-      if (input && value && !input.value) input.value = value;
+      if (input && (!input.value || input.value === filled[name])) { input.value = value; filled[name] = value; }
     }
   }
   function body() {
