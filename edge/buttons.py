@@ -26,9 +26,9 @@ POLL_SECONDS = 0.5
 DEBOUNCE_SECONDS = 2.0
 SOFT_SELECT, HARD_SELECT, SOFT_DETECT, INACTIVE = 1, 2, 4, 32
 TYPE_BOOL = 0
+BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
 # polled unless the scanner's `buttons` names others; not sensors such as fujitsu page-loaded,
 # cover-open, double-feed, power-save or canon_dr stop, adf-loaded, which must not start scans
-BUTTON_DOC = "Tài liệu quét"  # the document type of a job started by a scanner's button
 DEFAULT_BUTTONS = frozenset({"scan", "start", "email", "copy", "file", "pdf", "fax", "ocr",
                              "extra"})
 
@@ -42,7 +42,8 @@ def is_button(option_type: int, cap: int) -> bool:
 
 
 def sane_reader(scanner: config.Scanner) -> Reader:
-    """Read the scanner's buttons by opening it briefly (python-sane); {} if it is not there."""
+    """Read the scanner's buttons by opening it briefly (python-sane); None if it cannot be
+    opened (absent or busy)."""
 
     def read() -> dict[str, bool] | None:
         import sane
@@ -102,8 +103,8 @@ class ButtonPoller:
     def poll_once(self) -> str | None:
         """Read the buttons once; the button whose press started a job, if any."""
         if self.busy():
-            # `last` stays as it was: a button still down when the job ends, whether held since
-            # it started the job or pressed meanwhile, is no new press (no job after each job)
+            # `last` stays as it was: a button held since it started the job is no new press when
+            # the job ends (no job after each job); the buttons are not read meanwhile
             return None
         states = self.read()
         if states is None:  # what was held stays held: no press out of a failed read

@@ -194,10 +194,19 @@ class Queue:
             raise JobError(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
         return self._job(row)
 
-    def jobs(self, states: set[State] | None = None) -> list[Job]:
-        rows = self._query(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY id").fetchall()
-        jobs = [self._job(r) for r in rows]
-        return [j for j in jobs if states is None or j.state in states]
+    def jobs(self, states: set[State] | None = None, since: float | None = None) -> list[Job]:
+        """Jobs in `states` (all if None) created at or after `since`, oldest first."""
+        where: list[str] = []
+        args: list[object] = []
+        if states is not None:
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args += sorted(states)
+        if since is not None:
+            where.append("created >= ?")
+            args.append(since)
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs"
+        sql += f" WHERE {' AND '.join(where)}" if where else ""
+        return [self._job(r) for r in self._query(sql + " ORDER BY id", tuple(args)).fetchall()]
 
     def next_for(self, scanner: str) -> Job | None:
         """The oldest job this scanner's worker should act on (scan or assemble)."""

@@ -32,8 +32,7 @@ def tickets(queue: Queue, now: float | None = None) -> list[dict[str, str]]:
     """Today's scanned documents, newest first, for the slip form's ticket field: the volunteer
     picks the ticket instead of copying it by hand, and its dossier code comes with it."""
     midnight = dt.datetime.combine(dt.date.fromtimestamp(now or time.time()), dt.time())
-    jobs = [j for j in queue.jobs() if j.created >= midnight.timestamp()
-            and j.state is not State.FAILED]
+    jobs = queue.jobs(set(State) - {State.FAILED}, since=midnight.timestamp())
     return [{"ticket": j.ticket, "doc": j.doc, "dossier": j.dossier or ""}
             for j in sorted(jobs, key=lambda j: j.created, reverse=True)[:MAX_TICKETS]]
 
