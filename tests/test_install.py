@@ -330,7 +330,7 @@ KIT = {
 
 
 # libsane marks SCSI scanners in 60-libsane1.rules and usb_id runs in 60-serial.rules: rules
-# installed under a name sorting before those would miss the SCSI scanner (and need their import)
+# installed under a name sorting before those would miss the SCSI scanner and the modem ports
 @pytest.mark.parametrize("device", KIT)
 def test_udev_rules_give_each_kit_device_its_group_and_name(udev, device):
     group, mode, links = KIT[device]
