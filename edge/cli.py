@@ -142,11 +142,15 @@ def cmd_check_config(cfg: config.Config, args: argparse.Namespace) -> int:
     from edge.receipts import compose
 
     slips = compose.check_config(cfg)
+    if exposed := config.exposed_secrets(cfg):
+        print("edge: warning: {}: {}".format(*exposed), file=sys.stderr)
     print(f"{cfg.path}: OK (kit {cfg.kit.id}, {len(cfg.scanner)} scanner(s), {slips})")
     return EXIT_OK
 
 
 def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
+    if exposed := config.exposed_secrets(cfg):
+        logging.getLogger("edge").warning("%s: %s", *exposed)
     d = daemon.Daemon(cfg)
     d.block_signals()
     return d.run()

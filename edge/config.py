@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import string
 import tomllib
 import types
 import typing
@@ -381,6 +382,8 @@ def loads(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     root = raw.get("storage", {}).get("root") if isinstance(raw.get("storage"), dict) else None
     if isinstance(root, str) and not Path(root).is_absolute():
         raw["storage"]["root"] = str((path.parent / root).resolve())
@@ -392,6 +395,23 @@ def loads(text: str, path: Path) -> Config:
     if not any(s.driver == "files" for s in cfg.scanner):  # imports work out of the box
         cfg = dataclasses.replace(cfg, scanner=[*cfg.scanner, IMPORTER])
     return cfg
+
+
+def exposed_secrets(cfg: Config) -> tuple[str, str] | None:
+    """What is wrong and the fix, when the config holds passwords or their hashes and every user
+    of the machine may read it."""
+    keys = [f"{kind}[{i}].password" for kind in ("ups", "modem")
+            for i, d in enumerate(getattr(cfg, kind)) if d.password]
+    keys += ["mqtt.password"] if cfg.mqtt.password else []
+    keys += ["web.users"] if cfg.web.users else []
+    try:
+        readable = bool(keys) and bool(cfg.path.stat().st_mode & 0o007)
+    except OSError:
+        return None
+    if not readable:
+        return None
+    return (f"{cfg.path} holds {', '.join(keys)} and is readable by every user of this machine",
+            f"chmod 640 {cfg.path} (owner root, group edge)")
 
 
 def _validate(cfg: Config, path: Path) -> None:
@@ -476,13 +496,9 @@ def _validate_mqtt(m: Mqtt, bad: typing.Callable[[str, str], ConfigError]) -> No
         raise bad("mqtt.host", "required when mqtt.enabled = true")
     if not 0 <= m.port <= 65535:
         raise bad("mqtt.port", f"{m.port} is not a TCP port")
-    if re.search(r"[#+]|^/|/$|//", m.base_topic) or not m.base_topic:
-        raise bad("mqtt.base_topic", "must be topic levels separated by '/', without '+', '#', "
-                  "or a leading, trailing or double '/'")
-    try:
-        m.base_topic.format(site="site", kit="kit")
-    except (KeyError, IndexError, ValueError) as e:
-        raise bad("mqtt.base_topic", f"only {{site}} and {{kit}} may be filled in ({e})") from None
+    _check_topic(m.base_topic, "mqtt.base_topic", {"site", "kit"}, bad)
+    if m.discovery:
+        _check_topic(m.discovery_prefix, "mqtt.discovery_prefix", set(), bad)
     if m.site and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", m.site):
         raise bad("mqtt.site", "must be 1-40 lower-case letters, digits, '-' or '_'")
     if not 5 <= m.keepalive <= 3600:
@@ -500,6 +516,24 @@ def _validate_mqtt(m: Mqtt, bad: typing.Callable[[str, str], ConfigError]) -> No
         f = getattr(m, key)
         if f is not None and not f.is_file():
             raise bad(f"mqtt.{key}", f"{f}: no such file")
+
+
+def _check_topic(value: str, key: str, fields: set[str],
+                 bad: typing.Callable[[str, str], ConfigError]) -> None:
+    """An MQTT topic prefix: plain levels, no wildcards or NUL, only `fields` filled in as is."""
+    if not value or re.search(r"[#+\x00]|^/|/$|//", value):
+        raise bad(key, "must be topic levels separated by '/', without '+', '#', NUL, "
+                  "or a leading, trailing or double '/'")
+    allowed = " and ".join(f"{{{f}}}" for f in sorted(fields)) or "no {field}"
+    try:
+        parsed = list(string.Formatter().parse(value))
+    except ValueError as e:
+        raise bad(key, f"{e}; only {allowed} may be filled in") from None
+    for _, name, spec, conversion in parsed:
+        if name is not None and (name not in fields or spec or conversion):
+            raise bad(key, f"{{{name}{'!' + conversion if conversion else ''}"
+                      f"{':' + spec if spec else ''}}}: only {allowed} may be filled in, "
+                      "as they are")
 
 
 def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None:

@@ -34,6 +34,8 @@ class Check:
 
 def run(cfg: config.Config) -> list[Check]:
     checks: list[Check] = [Check("ok", f"config {cfg.path} is valid")]
+    if exposed := config.exposed_secrets(cfg):
+        checks.append(Check("WARN", *exposed))
     for step in (_storage, _queue, _scanners, _slips, _devices, _broker, _clock, _sd_card):
         try:
             checks += list(step(cfg))

@@ -80,3 +80,72 @@ def test_unknown_scanner_and_preset(kit):
     assert r.returncode == 2 and "unknown scanner 'nope' (configured: adf, import)" in r.stderr
     r = kit.edge("scan", "--scanner", "adf", "--preset", "zz", "--doc", "x")
     assert r.returncode == 2 and "no preset 'zz' (presets: ks)" in r.stderr
+
+
+@pytest.mark.parametrize("template", [
+    "{seq:0300d}.pdf",  # 300 digits: no file system takes that name
+    "{ref}_{seq:,d}.pdf",  # fine for seq 1, "1,000" from the thousandth document on
+    "{doc:>60}.pdf",  # padding with spaces
+    "{ticket!r}.pdf",  # quotes
+    "{seq:x}{doc:x}.pdf",  # a format the field's type does not have
+])
+def test_name_template_that_cannot_make_a_file_name_is_refused(tmp_path, template):
+    path = tmp_path / "c.toml"
+    path.write_text(f'[kit]\nid = "PL01"\n[storage]\nroot = "/x"\nname_template = "{template}"\n')
+    with pytest.raises(ConfigError) as e:
+        config.load(path)
+    assert "storage.name_template" in str(e.value)
+
+
+MQTT = '[kit]\nid = "PL01"\n[storage]\nroot = "/x"\n[mqtt]\nenabled = true\nhost = "h"\n'
+
+
+@pytest.mark.parametrize("line, key", [
+    ('base_topic = "dvc/{kit.__class__}"', "mqtt.base_topic"),
+    ('base_topic = "dvc/{kit[0]}"', "mqtt.base_topic"),
+    ('base_topic = "dvc/{kit!r}"', "mqtt.base_topic"),
+    ('base_topic = "dvc/{kit:>30}"', "mqtt.base_topic"),
+    ('base_topic = "dvc/\\u0000/{kit}"', "mqtt.base_topic"),
+    ('discovery_prefix = "home/+"', "mqtt.discovery_prefix"),
+    ('discovery_prefix = "#"', "mqtt.discovery_prefix"),
+    ('discovery_prefix = "ha\\u0000"', "mqtt.discovery_prefix"),
+    ('discovery_prefix = "{kit}"', "mqtt.discovery_prefix"),
+    ('discovery_prefix = ""', "mqtt.discovery_prefix"),
+])
+def test_mqtt_topics_with_wildcards_nul_or_format_tricks_are_refused(tmp_path, line, key):
+    path = tmp_path / "c.toml"
+    path.write_text(MQTT + line + "\n")
+    with pytest.raises(ConfigError) as e:
+        config.load(path)
+    assert key in str(e.value)
+
+
+def test_ten_thousand_deep_toml_is_a_config_error_not_a_crash(kit):
+    kit.config.write_text("x = " + "[" * 10000 + "]" * 10000 + "\n")
+    r = kit.edge("check-config")
+    assert r.returncode == 2, r.stderr
+    assert "internal error" not in r.stderr and "not valid TOML" in r.stderr
+
+
+def test_config_with_secrets_readable_by_others_is_warned_about(kit):
+    text = kit.config.read_text()
+    kit.config.write_text(text + '\n[[web.users]]\nname = "an"\nrole = "staff"\n'
+                          'password_hash = "scrypt:32768:8:1$x$y"\n')
+    kit.config.chmod(0o644)
+    r = kit.edge("check-config")
+    assert r.returncode == 0, r.stderr
+    assert "readable by every user" in r.stderr and f"chmod 640 {kit.config}" in r.stderr
+    doctor = kit.edge("doctor")
+    assert f"chmod 640 {kit.config}" in doctor.stdout
+    service = kit.popen("run")
+    try:
+        line = service.stderr.readline()  # the warning comes before anything else starts
+    finally:
+        service.terminate()
+        service.communicate(timeout=60)
+    assert "level=warning" in line and f"chmod 640 {kit.config}" in line
+    kit.config.chmod(0o640)
+    assert "chmod" not in kit.edge("check-config").stderr
+    kit.config.write_text(text)  # no secrets in it: nothing to say
+    kit.config.chmod(0o644)
+    assert "chmod" not in kit.edge("check-config").stderr

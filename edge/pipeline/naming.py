@@ -17,6 +17,8 @@ DOSSIER_PATTERN = "NNN.NN.NN.XNN-YYMMDD-NNNN"
 DOSSIER_EXAMPLE = "000.00.04.H40-230414-0002"
 _DOSSIER_RE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-(\d{6})-\d{4}")
 _FIELDS = {"ref", "seq", "doc", "ticket", "kit", "date"}
+# a file system takes 255 bytes; keep room for "-2", "_part12", ".sha256" and temporary names
+NAME_MAX = 200
 
 
 def slug(text: str, max_len: int = 40) -> str:
@@ -58,10 +60,16 @@ def check_template(template: str) -> None:
     for _, name, _, _ in string.Formatter().parse(template):
         if name is not None and name not in _FIELDS:
             raise ValueError(f"unknown field {{{name}}} (allowed: {', '.join(sorted(_FIELDS))})")
-    sample = render(template, ref=DOSSIER_EXAMPLE, seq=1, doc="giay-khai-sinh",
-                    ticket="PL01-261122-007", kit="PL01", day=dt.date(2026, 11, 22))
-    if not re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", sample):
-        raise ValueError(f"gives {sample!r}: use only letters, digits, '.', '_' and '-'")
+    # the first document of a day, and the thousandth of a long type name on a long kit id
+    for seq, doc, ticket_, kit in ((1, "giay-khai-sinh", "PL01-261122-007", "PL01"),
+                                  (1234, "x" * 40, "ABCDEFGH-261122-1234", "ABCDEFGH")):
+        sample = render(template, ref=DOSSIER_EXAMPLE, seq=seq, doc=doc, ticket=ticket_, kit=kit,
+                        day=dt.date(2026, 11, 22))
+        if not re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", sample):
+            raise ValueError(f"gives {sample[:60]!r}: use only letters, digits, '.', '_' and '-'")
+        if len(sample) > NAME_MAX:
+            raise ValueError(f"gives a {len(sample)}-character name; a file name must stay "
+                             f"under {NAME_MAX} characters")
 
 
 def render(template: str, *, ref: str, seq: int, doc: str, ticket: str, kit: str,
