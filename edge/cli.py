@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, logs, monitor, power
+from edge import __version__, config, daemon, logs, power
 from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
@@ -31,12 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     try:  # `edge fleet` runs on the commune server, where there is no kit config
         cfg = None if args.func is cmd_fleet else config.load(config.config_path(args.config))
         logs.setup(cfg.log.level if cfg else args.log_level)
-        return int(args.func(cfg, args))
+        code = int(args.func(cfg, args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # `edge ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except ConfigError as e:
         print(f"edge: config error: {e}", file=sys.stderr)
         return EXIT_CONFIG
     except EdgeError as e:
         print(f"edge: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.DatabaseError as e:  # the queue's own errors are EdgeErrors; this is a bug
+        print(f"edge: a database cannot be read: {str(e).split(' with text ')[0]} "
+              "(see docs/operations.md, 'The queue is damaged')", file=sys.stderr)
         return EXIT_FAILED
     except Exception:
         logging.getLogger("edge").exception("internal error")
@@ -102,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("name", nargs="?", help="user name (1-32 letters, digits, '.', '-', '_')")
     sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"],
                     help="default: staff for a new user, unchanged for passwd")
+    sp = cmd("queue", cmd_queue, "rebuild a lost or damaged queue database: the old one is "
+             "moved aside, ticket numbers continue, outbox documents are re-adopted")
+    sp.add_argument("action", choices=["rebuild"])
+    sp.add_argument("--force", action="store_true", help="rebuild even a queue that reads fine")
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
@@ -261,21 +276,11 @@ def _print_job(job: Job, as_json: bool) -> None:
         print(f"  continue: edge resume {job.id}   or make the PDF now: edge finish {job.id}")
 
 
-STATUS_MAX_AGE_SECONDS = 120.0
-
-
 def cmd_status(cfg: config.Config, args: argparse.Namespace) -> int:
     """The running service's snapshot if there is one, else a poll of every device now."""
     from edge.health import State
-    from edge.pipeline.lock import worker_lock
 
-    storage = daemon.open_storage(cfg)
-    with worker_lock(storage.locks) as idle:
-        snapshot = None if idle else monitor.read_status(cfg.runtime_dir / "status.json",
-                                                         STATUS_MAX_AGE_SECONDS)
-    source = "service" if snapshot is not None else "polled now"
-    if snapshot is None:
-        snapshot = monitor.poll_all(daemon.devices(cfg))
+    source, snapshot = daemon.device_health(cfg)
     if args.json:
         print(json.dumps({"source": source, "devices": [h.summary() for h in snapshot]},
                          ensure_ascii=False))
@@ -341,6 +346,25 @@ def cmd_receipt(cfg: config.Config, args: argparse.Namespace) -> int:
     from edge.receipts.command import run
 
     return run(cfg, args)
+
+
+def cmd_queue(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.pipeline.rebuild import rebuild
+
+    storage = daemon.open_storage(cfg, queue=False)
+    report = rebuild(storage, cfg.kit.id, force=args.force)
+    print(f"old queue database and spool moved to {report.aside} (nothing deleted)")
+    print(f"{report.adopted} document(s) re-adopted from the outbox as ready jobs; mark those "
+          "already uploaded again (`edge uploaded JOB`)")
+    for day, n in sorted(report.last.items()):
+        print(f"tickets of {day} continue after number {n}")
+    if report.spooled_jobs:
+        print(f"pages of {report.spooled_jobs} job(s) are in {report.aside / 'spool'}: those of "
+              "unfinished jobs were not recovered; make documents of them with `edge import`")
+    for line in report.not_recovered:
+        print(f"not recovered: {line}")
+    print("now check: edge verify; edge doctor")
+    return EXIT_OK
 
 
 def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -19,12 +19,12 @@ from edge.drivers.scanner import make
 from edge.errors import EdgeError
 from edge.health import Health
 from edge.health import State as HealthState
-from edge.monitor import Monitor
+from edge.monitor import Monitor, poll_all, read_status
 from edge.notify import notify, watchdog_interval
 from edge.pipeline import imports, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
-from edge.pipeline.queue import Queue
+from edge.pipeline.queue import Queue, check_present
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
 from edge.power import PowerPolicy
@@ -39,6 +39,7 @@ HOT_FOLDER_POLL_SECONDS = 2.0
 OCR_POLL_SECONDS = 15.0
 RECEIPT_RETRY_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 10.0
+STATUS_MAX_AGE_SECONDS = 120.0  # an older snapshot is from a service that is gone
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
@@ -62,10 +63,26 @@ def devices(cfg: config.Config) -> list[device.Device]:
     return out + [device.make("receipt", c) for c in cfg.receipt_printer]
 
 
-def open_storage(cfg: config.Config) -> Storage:
+def open_storage(cfg: config.Config, *, queue: bool = True) -> Storage:
+    """The storage area, created if needed; with `queue`, refuse to start on a queue database
+    that vanished or was emptied (StorageError naming the file and the recovery)."""
     storage = Storage(cfg.storage.root, cfg.storage.min_free_mb)
     storage.prepare()
+    if queue:
+        check_present(storage.db)
     return storage
+
+
+def device_health(cfg: config.Config) -> tuple[str, list[Health]]:
+    """Every device's health, the one verdict `edge status` and `edge doctor` both show: the
+    running service's snapshot if there is a recent one, else a poll of every device now."""
+    storage = open_storage(cfg, queue=False)
+    with worker_lock(storage.locks) as idle:
+        snapshot = None if idle else read_status(cfg.runtime_dir / "status.json",
+                                                 STATUS_MAX_AGE_SECONDS)
+    if snapshot is not None:
+        return "service", snapshot
+    return "polled now", poll_all(devices(cfg))
 
 
 class Daemon:

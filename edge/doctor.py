@@ -47,7 +47,7 @@ def run(cfg: config.Config) -> list[Check]:
 def _storage(cfg: config.Config) -> Iterator[Check]:
     from edge.daemon import open_storage
 
-    storage = open_storage(cfg)  # creates and checks the folders; raises a clear error
+    storage = open_storage(cfg, queue=False)  # creates and checks the folders; raises a clear error
     probe = storage.tmp / ".doctor"
     probe.write_bytes(b"ok")
     probe.unlink()
@@ -63,18 +63,22 @@ def _storage(cfg: config.Config) -> Iterator[Check]:
 
 def _queue(cfg: config.Config) -> Iterator[Check]:
     from edge.errors import StorageError
-    from edge.pipeline.queue import Queue
+    from edge.pipeline.queue import RECOVERY, Queue
 
     db = cfg.storage.root / "queue.db"
-    fix = "see docs/operations.md, 'Queue database damaged'"
+    fix = RECOVERY
     try:
         with Queue(db) as queue:
             (result,) = queue.conn.execute("PRAGMA quick_check").fetchone()
-    except (StorageError, sqlite3.DatabaseError) as e:
+            rows = queue.read_all()  # SQLite's checks pass over damaged text: read it all
+    except StorageError as e:
+        yield Check("FAIL", e.message, fix)
+        return
+    except sqlite3.DatabaseError as e:
         yield Check("FAIL", f"queue database {db}: {e}", fix)
         return
     if result == "ok":
-        yield Check("ok", f"queue database {db} is sound")
+        yield Check("ok", f"queue database {db} is sound ({rows} rows read)")
     else:
         yield Check("FAIL", f"queue database {db}: {result}", fix)
 
@@ -113,11 +117,11 @@ def _slips(cfg: config.Config) -> Iterator[Check]:
 
 
 def _devices(cfg: config.Config) -> Iterator[Check]:
-    from edge.daemon import devices
-    from edge.monitor import poll_all
+    from edge.daemon import device_health
 
     verdicts = {State.OK: "ok", State.WARNING: "WARN"}
-    for h in poll_all(devices(cfg)):
+    _, snapshot = device_health(cfg)  # what `edge status` shows, from the same code
+    for h in snapshot:
         problems = "; ".join(p.en for p in h.problems)
         what = f"{h.kind} {h.name} ({h.driver}): {h.state}" + (f": {problems}" if problems
                                                                 else "")

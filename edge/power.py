@@ -53,9 +53,9 @@ class PowerPolicy:
 
     def on_health(self, prev: Health | None, health: Health) -> None:
         """Monitor listener: follow the UPS's status words."""
-        if health.kind != "ups" or health.state in (State.ABSENT, State.UNKNOWN):
+        words = ups_words(health)
+        if words is None:
             return  # a UPS we cannot read changes nothing: keep the last known state
-        words = status_words(str(health.value("ups.status", "")))
         on_battery, crit = "OB" in words, critical(words)
         if on_battery != self.on_battery:
             self.on_battery = on_battery
@@ -119,15 +119,40 @@ def requeue_power_paused(storage: Storage) -> list[int]:
     return [j.id for j in jobs]
 
 
+def ups_words(health: Health) -> list[str] | None:
+    """A UPS's status words, or None when it cannot be read (or is not a UPS)."""
+    if health.kind != "ups" or health.state in (State.ABSENT, State.UNKNOWN):
+        return None
+    return status_words(str(health.value("ups.status", "")))
+
+
+def critical_now(cfg: config.Config) -> bool:
+    """Poll every configured UPS once: is one of them nearly empty (no service watching)?"""
+    from edge.drivers import device
+    from edge.monitor import poll_once
+
+    for ups in cfg.ups:
+        with device.make("ups", ups) as dev:
+            words = ups_words(poll_once(dev))
+        if words is not None and critical(words):
+            log.error("UPS %s: battery critical (%s): new scan refused", ups.name,
+                      " ".join(words), extra={"event": "power.critical", "ups": ups.name})
+            return True
+    return False
+
+
 def check_accepting(cfg: config.Config, storage: Storage) -> None:
-    """Refuse new scans while the running service says the battery is nearly empty."""
+    """Refuse new scans while the battery is nearly empty: as the running service says, or,
+    with no service running, as the UPS answers now."""
     flag = cfg.runtime_dir / CRITICAL_FILE
-    if not flag.exists():
-        return
-    with worker_lock(storage.locks) as held:
-        if held:  # no service runs: the flag is stale (it died with the power)
-            flag.unlink(missing_ok=True)
+    with worker_lock(storage.locks) as idle:
+        pass
+    if idle:  # a flag is stale (its service died with the power): ask the UPS itself
+        flag.unlink(missing_ok=True)
+        if not critical_now(cfg):
             return
+    elif not flag.exists():
+        return
     raise PowerError(
         "the UPS battery is nearly empty: new scans are refused until mains power is back",
         vi="Pin bộ lưu điện sắp hết nên tạm dừng nhận hồ sơ quét mới. Hãy cắm lại điện lưới "

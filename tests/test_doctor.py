@@ -41,7 +41,7 @@ def test_a_damaged_queue_database_is_a_failure_with_the_recovery_path(kit):
     kit.root.mkdir(parents=True, exist_ok=True)
     (kit.root / "queue.db").write_bytes(b"this is not a database" * 100)
     (check,) = list(doctor._queue(kit.cfg()))
-    assert check.verdict == "FAIL" and "Queue database damaged" in check.fix
+    assert check.verdict == "FAIL" and "The queue is damaged" in check.fix
 
 
 def test_doctor_command_prints_one_line_per_check_and_fails_on_a_failure(kit):

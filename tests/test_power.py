@@ -175,3 +175,15 @@ def test_power_cut_with_real_nut_pauses_refuses_and_resumes(kit, daemon, nut):  
     assert done["pages"] == 40
     assert kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai").returncode == 0
     assert proc.poll() is None
+
+
+def test_a_one_shot_scan_asks_the_ups_and_refuses_on_a_low_battery(kit, nut):  # noqa: F811
+    """No service runs, so no power flag: `edge scan` polls the real NUT UPS itself."""
+    server = nut("ups.status: OB LB\nbattery.charge: 10\nbattery.runtime: 60\n")
+    kit.configure([{"name": "sim", "driver": "sim", "source": "flatbed", "dpi": 100}])
+    with open(kit.config, "a") as f:
+        f.write(f'\n[[ups]]\nname = "ups"\ndriver = "nut"\nport = {server.port}\n'
+                f'ups = "dummy"\n')
+    refused = kit.edge("scan", "--scanner", "sim", "--doc", "Tờ khai")
+    assert refused.returncode == 1 and "new scans are refused" in refused.stderr
+    assert json.loads(kit.edge("jobs", "--json").stdout) == []  # no job was even queued

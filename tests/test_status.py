@@ -57,3 +57,22 @@ def test_the_running_service_snapshot_is_shown(kit, daemon):  # noqa: F811
              what="status file")
     out = json.loads(kit.edge("status", "--json").stdout)
     assert out["source"] == "service" and len(out["devices"]) == 5
+
+
+def test_doctor_reports_the_same_ups_health_as_status(kit, daemon):  # noqa: F811
+    """The service's simulated UPS goes on battery after a second; a UPS polled afresh by
+    doctor would still be on mains: both commands must show the service's reading."""
+    kit.configure([{"name": "sim", "driver": "sim"}])
+    with open(kit.config, "a") as f:
+        f.write('\n[[ups]]\nname = "ups"\ndriver = "sim"\ninterval = 0.5\n'
+                '[ups.sim]\noutage_after = 1\noutage_seconds = 3600\n')
+    daemon()
+    status = kit.root / "run" / "status.json"
+    wait_for(lambda: status.exists() and '"OB DISCHRG"' in status.read_text(),
+             what="the UPS on battery in the service's snapshot")
+    out = json.loads(kit.edge("status", "--json").stdout)
+    (ups,) = [d for d in out["devices"] if d["kind"] == "ups"]
+    assert ups["state"] == "warning"
+    doctor = kit.edge("doctor").stdout
+    line = next(x for x in doctor.splitlines() if x[5:].startswith("ups ups"))
+    assert line.startswith("WARN") and "on battery" in line.lower(), doctor

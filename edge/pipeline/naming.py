@@ -34,6 +34,17 @@ def ticket(kit_id: str, day: dt.date, n: int) -> str:
     return f"{kit_id}-{day:%y%m%d}-{n:03d}"
 
 
+def tickets_in(text: str, kit_id: str) -> set[tuple[dt.date, int]]:
+    """(day, number) of every ticket of this kit in `text` (a file name, a PDF's ticket)."""
+    found = set()
+    for m in re.finditer(re.escape(kit_id) + r"-(\d{6})-(\d{3,})(?!\d)", text):
+        try:
+            found.add((dt.datetime.strptime(m.group(1), "%y%m%d").date(), int(m.group(2))))
+        except ValueError:
+            continue
+    return found
+
+
 def check_dossier(code: str) -> str:
     """Return the normalised national dossier code or refuse it, showing the expected pattern."""
     norm = code.strip().upper()

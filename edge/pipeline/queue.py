@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import JobError, StorageError
+from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
-from edge.pipeline.naming import ticket as make_ticket
-from edge.pipeline.storage import disk_full
+from edge.pipeline.storage import Storage, disk_full, fsync_dir
+from edge.text import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -72,6 +74,10 @@ MIGRATIONS = [
     ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
     ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
 ]
+DB_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
+MARKER = "queue.created"  # beside queue.db: a queue was made here, never recreate it silently
+RECOVERY = ("stop the service (systemctl stop edge), then run `edge queue rebuild`; "
+            "see docs/operations.md, 'The queue is damaged'")
 # jobs columns of the time when a job had exactly one file, moved to `files` as its part 1
 ONE_FILE_COLUMNS = ("pdf", "sha256", "bytes", "ocr", "ocr_pending_sha")
 
@@ -102,9 +108,13 @@ class Page:
 class Queue:
     """One SQLite connection to the queue; use one instance per thread."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, *, new: bool = False) -> None:
+        """Open (or first create) the queue; `new` makes an empty one even where one existed
+        (only `edge queue rebuild` does, after moving the damaged file aside)."""
         self.db = db
         self.root = db.parent
+        if not new:
+            check_present(db)
         try:
             self.conn = sqlite3.connect(db, timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
@@ -118,6 +128,7 @@ class Queue:
             self._migrate()
         except sqlite3.DatabaseError as e:
             raise db_error(db, e) from None
+        _mark(self.root)
 
     def _migrate(self) -> None:
         def columns(table: str) -> set[str]:
@@ -141,7 +152,7 @@ class Queue:
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file (before a power cut that is coming)."""
-        self._query("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._all("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __enter__(self) -> Queue:
         return self
@@ -170,15 +181,12 @@ class Queue:
         workers until its inputs are in place (imports)."""
         day = day or dt.date.today()
         now = time.time()
+        doc, message = printable(doc), printable(message)
         with self.tx() as c:
-            key = day.isoformat()
-            c.execute("INSERT INTO tickets(day, n) VALUES (?, 1) "
-                      "ON CONFLICT(day) DO UPDATE SET n = n + 1", (key,))
-            (n,) = c.execute("SELECT n FROM tickets WHERE day = ?", (key,)).fetchone()
             cur = c.execute(
                 "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, message, "
                 "message_vi, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (make_ticket(kit, day, n), dossier, doc, scanner, preset, state, message,
+                (self._next_ticket(c, kit, day), dossier, doc, scanner, preset, state, message,
                  message, now, now),
             )
             job_id = cur.lastrowid
@@ -186,10 +194,59 @@ class Queue:
             self._history(c, job_id, state, message)
         return self.get(job_id)
 
+    def _next_ticket(self, c: sqlite3.Connection, kit: str, day: dt.date) -> str:
+        """The day's next ticket number, skipping those already on a file in the day's outbox
+        folder (a queue rebuilt or restored from an old copy must not issue one twice)."""
+        key = day.isoformat()
+        folder = Storage(self.root).outbox / key
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        used = {n for name in names for d, n in naming.tickets_in(name, kit) if d == day}
+        while True:
+            c.execute("INSERT INTO tickets(day, n) VALUES (?, 1) "
+                      "ON CONFLICT(day) DO UPDATE SET n = n + 1", (key,))
+            (n,) = c.execute("SELECT n FROM tickets WHERE day = ?", (key,)).fetchone()
+            if n not in used:
+                return naming.ticket(kit, day, n)
+
+    def seed_tickets(self, last: dict[dt.date, int]) -> None:
+        """Make each day's next ticket come after `last[day]` (a rebuilt queue)."""
+        with self.tx() as c:
+            for day, n in last.items():
+                c.execute("INSERT INTO tickets(day, n) VALUES (?, ?) "
+                          "ON CONFLICT(day) DO UPDATE SET n = MAX(n, excluded.n)",
+                          (day.isoformat(), n))
+
+    def adopt(self, *, ticket: str, dossier: str | None, doc: str, created: float,
+              files: list[tuple[Path, str]], message: str, vi: str) -> Job:
+        """Record a finished document found in the outbox as a ready job (a rebuilt queue)."""
+        with self.tx() as c:
+            cur = c.execute(
+                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, message, "
+                "message_vi, created, updated) VALUES (?, ?, ?, '', '', ?, ?, ?, ?, ?)",
+                (ticket, dossier, printable(doc), State.READY, message, vi, created,
+                 time.time()))
+            job_id = cur.lastrowid
+            assert job_id is not None
+            for part, (path, sha256) in enumerate(files, 1):
+                c.execute("INSERT INTO files(job_id, part, path, sha256, bytes) "
+                          "VALUES (?, ?, ?, ?, ?)",
+                          (job_id, part, self._rel(path), sha256, path.stat().st_size))
+            self._history(c, job_id, State.READY, message)
+        return self.get(job_id)
+
+    def read_all(self) -> int:
+        """Read and decode every row of every table (SQLite's own checks decode no text);
+        the number of rows, or StorageError."""
+        tables = [r[0] for r in self._all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        try:
+            return sum(1 for t in tables for _ in self.conn.execute(f'SELECT * FROM "{t}"'))
+        except sqlite3.DatabaseError as e:
+            raise db_error(self.db, e) from None
+
     def get(self, ref: int | str) -> Job:
         """A job by number or by ticket."""
         key = "id" if isinstance(ref, int) or str(ref).isdigit() else "ticket"
-        row = self._query(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {key} = ?", (ref,)).fetchone()
+        row = self._one(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {key} = ?", (ref,))
         if row is None:
             raise JobError(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
         return self._job(row)
@@ -206,19 +263,19 @@ class Queue:
             args.append(since)
         sql = f"SELECT {_JOB_COLUMNS} FROM jobs"
         sql += f" WHERE {' AND '.join(where)}" if where else ""
-        return [self._job(r) for r in self._query(sql + " ORDER BY id", tuple(args)).fetchall()]
+        return [self._job(r) for r in self._all(sql + " ORDER BY id", tuple(args))]
 
     def next_for(self, scanner: str) -> Job | None:
         """The oldest job this scanner's worker should act on (scan or assemble)."""
-        row = self._query(
+        row = self._one(
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE scanner = ? AND state IN (?, ?) "
-            "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING)).fetchone()
+            "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING))
         return self._job(row) if row else None
 
     def busy(self, scanner: str) -> bool:
         """Whether a job for this scanner is queued, scanning or assembling (one indexed query)."""
-        row = self._query("SELECT 1 FROM jobs WHERE scanner = ? AND state IN (?, ?, ?) LIMIT 1",
-                          (scanner, State.QUEUED, State.SCANNING, State.ASSEMBLING)).fetchone()
+        row = self._one("SELECT 1 FROM jobs WHERE scanner = ? AND state IN (?, ?, ?) LIMIT 1",
+                          (scanner, State.QUEUED, State.SCANNING, State.ASSEMBLING))
         return row is not None
 
     def transition(self, job_id: int, new: State, message: str = "", vi: str = "") -> Job:
@@ -235,8 +292,8 @@ class Queue:
             c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
 
     def pages(self, job_id: int) -> list[Page]:
-        rows = self._query("SELECT idx, file, sha256, image_sha256, bytes, blank, kind "
-                           "FROM pages WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
+        rows = self._all("SELECT idx, file, sha256, image_sha256, bytes, blank, kind "
+                           "FROM pages WHERE job_id = ? ORDER BY idx", (job_id,))
         return [Page(**{**dict(r), "blank": bool(r["blank"])}) for r in rows]
 
     def set_blank(self, job_id: int, idxs: list[int], blank: bool, why: str) -> None:
@@ -250,9 +307,9 @@ class Queue:
 
     def doc_seq(self, ref: str, exclude: int) -> int:
         """The index of a new document within its dossier (or ticket): 1, 2, 3..."""
-        (n,) = self._query(
+        (n,) = self._one(
             "SELECT COUNT(*) FROM jobs WHERE COALESCE(dossier, ticket) = ? AND id != ? "
-            "AND EXISTS (SELECT 1 FROM files WHERE job_id = jobs.id)", (ref, exclude)).fetchone()
+            "AND EXISTS (SELECT 1 FROM files WHERE job_id = jobs.id)", (ref, exclude))
         return int(n) + 1
 
     def publish(self, job_id: int, files: list[tuple[Path, str]], message: str = "",
@@ -281,7 +338,7 @@ class Queue:
                       (self._rel(pdf) if pdf else None, job_id))
 
     def pending_pdf(self, job_id: int) -> Path | None:
-        (p,) = self._query("SELECT pending_pdf FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        (p,) = self._one("SELECT pending_pdf FROM jobs WHERE id = ?", (job_id,))
         return self.root / p if p else None
 
     def finish_rename(self, job_id: int, paths: list[Path]) -> Job:
@@ -297,15 +354,15 @@ class Queue:
 
     def ocr_done(self, job_id: int) -> bool:
         """Whether every file of the job has been through OCR (done or failed)."""
-        (todo,) = self._query("SELECT COUNT(*) FROM files WHERE job_id = ? AND ocr = 0",
-                              (job_id,)).fetchone()
+        (todo,) = self._one("SELECT COUNT(*) FROM files WHERE job_id = ? AND ocr = 0",
+                              (job_id,))
         return todo == 0
 
     def ocr_next(self) -> tuple[Job, int] | None:
         """The oldest ready job with a file (part number) still without a text layer."""
-        row = self._query("SELECT files.job_id, part FROM files JOIN jobs ON jobs.id = job_id "
+        row = self._one("SELECT files.job_id, part FROM files JOIN jobs ON jobs.id = job_id "
                           "WHERE state = ? AND ocr = 0 ORDER BY job_id, part LIMIT 1",
-                          (State.READY,)).fetchone()
+                          (State.READY,))
         return (self.get(row[0]), int(row[1])) if row else None
 
     def set_ocr(self, job_id: int, part: int, *, done: int,
@@ -316,8 +373,8 @@ class Queue:
 
     def ocr_pending(self) -> list[tuple[int, int, str]]:
         """(job, part, SHA-256 of the swapped-in file) of OCR swaps that were cut short."""
-        rows = self._query("SELECT job_id, part, ocr_pending_sha FROM files "
-                           "WHERE ocr_pending_sha IS NOT NULL").fetchall()
+        rows = self._all("SELECT job_id, part, ocr_pending_sha FROM files "
+                           "WHERE ocr_pending_sha IS NOT NULL")
         return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
     def finish_ocr(self, job_id: int, part: int, sha256: str, size: int) -> None:
@@ -342,9 +399,9 @@ class Queue:
             self._history(c, job_id, State.UPLOADED, "purged after retention period")
 
     def history(self, job_id: int) -> list[tuple[float, str, str]]:
-        rows = self._query("SELECT at, state, message FROM history WHERE job_id = ? "
-                           "ORDER BY rowid", (job_id,)).fetchall()
-        return [tuple(r) for r in rows]
+        rows = self._all("SELECT at, state, message FROM history WHERE job_id = ? "
+                           "ORDER BY rowid", (job_id,))
+        return [(r[0], r[1], printable(r[2])) for r in rows]
 
     def _move(self, c: sqlite3.Connection, job_id: int, new: State, message: str,
               vi: str = "") -> None:
@@ -352,19 +409,26 @@ class Queue:
         if row is None:
             raise JobError(f"no job {job_id}", vi=f"Không tìm thấy hồ sơ quét {job_id}")
         check_transition(job_id, State(row[0]), new)
+        message, vi = printable(message), printable(vi or message)
         c.execute("UPDATE jobs SET state = ?, message = ?, message_vi = ?, updated = ? "
-                  "WHERE id = ?", (new, message, vi or message, time.time(), job_id))
+                  "WHERE id = ?", (new, message, vi, time.time(), job_id))
         self._history(c, job_id, new, message)
 
     def _history(self, c: sqlite3.Connection, job_id: int, state: State, message: str) -> None:
         c.execute("INSERT INTO history(job_id, at, state, message) VALUES (?, ?, ?, ?)",
-                  (job_id, time.time(), state, message))
+                  (job_id, time.time(), state, printable(message)))
 
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+    def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        """Every row of a query, fetched (and decoded) inside the error handling: a damaged
+        page or text often fails only when its row is read, not when the query starts."""
         try:
-            return self.conn.execute(sql, args)
+            return self.conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as e:
             raise db_error(self.db, e) from None
+
+    def _one(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Row | None:
+        rows = self._all(sql, args)
+        return rows[0] if rows else None
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
@@ -372,9 +436,49 @@ class Queue:
     def _job(self, row: sqlite3.Row) -> Job:
         values = dict(row)
         values["state"] = State(values["state"])
+        for text in ("doc", "message", "message_vi"):  # a queue written before text was cleaned
+            values[text] = printable(values[text])
         values["files"] = tuple(PdfFile(str(self.root / path), sha, size)
                                 for path, sha, size in json.loads(values["files"]))
         return Job(**values)
+
+
+def check_present(db: Path) -> None:
+    """Refuse a missing or empty queue database where the kit has had one: a new, empty queue
+    would issue again the ticket numbers already on documents."""
+    if db.exists() and db.stat().st_size > 0:
+        return
+    why = _had_queue(db.parent)
+    if why:
+        raise StorageError(
+            f"queue database {db} is {'empty' if db.exists() else 'missing'}, but this kit has "
+            f"had one ({why}); an empty queue would issue ticket numbers again, so none is made",
+            vi="Cơ sở dữ liệu hàng đợi bị mất hoặc hỏng; hãy báo kỹ thuật viên",
+            hint=RECOVERY)
+
+
+def _had_queue(root: Path) -> str:
+    """Why we know a queue existed under `root` (its marker, or finished or spooled files)."""
+    if (root / MARKER).exists():
+        return f"{root / MARKER} exists"
+    storage = Storage(root)
+    for folder in (storage.outbox, storage.spool):
+        if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")):
+            return f"{folder} holds files"
+    return ""
+
+
+def _mark(root: Path) -> None:
+    """Leave the marker saying a queue was created here (once)."""
+    try:
+        fd = os.open(root / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as f:
+        f.write(f"queue created {dt.datetime.now().isoformat(timespec='seconds')}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    fsync_dir(root)
 
 
 def db_error(db: Path, e: sqlite3.DatabaseError) -> StorageError:
@@ -386,8 +490,9 @@ def db_error(db: Path, e: sqlite3.DatabaseError) -> StorageError:
             vi="Cơ sở dữ liệu hàng đợi đang bị khoá, hãy thử lại sau ít phút",
             hint="another edge process holds it; wait, or stop it (see docs/operations.md)",
         )
+    what = str(e).split(" with text ")[0]  # never the stored text: it may be personal data
     return StorageError(
-        f"queue database {db} cannot be used: {e}",
-        vi="Cơ sở dữ liệu hàng đợi bị lỗi, hãy báo kỹ thuật viên",
-        hint="see docs/operations.md, 'Queue database damaged', to recover",
+        f"queue database {db} is damaged and cannot be used: {what}",
+        vi="Cơ sở dữ liệu hàng đợi bị hỏng, hãy báo kỹ thuật viên",
+        hint=RECOVERY,
     )

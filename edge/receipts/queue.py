@@ -37,6 +37,7 @@ from edge import config
 from edge.drivers.receipt import ReceiptDevice
 from edge.errors import DeviceError, EdgeError, StorageError
 from edge.pipeline.storage import fsync_dir
+from edge.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,9 @@ class Spool:
 
 
 def _json(entry: Entry) -> bytes:
-    return json.dumps(entry.summary(), ensure_ascii=False, indent=1).encode("utf-8")
+    """What is stored of a slip: its free text (a printer's error...) without control codes."""
+    fields = {k: printable(v) if isinstance(v, str) else v for k, v in entry.summary().items()}
+    return json.dumps(fields, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 # ------------------------------------------------------------------ printing from the spool

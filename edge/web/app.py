@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, render_template, request, session
@@ -84,6 +85,16 @@ def _errors(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=err.message, error_vi=vi), status
         return render_template("error.html", error=err), status
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def database(e: sqlite3.DatabaseError) -> tuple[Response, int] | tuple[str, int]:
+        log.error("database error on %s %s: %s", request.method, request.path,
+                  str(e).split(" with text ")[0])  # never the stored text
+        err = EdgeError("a database cannot be read (see docs/operations.md, 'The queue is "
+                        "damaged')", vi="Cơ sở dữ liệu bị hỏng, hãy báo kỹ thuật viên")
+        if request.path.startswith("/api/"):
+            return jsonify(error=err.message, error_vi=err.vi), 503
+        return render_template("error.html", error=err), 503
 
     @app.errorhandler(Exception)
     def internal(e: Exception) -> tuple[Response, int]:
