@@ -297,7 +297,9 @@ class Web:
 
     host: str = "127.0.0.1"  # "0.0.0.0" to serve the kit's Wi-Fi
     port: int = 8080
-    secret_key_file: Path | None = None  # default: <storage.root>/web-secret, made 0600
+    secret_key_file: Path | None = None  # default: <storage.root>/secrets/web-secret, 0600
+    tls_cert_file: Path | None = None  # PEM certificate (chain): serve HTTPS
+    tls_key_file: Path | None = None  # its PEM private key (owner edge, mode 0600)
     users: list[WebUser] = field(default_factory=list)
     doc_types: list[str] = field(default_factory=lambda: list(DOC_TYPES))
     language: Literal["vi", "en"] = "vi"
@@ -558,6 +560,16 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
         raise bad("web.sample_seconds", "sample_seconds >= 1 and history_hours > 0")
     if not 4 <= w.threads <= 200:
         raise bad("web.threads", "must be 4..200")
+    if (w.tls_cert_file is None) != (w.tls_key_file is None):
+        raise bad("web.tls_cert_file", "tls_cert_file and tls_key_file go together")
+    for key in ("tls_cert_file", "tls_key_file"):
+        f = getattr(w, key)
+        try:
+            if f is not None:
+                f.open("rb").close()
+        except OSError as e:
+            raise bad(f"web.{key}", f"{f}: cannot read it ({e.strerror}); see docs/operations.md "
+                      "(HTTPS) for where the files go and their owner and mode") from None
 
 
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:

@@ -34,19 +34,19 @@ def test_add_passwd_remove_keep_the_rest_of_the_file(kit):
     os.chmod(kit.config, 0o640)
     before = kit.config.read_text(encoding="utf-8")
 
-    r = user(kit, "add", "lan", "--role", "staff", password="1234")
+    r = user(kit, "add", "lan", "--role", "staff", password="123456")
     assert r.returncode == 0, r.stderr
-    assert "restart" in r.stdout and accounts(kit) == {"mai": "volunteer", "lan": "staff"}
+    assert "at once" in r.stdout and accounts(kit) == {"mai": "volunteer", "lan": "staff"}
     assert kit.config.read_text(encoding="utf-8").startswith(before)  # appended, nothing lost
     assert kit.config.stat().st_mode & 0o777 == 0o640
-    assert auth.verify(config.load(kit.config), "lan", "1234").role == "staff"
+    assert auth.verify(config.load(kit.config), "lan", "123456").role == "staff"
 
     assert user(kit, "add", "hung", "--role", "technician", password="kỹ thuật").returncode == 0
     assert user(kit, "passwd", "mai", password="new-pin").returncode == 0
     cfg = config.load(kit.config)
     assert accounts(kit) == {"mai": "volunteer", "lan": "staff", "hung": "technician"}
     assert auth.verify(cfg, "mai", "new-pin") and auth.verify(cfg, "hung", "kỹ thuật")
-    assert auth.verify(cfg, "lan", "1234")  # untouched
+    assert auth.verify(cfg, "lan", "123456")  # untouched
     text = kit.config.read_text(encoding="utf-8")
     assert "# volunteers from the youth union" in text and "# keep this comment" in text
 
@@ -60,15 +60,15 @@ def test_add_passwd_remove_keep_the_rest_of_the_file(kit):
 
 
 def test_mistakes_are_refused_and_change_nothing(kit):
-    assert user(kit, "add", "lan", password="1234").returncode == 0
+    assert user(kit, "add", "lan", password="123456").returncode == 0
     before = kit.config.read_bytes()
     for args, password, message in [
-        (("add", "lan"), "5678", "exists: `edge user passwd lan`"),
-        (("passwd", "nobody"), "5678", "no user 'nobody'"),
+        (("add", "lan"), "567890", "exists: `edge user passwd lan`"),
+        (("passwd", "nobody"), "567890", "no user 'nobody'"),
         (("remove", "nobody"), "", "(users: lan)"),
-        (("add", "../etc"), "5678", "use 1-32 letters"),
-        (("add", "hoa"), "12", "at least 4 characters"),
-        (("add",), "5678", "needs a user name"),
+        (("add", "../etc"), "567890", "use 1-32 letters"),
+        (("add", "hoa"), "12345", "at least 6 characters"),
+        (("add",), "567890", "needs a user name"),
     ]:
         r = user(kit, *args, password=password)
         assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
@@ -80,12 +80,12 @@ def test_accounts_written_inline_are_left_for_hand_editing(kit):
     with kit.config.open("a", encoding="utf-8") as f:
         f.write(f'\n[web]\nusers = [{{ name = "lan", role = "staff", password_hash = "{h}" }}]\n')
     before = kit.config.read_bytes()
-    r = user(kit, "add", "hoa", password="5678")
+    r = user(kit, "add", "hoa", password="567890")
     assert r.returncode == 2 and "edit the file by hand" in r.stderr
     assert kit.config.read_bytes() == before
 
 
 def test_hash_prints_an_entry_for_hand_editing(kit):
-    r = user(kit, "hash", "hoa", "--role", "volunteer", password="5678")
+    r = user(kit, "hash", "hoa", "--role", "volunteer", password="567890")
     assert r.returncode == 0 and r.stdout.startswith('[[web.users]]\nname = "hoa"\n')
     assert 'role = "volunteer"' in r.stdout and "password_hash = " in r.stdout

@@ -267,16 +267,12 @@ def test_pages_render_for_each_role(web):
     assert client(web, "vol").get("/scan").status_code == 403
 
 
-def test_secret_key_file_is_private(web, kit):
-    assert (kit.root / "web-secret").stat().st_mode & 0o777 == 0o600
-
-
 def test_user_hash_command(kit):
     import subprocess
     import sys
 
     r = subprocess.run([sys.executable, "-m", "edge", "--config", str(kit.config), "user", "hash",
-                        "anna", "--role", "volunteer"], input="1234\n", capture_output=True,
+                        "anna", "--role", "volunteer"], input="123456\n", capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert 'role = "volunteer"' in r.stdout and "scrypt:" in r.stdout
@@ -332,3 +328,200 @@ def test_thumbnails_of_purged_jobs_are_dropped(web, kit):
             (kit.root / "web-cache" / f"{j.id:06d}").mkdir(parents=True)
         assert thumbs.prune(Storage(kit.root), q) == 1
     assert [d.name for d in (kit.root / "web-cache").iterdir()] == [f"{keep.id:06d}"]
+
+
+# ------------------------------------------------------------------ security findings
+
+
+def test_secret_lives_in_a_private_directory_of_its_own(web, kit):
+    secrets_dir = kit.root / "secrets"
+    assert secrets_dir.stat().st_mode & 0o777 == 0o700
+    secret = secrets_dir / "web-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_bytes()) >= 32
+    assert not (kit.root / "web-secret").exists()
+
+
+@pytest.mark.parametrize("spoil, words", [
+    ("link", "symbolic link"), ("short", "shorter than 32"), ("readable", "readable by"),
+    ("dir-link", "symbolic link"), ("dir-open", "readable by"),
+])
+def test_a_spoilt_secret_is_refused_at_start(kit, spoil, words):
+    from edge.errors import ConfigError
+
+    add_web(kit.config)
+    create_app(kit.cfg())  # makes the secret
+    d = kit.root / "secrets"
+    secret = d / "web-secret"
+    if spoil == "link":
+        (kit.tmp / "elsewhere").write_text("x" * 64)
+        secret.unlink()
+        secret.symlink_to(kit.tmp / "elsewhere")
+    elif spoil == "short":
+        secret.write_text("short")
+    elif spoil == "readable":
+        secret.chmod(0o644)
+    elif spoil == "dir-link":
+        d.rename(kit.tmp / "moved")
+        d.symlink_to(kit.tmp / "moved")
+    else:
+        d.chmod(0o755)
+    with pytest.raises(ConfigError) as e:
+        create_app(kit.cfg())
+    assert words in str(e.value)
+    r = kit.edge("web", timeout=60)
+    assert r.returncode == 2 and words in r.stderr, r.stderr
+
+
+def test_csrf_token_changes_at_login(web):
+    c = client(web)
+    before = c.token
+    c.login("staff")
+    assert c.token != before
+    c.token = before
+    assert_error(c.post("/api/jobs", {"scanner": "adf", "doc": "x"}), 403)
+
+
+def test_logout_revokes_the_session_on_the_server(web):
+    c = client(web, "staff")
+    stolen = c.c.get_cookie("edge_session").value
+    assert c.post("/api/logout").status_code == 200
+    thief = web.test_client()
+    thief.set_cookie("edge_session", stolen)
+    assert_error(thief.get("/api/jobs"), 401)
+
+
+def test_sessions_expire_after_login_whatever_the_activity(web):
+    import time as _time
+    from unittest import mock
+
+    c = client(web, "staff")
+    start = _time.time()
+    with mock.patch("time.time", return_value=start + 300 * 60):
+        assert c.get("/api/jobs").status_code == 200  # activity does not extend the login
+    with mock.patch("time.time", return_value=start + 481 * 60):
+        assert_error(c.get("/api/jobs"), 401)
+
+
+def test_session_follows_the_account_in_the_config_file(web, kit):
+    from edge.web import users
+
+    c = client(web, "staff")
+    text = kit.config.read_text(encoding="utf-8")
+    kit.config.write_text(text.replace('name = "staff"\nrole = "staff"',
+                                       'name = "staff"\nrole = "volunteer"'), encoding="utf-8")
+    assert_error(c.get("/api/jobs"), 401)  # the role changed: log in again
+    assert client(web, "staff").get("/api/me").json["role"] == "volunteer"
+    kit.config.write_text("not toml [", encoding="utf-8")  # a broken file keeps the accounts
+    assert client(web, "staff").get("/api/me").json["role"] == "volunteer"
+    kit.config.write_text(text, encoding="utf-8")
+    users._rewrite(kit.config, "staff", None)  # as `edge user remove staff`
+    assert_error(client(web).post("/api/login", {"name": "staff",
+                                                 "password": PASSWORDS["staff"]}), 401)
+
+
+def test_login_is_throttled_per_account_across_addresses(web):
+    for i in range(3):
+        c = client(web)
+        r = c.c.post("/api/login", json={"name": "staff", "password": "x"},
+                     headers={"X-CSRF-Token": c.token}, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+        assert_error(r, 401)
+    c = client(web)
+    r = c.c.post("/api/login", json={"name": "staff", "password": PASSWORDS["staff"]},
+                 headers={"X-CSRF-Token": c.token}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert_error(r, 429)
+    assert "phút" in r.json["error_vi"] and "minute" in r.json["error"]
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def test_login_form_says_how_long_to_wait(web):
+    c = client(web)
+    for _ in range(4):
+        r = c.c.post("/login", data={"name": "vol", "password": "x", "csrf_token": c.token})
+    page = r.get_data(as_text=True)
+    assert "Hãy chờ 5 phút" in page, page
+
+
+def test_pins_need_six_characters(kit):
+    from .test_users import user
+
+    r = user(kit, "add", "lan", "--role", "staff", password="12345")
+    assert r.returncode == 2 and "at least 6" in r.stderr
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/scan\r\nSet-Cookie: x=1", "//evil",
+                                    "/\\evil.example", "https://evil.example/", "/\x00"])
+def test_redirects_stay_on_this_site(web, target):
+    c = client(web, "staff")
+    r = c.c.post("/lang", data={"lang": "en", "next": target, "csrf_token": c.token})
+    assert r.status_code == 302 and r.headers["Location"] == "/", r.headers.get("Location")
+    anon = client(web)
+    r = anon.c.post(f"/login?next={target}", data={"name": "staff", "csrf_token": anon.token,
+                                                   "password": PASSWORDS["staff"]})
+    assert r.status_code == 302 and r.headers["Location"] == "/scan"
+
+
+def test_login_goes_back_to_the_page_asked_for(web):
+    c = client(web)
+    r = c.c.get("/dossiers")
+    assert r.status_code == 302 and "next=/dossiers" in r.headers["Location"]
+    page = c.c.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/dossiers"' in page
+    r = c.c.post("/login", data={"name": "staff", "password": PASSWORDS["staff"],
+                                 "csrf_token": c.token, "next": "/dossiers"})
+    assert r.headers["Location"] == "/dossiers"
+
+
+def test_lone_surrogates_are_refused_not_500(web):
+    anon = client(web)
+    r = anon.c.post("/api/login", data='{"name": "staff", "password": "\\ud800"}',
+                    content_type="application/json", headers={"X-CSRF-Token": anon.token})
+    assert_error(r, 400)
+    c = client(web, "staff")
+    r = c.c.post("/api/jobs", data='{"scanner": "adf", "doc": "\\ud800"}',
+                 content_type="application/json", headers={"X-CSRF-Token": c.token})
+    assert_error(r, 400)
+
+
+def test_the_import_entry_is_not_a_scanner_staff_can_start(web, kit):
+    r = client(web, "staff").post("/api/jobs", {"scanner": "import", "doc": "Tờ khai"})
+    assert_error(r, 400)
+    assert "import" in r.json["error"]
+    with Queue(kit.root / "queue.db") as q:
+        assert q.jobs() == []
+
+
+def test_personal_data_is_never_cached(web, kit):
+    from PIL import Image
+
+    from edge.pipeline.storage import Storage
+
+    with Queue(kit.root / "queue.db") as q:
+        job = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+    img = kit.tmp / "p.png"
+    Image.new("RGB", (40, 60), "white").save(img)
+    storage = Storage(kit.root)
+    spooled = storage.root / "spool" / "p1.pdf"
+    spooled.parent.mkdir(parents=True, exist_ok=True)
+    import img2pdf
+
+    spooled.write_bytes(img2pdf.convert(str(img)))
+    from edge.pipeline.queue import Page
+
+    with Queue(kit.root / "queue.db") as q:
+        q.add_page(job.id, Page(1, "spool/p1.pdf", "0" * 64, "0" * 64, spooled.stat().st_size))
+    c = client(web, "staff")
+    for path in (f"/api/jobs/{job.id}/pages/1/thumb", f"/api/jobs/{job.id}", "/api/dossiers",
+                 "/dossiers", "/scan", "/api/me"):
+        r = c.get(path)
+        assert r.status_code == 200, (path, r.data[:200])
+        assert r.headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client(web).get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_the_note_field_takes_the_templates_600_characters(web):
+    c = client(web, "vol")
+    r = c.post("/api/receipts/preview", {"template": "note", "fields": {"text": "a" * 600}})
+    assert r.status_code == 200, r.json
+    r = c.post("/api/receipts/preview", {"template": "note", "fields": {"text": "a" * 601}})
+    assert_error(r, 400)
+    assert "600" in r.json["error"]

@@ -211,3 +211,36 @@ def test_blank_backs_are_dropped_and_one_is_restored(kit, stack, page_for):
                            timeout=30_000)
     (job,) = json.loads(kit.edge("jobs", "--json").stdout)
     assert job["pages"] == 3 and job["blank_pages"] == 1
+
+
+def test_too_many_live_views_are_explained_and_the_page_still_updates(kit, stack, page_for):
+    stack.start()
+    first = page_for(stack, "tech")
+    pages = [first] + [first.context.new_page() for _ in range(4)]
+    for p in pages[1:]:
+        p.set_default_timeout(20_000)
+        p.goto("/devices")
+    last = pages[-1]  # the session's fifth live view: refused, said so, polled instead
+    last.wait_for_selector("#live-notice:not([hidden])")
+    notice = last.locator("#live-notice").text_content()
+    assert "Đang mở quá nhiều trang theo dõi trực tiếp" in notice
+    last.wait_for_selector("[data-device]", timeout=30_000)
+    screenshots(last, "devices-too-many-views")
+    for p in pages[:-1]:
+        p.close()
+    last.wait_for_selector("#live-notice", state="hidden", timeout=60_000)
+
+
+def test_login_page_says_how_long_to_wait(kit, stack, browser):
+    stack.start()
+    ctx = browser.new_context(base_url=stack.url)
+    page = ctx.new_page()
+    page.goto("/login")
+    for _ in range(6):
+        page.fill("#name", "staff")
+        page.fill("#password", "wrong-guess")
+        page.click("#login")
+        page.wait_for_load_state()
+    assert "Hãy chờ 5 phút rồi thử lại" in page.locator("[role=alert]").text_content()
+    screenshots(page, "login-throttled")
+    ctx.close()

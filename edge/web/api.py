@@ -9,7 +9,7 @@ import io
 import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file, session
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from edge.pipeline.job import State
 from edge.web import auth, csrf, devices, jobs, receipts
@@ -41,30 +41,21 @@ def login() -> Response:
     data = body()
     name = jobs.field(data, "name", required=True, limit=64)
     password = jobs.field(data, "password", required=True, limit=256)
-    key = request.remote_addr or "?"
-    lim = auth.limiter()
-    if lim.blocked(key):
-        raise bad("too many failed logins: wait a few minutes",
-                  "Đăng nhập sai quá nhiều lần. Hãy chờ vài phút rồi thử lại.", 429)
-    user = auth.verify(kit().cfg, name, password)
-    if user is None:
-        lim.failed(key)
-        raise bad("wrong name or password", "Sai tên đăng nhập hoặc mật khẩu", 401)
-    lim.reset(key)
-    auth.login(user)
+    user = auth.attempt(name, password)
     return jsonify(user=user.name, role=user.role, csrf_token=csrf.token())
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.clear()
+    auth.logout()
     return jsonify(ok=True)
 
 
 @bp.get("/me")
 @auth.require(*auth.ROLES)
 def me() -> Response:
-    return jsonify(user=session["user"], role=session["role"])
+    user = auth.current_user()
+    return jsonify(user=user.name if user else None, role=auth.current_role())
 
 
 # ------------------------------------------------------------------ staff: scanning
@@ -153,9 +144,7 @@ def thumb(ref: str, idx: int) -> Response:
 
     k = kit()
     path = thumbnail(k.storage, k.queue(), jobs.job_id(ref), idx)
-    resp = send_file(path, mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return send_file(path, mimetype="image/png")
 
 
 # ------------------------------------------------------------------ technicians: devices

@@ -4,45 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import secrets
 import sqlite3
-from pathlib import Path
 
-from flask import Flask, Response, jsonify, render_template, request, session
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from edge import config, daemon
 from edge.errors import EdgeError
-from edge.web import api, auth, csrf, i18n, pages
+from edge.web import api, auth, csrf, i18n, pages, secret, sse
 from edge.web.context import Kit
 from edge.web.errors import as_json, status_of
 from edge.web.history import History
+from edge.web.sessions import Accounts, Sessions
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
-
-
-def secret_key(cfg: config.Config) -> bytes:
-    """The session signing key, made once (0600) so sessions survive a restart."""
-    path = cfg.web.secret_key_file or cfg.storage.root / "web-secret"
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass
-    return Path(path).read_text().strip().encode()
 
 
 def create_app(cfg: config.Config) -> Flask:
     app = Flask(__name__)
     storage = daemon.open_storage(cfg)
     app.config.update(
-        SECRET_KEY=secret_key(cfg), SESSION_COOKIE_HTTPONLY=True,
+        SECRET_KEY=secret.load(cfg), SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_NAME="edge_session",
+        SESSION_COOKIE_SECURE=cfg.web.tls_cert_file is not None,
+        SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=cfg.web.session_minutes),
         MAX_CONTENT_LENGTH=MAX_BODY, EDGE_LANG=cfg.web.language, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -50,15 +36,23 @@ def create_app(cfg: config.Config) -> Flask:
     app.extensions["edge_kit"] = Kit(cfg, storage, history)
     app.extensions["edge_limiter"] = auth.Limiter(cfg.web.login_attempts,
                                                   cfg.web.login_window_seconds)
+    app.extensions["edge_accounts"] = Accounts(cfg)
+    app.extensions["edge_sessions"] = Sessions(cfg.storage.root / "web-sessions.db",
+                                               cfg.web.session_minutes)
+    app.extensions["edge_sse"] = sse.Gate.for_threads(cfg.web.threads)
+    app.before_request(auth.load_user)
     app.before_request(csrf.check)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
-                                 role=auth.current_role, user=lambda: session.get("user"))
+                                 role=auth.current_role,
+                                 user=lambda: getattr(auth.current_user(), "name", None))
     _errors(app)
 
     @app.after_request
     def headers(resp: Response) -> Response:
+        if not request.path.startswith("/static/"):  # pages and API carry personal data
+            resp.headers["Cache-Control"] = "no-store"
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

@@ -30,7 +30,10 @@ def status_of(e: EdgeError) -> int:
 
 def as_json(e: EdgeError) -> tuple[Response, int]:
     status = status_of(e)
-    return jsonify(error=e.message, error_vi=e.vi), status
+    resp = jsonify(error=e.message, error_vi=e.vi)
+    if retry := getattr(e, "retry_after", None):
+        resp.headers["Retry-After"] = str(retry)
+    return resp, status
 
 
 def bad(message: str, vi: str, status: int = 400) -> WebError:

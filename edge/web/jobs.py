@@ -36,6 +36,11 @@ def field(data: dict[str, Any], key: str, required: bool = False,
     if not isinstance(value, str):
         raise bad(f"{key}: expected a string", f"Trường {key} không hợp lệ")
     value = value.strip()
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") from a JSON escape
+            raise bad(f"{key}: not valid text", f"Trường {key} có ký tự không hợp lệ") from None
     if len(value) > limit:
         raise bad(f"{key}: at most {limit} characters", f"Trường {key} quá dài (tối đa {limit} "
                   "ký tự)", 413 if len(value) > 10 * limit else 400)
@@ -59,6 +64,10 @@ def create(cfg: config.Config, storage: Storage, queue: Queue, data: dict[str, A
         preset_doc = ScanSettings.resolve(scanner, preset).doc
     except EdgeError as e:
         raise bad(e.message, e.vi) from None
+    if scanner.driver == "files":
+        raise bad(f"{scanner.name!r} is the import entry (hot folder, `edge import`), not a "
+                  "scanner to start: choose a scanner", "Đây không phải máy quét. Hãy chọn máy "
+                  "quét.")
     doc = field(data, "doc", limit=MAX_DOC_LEN) or preset_doc
     if not doc:
         raise bad("doc is required: the document type", "Hãy chọn hoặc nhập loại giấy tờ")

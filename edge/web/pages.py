@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from edge.web import auth, jobs
 from edge.web.context import kit
 from edge.web.errors import WebError
+from edge.web.i18n import lang
 
 bp = Blueprint("pages", __name__)
 
@@ -23,33 +24,28 @@ def index() -> BaseResponse:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | BaseResponse:
     error = ""
+    target = auth.safe_next(request.values.get("next"))
     if request.method == "POST":
-        key = request.remote_addr or "?"
-        lim = auth.limiter()
-        name = request.form.get("name", "")[:64]
-        if lim.blocked(key):
-            error = "Đăng nhập sai quá nhiều lần. Hãy chờ vài phút rồi thử lại."
-        elif (user := auth.verify(kit().cfg, name, request.form.get("password", "")[:256])):
-            lim.reset(key)
-            auth.login(user)
-            return redirect(url_for(auth.HOME[user.role]))
+        try:
+            user = auth.attempt(request.form.get("name", "")[:64],
+                                request.form.get("password", "")[:256])
+        except WebError as e:
+            error = e.vi if lang() == "vi" else e.message
         else:
-            lim.failed(key)
-            error = "Sai tên đăng nhập hoặc mật khẩu"
-    return render_template("login.html", error=error)
+            return redirect(target or url_for(auth.HOME[user.role]))
+    return render_template("login.html", error=error, next=target or "")
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    session.clear()
+    auth.logout()
     return redirect(url_for("pages.login"))
 
 
 @bp.post("/lang")
 def switch_lang() -> BaseResponse:
     session["lang"] = "en" if request.form.get("lang") == "en" else "vi"
-    target = request.form.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(auth.safe_next(request.form.get("next")) or "/")
 
 
 @bp.get("/scan")

@@ -20,7 +20,7 @@ from edge import config
 from edge.errors import ConfigError
 from edge.web.auth import make_hash
 
-MIN_LENGTH = 4  # a PIN
+MIN_LENGTH = 6  # a PIN
 _TABLE = re.compile(r"\s*\[")
 _USERS = re.compile(r"\s*\[\[\s*web\.users\s*\]\]\s*(#.*)?$")
 
@@ -49,7 +49,7 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
         return 2
     if args.action == "remove":
         _rewrite(cfg.path, name, None)
-        print(f"user {name} removed; restart the web UI to apply: systemctl restart edge-web")
+        print(f"user {name} removed; the running web UI ends its sessions at once")
         return 0
     password = _read_password()
     if password is None:
@@ -63,8 +63,8 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
         return 0
     role = args.role or (users[name].role if name in users else "staff")
     _rewrite(cfg.path, name, _block(name, role, h))
-    print(f"user {name} ({role}) saved in {cfg.path}; restart the web UI to apply: "
-          "systemctl restart edge-web")
+    print(f"user {name} ({role}) saved in {cfg.path}; the running web UI applies it at once "
+          "(the account's open sessions end)")
     return 0
 
 

@@ -22,6 +22,33 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 function show(node, text) { node.hidden = !text; node.textContent = text || ""; }
+// A live view: Server-Sent Events from `url`. When the server refuses the stream (429: too many
+// live views open, 401: logged out) the browser gives up on it; then the refusal is shown, `poll`
+// fetches the data every SLOW ms, and the stream is tried again.
+const SLOW = 10000;
+function live(url, poll, onData) {
+  let source = null, timer = null;
+  const open = () => {
+    source = new EventSource(url);
+    source.onopen = () => show($("live-notice"), "");
+    source.onmessage = (ev) => onData(JSON.parse(ev.data));
+    source.onerror = () => { if (source.readyState === EventSource.CLOSED) refused(); };
+  };
+  const refused = async () => {
+    const stop = new AbortController();
+    try {
+      const r = await fetch(url, { signal: stop.signal });
+      if (!r.ok) { const d = await r.json(); show($("live-notice"), VI ? d.error_vi : d.error); }
+    } catch (e) { /* offline: the next try says so */ }
+    stop.abort();
+    timer = setTimeout(async () => {
+      try { onData(await api(poll)); } catch (e) { show($("live-notice"), e.message); }
+      open();
+    }, SLOW);
+  };
+  open();
+  return { close: () => { clearTimeout(timer); source.close(); } };
+}
 const STATES = { queued: "đang chờ", scanning: "đang quét", paused: "tạm dừng",
   assembling: "đang tạo PDF", ready: "xong", uploaded: "đã nộp", failed: "lỗi",
   ok: "tốt", warning: "cảnh báo", fault: "hỏng", absent: "không thấy", unknown: "không rõ" };
@@ -74,8 +101,7 @@ function scanPage() {
   };
   function follow(id) {
     if (source) source.close();
-    source = new EventSource(`/api/jobs/${id}/events`);
-    source.onmessage = (ev) => draw(JSON.parse(ev.data));
+    source = live(`/api/jobs/${id}/events`, `/api/jobs/${id}`, draw);
   }
   function draw(j) {
     job = j;
@@ -167,15 +193,13 @@ function metricRow(key, m) {
 function rank(key) { const i = ORDER.indexOf(key); return i < 0 ? ORDER.length : i; }
 function devicesPage() {
   W = JSON.parse($("devices").dataset.words);
-  const source = new EventSource("/api/events/status");
   let onBattery = null;
-  source.onmessage = (ev) => {
-    const v = JSON.parse(ev.data);
+  live("/api/events/status", "/api/status", (v) => {
     drawDevices(v);
     // the charts follow the cards: at once when the power changes, else every 15 s at most
     if ((onBattery !== null && v.on_battery !== onBattery) || Date.now() - fetched > 15000) charts();
     onBattery = v.on_battery;
-  };
+  });
   charts();
   setInterval(() => { if (Date.now() - fetched > 30000) charts(); }, 30000);
   let width = 0;
