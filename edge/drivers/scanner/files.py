@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
-from PIL import Image, ImageOps
+from PIL import Image
 
 from edge import config
 from edge.drivers.scanner.base import Scanner, ScanSettings, scan_error
@@ -41,6 +41,11 @@ MAX_PAGES = 500  # more is not one paper document; split it
 MIN_SIDE_PX = 32
 MAX_ASPECT = 8.0  # a page is at most 8 times longer than wide
 FORMATS = ("JPEG", "PNG", "TIFF")
+ORIENTATION = 0x0112  # EXIF: how a phone held the camera
+TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+         4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+         6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+         8: Image.Transpose.ROTATE_90}
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 # Pillow's own warning (at 89 Mpx) is replaced by `budget`, which refuses earlier
@@ -272,16 +277,20 @@ def fitted_size(image: Image.Image, dpi: int) -> tuple[int, int]:
 
 
 def fit(image: Image.Image, dpi: int) -> Image.Image:
-    """Resample an imported image so that `dpi` gives its paper's physical size."""
-    image = ImageOps.exif_transpose(image) or image
+    """Resample an imported image so that `dpi` gives its paper's physical size, upright.
+
+    The big decode is shrunk first and turned last, so every copy made is page-sized."""
+    turn = TURNS.get(image.getexif().get(ORIENTATION, 1))
     size = fitted_size(image, dpi)
     factor = min(image.width // size[0], image.height // size[1])
-    if factor >= 2:  # shrink the big decode first: the copies below are small
+    if factor >= 2:
         image = image.reduce(factor)
     mode = "L" if image.mode in ("1", "L", "LA", "I;16") else "RGB"
     if image.mode != mode:
         image = image.convert(mode)
-    return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+    if size != image.size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return image if turn is None else image.transpose(turn)
 
 
 class FileSource(Scanner):
