@@ -109,12 +109,12 @@ def test_hot_folder_imports_files_once_they_stop_changing(kit, tmp_path):
 
 # --- hostile and clumsy input (the hot folder attack) -------------------------------------
 
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def png_bomb(path: Path, side: int = 13300) -> Path:
     """A one-colour 1-bit PNG declaring side x side pixels: a few KB on disk."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
     z = zlib.compressobj(9)
     row = b"\x00" * (1 + (side + 7) // 8)
     body = b"".join(z.compress(row) for _ in range(side)) + z.flush()
@@ -418,3 +418,14 @@ def test_hot_folder_campaign_against_the_running_daemon(kit, tmp_path):
                   "too small or too narrow", "more than 500 pages", "ends early",
                   "not a readable image or PDF", "Tệp"):
         assert words in reasons, words
+
+
+def test_a_file_that_fails_to_decode_fails_its_job_instead_of_being_retried(kit, tmp_path):
+    png = tmp_path / "damaged.png"  # whole, every checksum right, but its pixels are noise
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 800, 1100, 8,
+                                                                        0, 0, 0, 0))
+                    + chunk(b"IDAT", os.urandom(4000)) + chunk(b"IEND", b""))
+    r = kit.edge("import", "--doc", "Tờ khai", "--json", str(png))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    (job,) = json.loads(kit.edge("jobs", "--json").stdout)
+    assert job["state"] == "failed" and "0001.png: not a readable image" in job["message"]
