@@ -182,15 +182,17 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.drivers.scanner import ScanSettings
     from edge.pipeline import imports
 
     doc, dossier = _job_fields(cfg.importer(), args)
-    checked = imports.sort_out(args.files)
-    for _, why in checked.refused:
-        print(f"edge: refused {why}", file=sys.stderr)
+    dpi = ScanSettings.resolve(cfg.importer(), args.preset).dpi
     with _queue(cfg) as (storage, queue):
-        job = imports.queue_import(cfg, storage, queue, checked.good, doc=doc, dossier=dossier,
-                                   preset=args.preset)
+        with imports.sort_out(args.files, dpi) as checked:  # same checks as the hot folder
+            for path, e in checked.refused:
+                print(f"edge: refused {imports.shown(path.name)}: {e.message}", file=sys.stderr)
+            job = imports.queue_import(cfg, storage, queue, checked.good, doc=doc,
+                                       dossier=dossier, preset=args.preset)
         code = _settle(cfg, storage, queue, job, args.json)
     return EXIT_FAILED if checked.refused and code == EXIT_OK else code
 

@@ -21,7 +21,7 @@ from edge.health import Health
 from edge.health import State as HealthState
 from edge.monitor import Monitor, poll_all, read_status
 from edge.notify import notify, watchdog_interval
-from edge.pipeline import imports, ocr, outbox
+from edge.pipeline import hotfolder, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
 from edge.pipeline.lock import holder, worker_lock
 from edge.pipeline.queue import Queue, check_present
@@ -267,11 +267,15 @@ class Daemon:
         path = self.cfg.hot_folder.path
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         with Queue(self.storage.db) as queue:
-            hot = imports.HotFolder(self.cfg, self.storage, queue)
+            hot = hotfolder.HotFolder(self.cfg, self.storage, queue)
             while not self.stop.wait(HOT_FOLDER_POLL_SECONDS):
                 try:
                     hot.poll()
-                except Exception:  # an unreadable folder must not end the service
+                except OSError as e:  # an unreadable folder must not end the service; the
+                    # error's file name may be a citizen's: log only what went wrong
+                    log.error("hot folder %s: %s; retrying", path, e.strerror)
+                    self.stop.wait(ERROR_BACKOFF_SECONDS)
+                except Exception:
                     log.exception("hot folder %s: error; retrying", path)
                     self.stop.wait(ERROR_BACKOFF_SECONDS)
 

@@ -1,97 +1,116 @@
 """Queueing imported files as a job, for `edge import` and the daemon's hot folder alike.
 
-The files are checked first (an unreadable one is refused, the others kept), then copied
+The files are checked first (an unreadable one is refused, the others kept open), then copied
 durably into the job's spool under names of our own before the job is released to the workers.
+Each file is read only through the descriptor its check opened: never through a link, never
+the path again (it could have been swapped meanwhile).
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from edge import config
-from edge.drivers.scanner.files import check
+from edge.drivers.scanner.files import check_file, open_regular
 from edge.errors import JobError
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
-from edge.pipeline.storage import Storage
+from edge.pipeline.storage import Storage, fsync_dir, storage_error
 
-log = logging.getLogger(__name__)
+COPYING = "copying files"  # the message of an import job not yet released to the workers
+
+
+@dataclass
+class Accepted:
+    path: Path
+    file: BinaryIO  # the checked descriptor: the copy is made from it
+    pages: int
 
 
 @dataclass
 class Checked:
-    good: list[Path] = field(default_factory=list)
-    refused: list[tuple[Path, str]] = field(default_factory=list)
+    good: list[Accepted] = field(default_factory=list)
+    refused: list[tuple[Path, JobError]] = field(default_factory=list)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def __enter__(self) -> Checked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
 
 
-def sort_out(paths: list[Path]) -> Checked:
+def sort_out(paths: list[Path], dpi: int) -> Checked:
+    """Every file checked for an import at `dpi`; use as a context manager (it holds them open)."""
     out = Checked()
     for path in paths:
         try:
-            check(path)
-            out.good.append(path)
+            f = out.stack.enter_context(open_regular(path))
+            out.good.append(Accepted(path, f, check_file(f, dpi)))
         except JobError as e:
-            out.refused.append((path, e.message))
+            out.refused.append((path, e))
+        except FileNotFoundError:
+            out.refused.append((path, JobError("does not exist", vi="Không có tệp này")))
         except OSError as e:
-            out.refused.append((path, f"{path.name}: cannot be read ({e.strerror})"))
+            out.refused.append((path, JobError(f"cannot be read ({e.strerror})",
+                                               vi="Không đọc được tệp")))
     return out
 
 
-def queue_import(cfg: config.Config, storage: Storage, queue: Queue, files: list[Path], *,
-                 doc: str, dossier: str | None, preset: str = "") -> Job:
-    """A queued job whose pages are the pages of `files` (all readable, see `sort_out`)."""
+def queue_import(cfg: config.Config, storage: Storage, queue: Queue, files: list[Accepted], *,
+                 doc: str, dossier: str | None, preset: str = "",
+                 on_created: Callable[[Job], None] | None = None) -> Job:
+    """A queued job whose pages are the pages of `files` (all checked, see `sort_out`).
+
+    `on_created` is called once the job exists, before its files are copied."""
     if not files:
         raise JobError("nothing to import", vi="Không có tệp nào nhập được")
+    storage.check_free()
     importer = cfg.importer()
     job = queue.create(kit=cfg.kit.id, doc=doc, scanner=importer.name, preset=preset,
-                       dossier=dossier, state=State.PAUSED, message="copying files")
+                       dossier=dossier, state=State.PAUSED, message=COPYING)
+    if on_created:
+        on_created(job)
+    return release(storage, queue, job, ((a.file, a.path.name) for a in files))
+
+
+def release(storage: Storage, queue: Queue, job: Job,
+            files: Iterable[tuple[BinaryIO, str]]) -> Job:
+    """Copy the files (open descriptors, with their original names) into the job, queue it."""
     inputs = storage.job_spool(job.id) / "inputs"
-    for i, path in enumerate(files, 1):  # our own names: nothing of the caller's in a path
-        storage.write_atomic(inputs / f"{i:04d}{path.suffix.lower()[:8]}", path.read_bytes())
+    for i, (f, name) in enumerate(files, 1):  # our own names: nothing of the caller's in a path
+        copy_into(storage, f, inputs / f"{i:04d}{suffix(name)}")
     return queue.transition(job.id, State.QUEUED)
 
 
-class HotFolder:
-    """Imports files dropped in a folder (an MFP's scan-to-folder target) once they stop
-    changing; each file becomes one job. Imported files are removed (the job holds them);
-    refused ones are moved to `refused/` beside a note saying why."""
+def copy_into(storage: Storage, f: BinaryIO, target: Path) -> None:
+    """Stream an open file into `target` durably (temporary, fsync, rename), in bounded memory."""
+    try:
+        with storage.temp_file() as (out, tmp):
+            f.seek(0)
+            shutil.copyfileobj(f, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        storage.make_dirs(target.parent)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except OSError as e:
+        raise storage_error(e, target) from None
 
-    def __init__(self, cfg: config.Config, storage: Storage, queue: Queue) -> None:
-        assert cfg.hot_folder is not None
-        self.cfg, self.hot, self.storage, self.queue = cfg, cfg.hot_folder, storage, queue
-        self.seen: dict[Path, tuple[int, float, float]] = {}  # size, mtime, since
 
-    def poll(self, now: float | None = None) -> list[Job]:
-        now = time.monotonic() if now is None else now
-        jobs = []
-        for path in sorted(self.hot.path.iterdir()):
-            if not path.is_file() or path.name.startswith(".") or path.suffix in (".part",
-                                                                                   ".tmp"):
-                continue
-            st = path.stat()
-            size, mtime, since = self.seen.get(path, (-1, -1.0, now))
-            if (st.st_size, st.st_mtime) != (size, mtime):
-                self.seen[path] = (st.st_size, st.st_mtime, now)
-            elif now - since >= self.hot.settle_seconds:
-                del self.seen[path]
-                jobs += self._take(path)
-        return jobs
+def suffix(name: str) -> str:
+    """A file name's extension, safe in a path of ours: lower-case ASCII letters and digits."""
+    ext = re.sub(r"[^a-z0-9]", "", os.path.splitext(name)[1].lower())[:8]
+    return f".{ext}" if ext else ""
 
-    def _take(self, path: Path) -> list[Job]:
-        checked = sort_out([path])
-        if checked.refused:
-            (_, why), = checked.refused
-            refused = self.hot.path / "refused"
-            refused.mkdir(exist_ok=True)
-            path.rename(refused / path.name)
-            (refused / f"{path.name}.why.txt").write_text(why + "\n", encoding="utf-8")
-            log.warning("hot folder: refused a file: %s", why)
-            return []
-        job = queue_import(self.cfg, self.storage, self.queue, [path], doc=self.hot.doc,
-                           dossier=None)
-        path.unlink()
-        log.info("hot folder: a file became job %d %s", job.id, job.ticket)
-        return [job]
+
+def shown(name: str) -> str:
+    """A file name fit for a terminal or a note: control and undecodable characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
