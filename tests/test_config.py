@@ -8,6 +8,7 @@ from edge import config
 from edge.errors import ConfigError
 
 from .conftest import ROOT, sane_adf
+from .peers import free_port
 
 
 def test_example_and_demo_configs_are_valid():
@@ -144,6 +145,14 @@ def test_config_with_secrets_readable_by_others_is_warned_about(kit):
         service.terminate()
         service.communicate(timeout=60)
     assert "level=warning" in line and f"chmod 640 {kit.config}" in line
+    web = kit.popen("web", "--port", str(free_port()))
+    try:
+        lines = iter(web.stderr.readline, "")
+        said = next(x for x in lines if "chmod 640" in x or "web UI on" in x)
+    finally:
+        web.terminate()
+        web.communicate(timeout=60)
+    assert f"chmod 640 {kit.config}" in said
     kit.config.chmod(0o640)
     assert "chmod" not in kit.edge("check-config").stderr
     kit.config.write_text(text)  # no secrets in it: nothing to say

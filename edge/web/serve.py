@@ -40,6 +40,8 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     stop = threading.Event()
     kit = app.extensions["edge_kit"]
     history.sampler(cfg, kit.history, stop, kit.storage)
+    if exposed := config.exposed_secrets(cfg):
+        log.warning("%s: %s", *exposed)
     if not cfg.web.users:
         log.warning("no [[web.users]] in %s: nobody can log in; add one with "
                     "`edge user add NAME --role staff`", cfg.path)
