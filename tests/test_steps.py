@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from edge.pipeline.encode import encode_page
-from edge.pipeline.steps import ScannedPage, StepSettings, blank, colour, deskew, run
+from edge.pipeline.steps import ScannedPage, StepSettings, blank, colour, deskew
+from edge.pipeline.steps.chain import run
 
 from .pages import DPI, sample_set
 

@@ -18,12 +18,12 @@ import pikepdf
 from edge import config
 from edge.drivers.scanner import ScanSettings, make, scan_error
 from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
-from edge.pipeline import outbox, steps
+from edge.pipeline import outbox
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest, encode_page, page_record
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Page, Queue
-from edge.pipeline.steps import ScannedPage
+from edge.pipeline.steps import ScannedPage, chain
 from edge.pipeline.storage import Storage, sha256_file
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Worker:
             scanner.resume(kept)
             for image in scanner.pages():
                 kept += 1
-                page = steps.run(ScannedPage(image, settings.dpi), settings.steps)
+                page = chain.run(ScannedPage(image, settings.dpi), settings.steps)
                 if settings.mode == "lineart":
                     page.kind = "bilevel"
                 self._spool(job, kept, page, settings)

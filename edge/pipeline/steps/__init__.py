@@ -1,4 +1,5 @@
-"""Page processing: a plain list of steps run on each page as it arrives, before encoding.
+"""Page processing: a plain list of steps (`chain.run`) run on each page as it arrives, before
+encoding.
 
 Each step looks at a `ScannedPage` and may change its image or its verdicts (blank, kind). A step
 is skipped when the preset turns it off; each is testable alone. Analysis runs on a small copy
@@ -80,14 +81,3 @@ def hist_percentile(hist: Sequence[int] | np.ndarray, q: float) -> float:
     """np.percentile of 8-bit data from its 256-bin histogram: linear time, no sort."""
     cum = np.cumsum(hist)
     return float(np.searchsorted(cum, q / 100.0 * cum[-1]))
-
-
-def run(page: ScannedPage, settings: StepSettings) -> ScannedPage:
-    """Run the enabled steps in order: deskew first, so the others see a straight page."""
-    from edge.pipeline.steps import blank, colour, deskew
-
-    for enabled, step in ((settings.deskew, deskew.run), (settings.blank, blank.run),
-                          (settings.classify, colour.run)):
-        if enabled and not page.blank:  # a blank page is left out: nothing more to decide
-            step(page)
-    return page
