@@ -1,5 +1,5 @@
 """`edge run`: the long-running service, wiring storage, queue, one worker per scanner, the
-device monitor, the power policy and, with [mqtt] enabled, telemetry.
+device monitor, the power policy and the events sink (telemetry, with [mqtt] enabled).
 
 Everything is started and stopped here in one place; SIGTERM stops cleanly, pausing a running
 scan after its current page so that every page is on disk.
@@ -28,7 +28,7 @@ from edge.pipeline.queue import Queue, check_present
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
 from edge.power import PowerPolicy
-from edge.telemetry.service import Telemetry, recorder
+from edge.telemetry.service import for_process, sink
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +94,10 @@ class Daemon:
         self.threads: list[threading.Thread] = []
         cfg.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.monitor = Monitor(devices(cfg), self.stop, cfg.runtime_dir / "status.json")
-        self.telemetry = (Telemetry(cfg, [(d.kind, d.name) for d in self.monitor.devices])
-                          if cfg.mqtt.enabled else None)
-        self.power = PowerPolicy(cfg, self.storage, self.hold,
-                                 event=self.telemetry.event if self.telemetry else None)
+        self.events = sink(cfg, [(d.kind, d.name) for d in self.monitor.devices])
+        self.power = PowerPolicy(cfg, self.storage, self.hold, event=self.events.event)
         self.monitor.subscribe(self.power.on_health)
-        if self.telemetry:
-            self.monitor.subscribe(self.telemetry.on_health)
+        self.monitor.subscribe(self.events.on_health)
         self.monitor.subscribe(self._redial)
         self._link_down: dict[str, float] = {}
 
@@ -123,8 +120,7 @@ class Daemon:
                 for job in outbox.recover(self.storage, queue):
                     log.info("recovered job %d %s: now %s", job.id, job.ticket, job.state)
             self._report_scanners()
-            if self.telemetry:
-                self.telemetry.start()  # joined by close(), after everything else has stopped
+            self.events.start()  # joined by close(), after everything else has stopped
             self.threads += self.monitor.start()
             for s in self.cfg.scanner:
                 self._spawn(f"scanner-{s.name}", self._scanner_loop, s)
@@ -154,8 +150,7 @@ class Daemon:
                     last_ping = time.monotonic()
             for t in self.threads:
                 t.join()
-            if self.telemetry:
-                self.telemetry.close()
+            self.events.close()
         log.info("edge stopped")
         return 0
 
@@ -186,7 +181,7 @@ class Daemon:
         while not self.stop.wait(RECEIPT_RETRY_SECONDS):
             try:
                 for outcome in retry_pending(self.cfg, self.cfg.storage.root, time.time(),
-                                             devices=printers):
+                                             devices=printers, events=self.events):
                     if outcome.state == "failed":
                         log.error("receipt %s", outcome.message)
             except EdgeError as e:
@@ -230,7 +225,7 @@ class Daemon:
         with Queue(self.storage.db) as queue:
             worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop,
                             hold=self.hold,
-                            on_change=self.telemetry.on_job if self.telemetry else None)
+                            on_change=self.events.on_job)
             while not self.stop.is_set():
                 try:
                     job = None if self.hold.is_set() else queue.next_for(scanner.name)
@@ -325,7 +320,7 @@ def drive(cfg: config.Config, storage: Storage, queue: Queue, job_id: int,
                 outbox.recover(storage, queue)
                 job = queue.get(job_id)
                 worker = Worker(cfg, storage, queue, cfg.scanner_named(job.scanner), stop=stop,
-                                on_change=recorder(cfg))
+                                on_change=for_process(cfg).on_job)
                 return worker.run(job)
         job = queue.get(job_id)
         if job.state in SETTLED:

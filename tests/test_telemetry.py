@@ -447,3 +447,18 @@ def test_printed_receipts_are_counted(kit):
     count_printed(kit.cfg())
     (body,) = [b for k, t, b in outbox_rows(kit) if k == "counts"]
     assert validate(f"{BASE}/counts/{counts.today()}", body)["receipts"] == 2
+
+
+def test_a_process_without_the_service_builds_one_sink_for_all_its_slips(kit, monkeypatch):
+    from edge.receipts.queue import count_printed
+    from edge.telemetry import service
+
+    configure(kit, 1883)
+    built = []
+    real = service.Telemetry
+    monkeypatch.setattr(service, "Telemetry", lambda *args: built.append(args) or real(*args))
+    for _ in range(3):  # the web UI printing three slips
+        count_printed(kit.cfg())
+    assert len(built) == 1
+    (body,) = [b for k, t, b in outbox_rows(kit) if k == "counts"]
+    assert validate(f"{BASE}/counts/{counts.today()}", body)["receipts"] == 3

@@ -16,7 +16,8 @@ reprint or discard.
 
 The daemon calls `retry_pending(cfg, cfg.storage.root, time.time())` every few seconds (and at
 start), logs or shows the outcomes that are "printed" or "failed", and may pass its own
-`ReceiptDevice`s so the port is shared with the health poller.
+`ReceiptDevice`s so the port is shared with the health poller, and its events sink, which counts
+the printed slips.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from edge import config
 from edge.drivers.receipt import ReceiptDevice
 from edge.errors import DeviceError, EdgeError, StorageError
 from edge.pipeline.storage import fsync_dir
+from edge.telemetry.events import Events
+from edge.telemetry.service import for_process
 from edge.text import printable
 
 log = logging.getLogger(__name__)
@@ -271,18 +274,18 @@ def _not_printed(spool: Spool, entry: Entry, e: EdgeError, budget: float,
                    f"{e.vi} Phiếu đang chờ in và sẽ được in lại khi máy in sẵn sàng.")
 
 
-def count_printed(cfg: config.Config) -> None:
-    """One more slip in today's telemetry counts (the commune's weekly report)."""
-    from edge.telemetry.service import count
-
+def count_printed(cfg: config.Config, events: Events | None = None) -> None:
+    """One more slip in today's telemetry counts (the commune's weekly report), on the sink
+    passed down (the service's), else on this process's own."""
     try:
-        count(cfg, "receipts")
+        (for_process(cfg) if events is None else events).add_count("receipts")
     except EdgeError as e:  # a count lost is no reason to fail a printed slip
         log.warning("receipt printed but not counted: %s", e)
 
 
 def retry_pending(cfg: config.Config, storage_root: Path, now: float,
-                  devices: Mapping[str, ReceiptDevice] | None = None) -> list[Outcome]:
+                  devices: Mapping[str, ReceiptDevice] | None = None,
+                  events: Events | None = None) -> list[Outcome]:
     """Try every waiting slip once, oldest first; stop early for a printer that is down.
 
     Call it from the service every few seconds with `time.time()`. Returns one outcome per
@@ -312,7 +315,7 @@ def retry_pending(cfg: config.Config, storage_root: Path, now: float,
                     entry.printer, ReceiptDevice(printer))
                 outcome = attempt(spool, entry, device, printer.retry_seconds, now)
                 if outcome.state == "printed":
-                    count_printed(cfg)
+                    count_printed(cfg, events)
                 if outcome.state in ("waiting", "failed"):
                     down[entry.printer] = DeviceError(outcome.entry.error,
                                                       vi=outcome.entry.error_vi)

@@ -14,19 +14,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge import config
 from edge.health import Health
 from edge.telemetry import TelemetryError, link, payload
 from edge.telemetry.outbox import Outbox
-from edge.telemetry.store import Store
-from edge.telemetry.topics import device_id
-
-if TYPE_CHECKING:
-    from edge.telemetry.service import Telemetry
+from edge.telemetry.states import Board
+from edge.telemetry.topics import Topics, device_id
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +37,24 @@ FIRST_METRICS_SECONDS = 30.0
 
 
 class Publisher:
-    def __init__(self, tel: Telemetry) -> None:
-        self.tel = tel
-        self.m = tel.cfg.mqtt
-        self.broker = link.Broker.of(self.m)
-        self.client_id = self.m.client_id or f"edge-{tel.cfg.kit.id}"
+    """Given everything it reads from: the settings, the topics and source of every payload, the
+    state board, the waker other threads set, its own outbox connection, the HA discovery
+    message (None: off), and `put_metrics`, which queues the periodic metrics in an outbox."""
+
+    def __init__(self, m: config.Mqtt, client_id: str, *, topics: Topics, src: payload.Source,
+                 board: Board, waker: link.Waker, outbox: Outbox,
+                 discovery: tuple[str, dict[str, object]] | None,
+                 put_metrics: Callable[[Outbox], None]) -> None:
+        self.m = m
+        self.client_id = client_id
+        self.topics, self.src, self.board, self.waker = topics, src, board, waker
+        self.outbox = outbox
+        self.discovery = discovery
+        self.put_metrics = put_metrics
+        self.broker = link.Broker.of(m)
         self.stop = threading.Event()
-        self.backoff = link.Backoff(1.0, self.m.reconnect_max)
+        self.backoff = link.Backoff(1.0, m.reconnect_max)
         self.complaints = link.Complaints(log)
-        # its own connection, synchronous=NORMAL: a deletion lost in a power cut is a duplicate
-        self.outbox = Outbox(Store(tel.store.path, "NORMAL"), self.m.outbox_max_messages)
         self.next_metrics = time.monotonic() + min(FIRST_METRICS_SECONDS, self.m.metrics_every)
         self._reset()
 
@@ -86,8 +93,8 @@ class Publisher:
     def _session(self) -> tuple[str, str]:
         """One connection, from CONNECT to its loss (or to the service's stop)."""
         self._reset()
-        will = (self.tel.topics.status,
-                payload.encode(payload.status(self.tel.src, False, "lost")))
+        will = (self.topics.status,
+                payload.encode(payload.status(self.src, False, "lost")))
         try:
             c = link.client(self.broker, self.client_id, clean=True, will=will)
             c.on_connect, c.on_publish, c.on_message = (self._on_connect, self._on_publish,
@@ -108,7 +115,7 @@ class Publisher:
     def _serve(self, c: mqtt.Client) -> tuple[str, str]:
         deadline = time.monotonic() + CONNACK_SECONDS
         while not self.stop.is_set():
-            rc = link.turn(c, self.tel.waker, self._sleep(deadline))
+            rc = link.turn(c, self.waker, self._sleep(deadline))
             if self.refused:
                 return "refused", self.refused
             if rc != mqtt.MQTT_ERR_SUCCESS and not self.connected:
@@ -149,7 +156,7 @@ class Publisher:
             self.acked.append(row)
 
     def _on_message(self, c: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        if msg.topic == self.tel.topics.ha_status and msg.payload.strip() == b"online":
+        if msg.topic == self.topics.ha_status and msg.payload.strip() == b"online":
             self.discovery_due = True  # Home Assistant restarted: tell it about us again
 
     def _pump(self, c: mqtt.Client) -> None:
@@ -157,14 +164,14 @@ class Publisher:
         now = time.monotonic()
         if self.greet:
             self._greet(c)
-        if self.discovery_due and self.tel.discovery is not None:
+        if self.discovery_due and self.discovery is not None:
             self.discovery_due = False
-            topic, body = self.tel.discovery
+            topic, body = self.discovery
             c.publish(topic, payload.encode(body), qos=1, retain=True)
-        for health in self.tel.board.take_urgent():
+        for health in self.board.take_urgent():
             self._state(c, health, now)
         if now >= self.next_states:
-            for health in self.tel.board.all():
+            for health in self.board.all():
                 if now - self.published.get(device_id(health.kind, health.name), 0.0) \
                         >= self.m.state_every:
                     self._state(c, health, now)
@@ -173,20 +180,20 @@ class Publisher:
 
     def _greet(self, c: mqtt.Client) -> None:
         self.greet = False
-        c.publish(self.tel.topics.status,
-                  payload.encode(payload.status(self.tel.src, True, "connected")),
+        c.publish(self.topics.status,
+                  payload.encode(payload.status(self.src, True, "connected")),
                   qos=1, retain=True)
-        if self.tel.discovery is not None:
-            c.subscribe(self.tel.topics.ha_status, qos=1)
+        if self.discovery is not None:
+            c.subscribe(self.topics.ha_status, qos=1)
             self.discovery_due = True
-        self.tel.board.take_urgent()
+        self.board.take_urgent()
         now = time.monotonic()
-        for health in self.tel.board.all():
+        for health in self.board.all():
             self._state(c, health, now)
 
     def _state(self, c: mqtt.Client, health: Health, now: float) -> None:
         dev = device_id(health.kind, health.name)
-        c.publish(self.tel.topics.state(dev), payload.encode(payload.state(self.tel.src, health)),
+        c.publish(self.topics.state(dev), payload.encode(payload.state(self.src, health)),
                   qos=1, retain=True)
         self.published[dev] = now
 
@@ -196,8 +203,8 @@ class Publisher:
             log.debug("outbox rows %s acknowledged", self.acked)
             self.outbox.delete(self.acked)
             self.acked = []
-        woken = self.tel.waker.flag.is_set()
-        self.tel.waker.flag.clear()
+        woken = self.waker.flag.is_set()
+        self.waker.flag.clear()
         poll = now >= self.next_poll  # rows another process may have written
         if poll:
             self.next_poll = now + OUTBOX_POLL_SECONDS
@@ -215,7 +222,7 @@ class Publisher:
         now = time.monotonic()
         if now >= self.next_metrics:
             self.next_metrics = now + self.m.metrics_every
-            self.tel.put_metrics(self.outbox)
+            self.put_metrics(self.outbox)
 
     def _idle(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -234,20 +241,20 @@ class Publisher:
         """On stop: deliver what is waiting (briefly), say `offline`, disconnect cleanly."""
         end = time.monotonic() + FLUSH_SECONDS
         while self.connected and time.monotonic() < end:
-            self.tel.waker.flag.set()
+            self.waker.flag.set()
             self._pump(c)
             if not self.inflight and not self.outbox.after(self.last_sent, 1):
                 break
-            if link.turn(c, self.tel.waker, 0.1) != mqtt.MQTT_ERR_SUCCESS:
+            if link.turn(c, self.waker, 0.1) != mqtt.MQTT_ERR_SUCCESS:
                 return
         if not self.connected:
             return
-        info = c.publish(self.tel.topics.status,
-                         payload.encode(payload.status(self.tel.src, False, "stopped")),
+        info = c.publish(self.topics.status,
+                         payload.encode(payload.status(self.src, False, "stopped")),
                          qos=1, retain=True)
         end = time.monotonic() + 2.0
         while not info.is_published() and time.monotonic() < end:
-            if link.turn(c, self.tel.waker, 0.1) != mqtt.MQTT_ERR_SUCCESS:
+            if link.turn(c, self.waker, 0.1) != mqtt.MQTT_ERR_SUCCESS:
                 return
         if self.acked:
             self.outbox.delete(self.acked)

@@ -1,5 +1,6 @@
-"""What the daemon wires in: a Monitor listener, the power policy's event callable, the workers'
-`on_change`, and the publisher thread's start and stop.
+"""The events sink with [mqtt] enabled (`events.Sink`): a Monitor listener, the power policy's
+event callable, the workers' `on_change`, the day's counts, and the publisher thread's start and
+stop. `sink()` builds it, or the do-nothing one with [mqtt] off.
 
 Every entry point records to the telemetry database or the state board and returns at once; none
 raises into its caller (a telemetry fault must never stop a scan or a poller).
@@ -11,12 +12,14 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from edge import __version__, config
 from edge.health import Health, State
 from edge.pipeline.job import Job
 from edge.telemetry import counts, discovery, payload
+from edge.telemetry.events import Events, Off, Sink
 from edge.telemetry.link import Waker
 from edge.telemetry.outbox import Outbox
 from edge.telemetry.states import Board
@@ -53,15 +56,22 @@ class Telemetry:
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> threading.Thread:
+    def start(self) -> None:
+        """Record the start and start the publisher thread (joined by `close()`)."""
         from edge.telemetry.publisher import Publisher  # paho only where it is used
 
         self.event("service/started", {"version": __version__})
-        publisher = Publisher(self)
+        m = self.cfg.mqtt
+        publisher = Publisher(
+            m, m.client_id or f"edge-{self.cfg.kit.id}", topics=self.topics, src=self.src,
+            board=self.board, waker=self.waker, discovery=self.discovery,
+            # its own connection, synchronous=NORMAL: a deletion lost in a power cut is a
+            # duplicate
+            outbox=Outbox(Store(self.store.path, "NORMAL"), m.outbox_max_messages),
+            put_metrics=self.put_metrics)
         self._stop = publisher.stop
         self._thread = threading.Thread(target=publisher.run, name="telemetry", daemon=True)
         self._thread.start()
-        return self._thread
 
     def close(self) -> None:
         """Record the stop, give the publisher a moment to deliver, say offline, disconnect."""
@@ -139,13 +149,22 @@ class Telemetry:
                         retain=True, coalesce=True)
 
 
-def recorder(cfg: config.Config) -> Callable[[Job], None] | None:
-    """Job events and counts of a process without the service (a CLI scan while `edge run` is
-    stopped): recorded in the outbox, delivered by the next `edge run`."""
-    return Telemetry(cfg, []).on_job if cfg.mqtt.enabled else None
+def sink(cfg: config.Config, devices: Sequence[tuple[str, str]] = ()) -> Sink:
+    """The events sink of a process: telemetry with [mqtt] enabled, else one that drops
+    everything. `devices` (kind, name) are announced to Home Assistant."""
+    return Telemetry(cfg, list(devices)) if cfg.mqtt.enabled else Off()
 
 
-def count(cfg: config.Config, name: str, n: int = 1) -> None:
-    """Add to today's `name` counter from any process (e.g. `receipts` when a slip prints)."""
-    if cfg.mqtt.enabled:
-        Telemetry(cfg, []).add_count(name, n)
+def for_process(cfg: config.Config) -> Events:
+    """The sink of a process without the service (a CLI scan, `edge receipt`, the web UI): built
+    on first use, then the same one for the life of the process. What it records waits in the
+    outbox for the next `edge run` to deliver."""
+    key = (cfg.storage.root, cfg.kit, cfg.mqtt)
+    with _OWN_LOCK:
+        if key not in _OWN:
+            _OWN[key] = sink(cfg)
+        return _OWN[key]
+
+
+_OWN: dict[tuple[Path, config.Kit, config.Mqtt], Events] = {}
+_OWN_LOCK = threading.Lock()
