@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 from edge import config
-from edge.drivers.receipt import ReceiptDevice
+from edge.drivers.receipt.device import ReceiptDevice
 from edge.errors import DeviceError, EdgeError, StorageError
 from edge.pipeline.storage import fsync_dir
 from edge.text import printable
