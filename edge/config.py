@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge.drivers.receipt.settings import ReceiptSettings as ReceiptPrinter
+from edge.drivers.receipt.settings import of as receipt_transport
 from edge.errors import ConfigError
 
 DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
@@ -539,11 +540,9 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
 def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:
     """A `[[receipt_printer]]`: its `transport` first, then that transport's settings class,
     which takes only its own keys and checks them."""
-    from edge.drivers.receipt import settings
-
     transport = value.get("transport", "sim") if isinstance(value, dict) else "sim"
     try:
-        cls = settings.of(transport)
+        cls = receipt_transport(transport)
     except ConfigError as e:
         raise ConfigError(f"{path}: {key}.transport: {e.message}") from None
     unknown = sorted(set(value) - set(cls.keys())) if isinstance(value, dict) else []

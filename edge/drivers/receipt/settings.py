@@ -60,7 +60,7 @@ class ReceiptSettings:
     def __new__(cls, *args: Any, **kwargs: Any) -> ReceiptSettings:
         """`ReceiptSettings(transport="network", ...)` is a `Network`."""
         if cls is ReceiptSettings:
-            cls = of(kwargs.get("transport", "sim"))
+            cls = of(kwargs.get("transport", args[1] if len(args) > 1 else "sim"))
         return super().__new__(cls)
 
     @property
