@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge import config
-from edge.drivers.receipt import ReceiptDevice
+from edge.drivers.receipt.device import ReceiptDevice
 from edge.receipts import compose, qr, stream
 from tests.receipt_peers import NetworkPrinter
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.drivers.receipt.settings import ReceiptSettings as ReceiptPrinter
+from edge.drivers.receipt.settings import of as receipt_transport
 from edge.errors import ConfigError
 
 DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
@@ -193,41 +195,6 @@ class Usb:
     id: str  # vendor:product in hex, as lsusb shows it: "04c5:132e"
     driver: Literal["pyusb", "sim"] = "pyusb"
     interval: float = 5.0
-
-
-@dataclass(frozen=True)
-class ReceiptPrinter:
-    """A thermal ESC/POS printer for citizens' slips."""
-
-    name: str = "receipt"
-    transport: Literal["usb", "serial", "network", "cups", "file", "sim"] = "sim"
-    paper_mm: Literal[58, 80] = 80  # 384 or 576 dots
-    text_mode: Literal["raster", "codepage"] = "raster"
-    profile: str = "default"  # python-escpos capability profile, e.g. "TM-T20II"
-    font: Path | None = None  # a Vietnamese-capable TTF; default: DejaVu Sans
-    qr: Literal["raster", "native"] = "raster"
-    interval: float = 10.0  # status polling, where the transport is two-way
-    timeout: float = 5.0
-    retry_seconds: float = 600.0  # an offline printer's slips wait this long, then fail loudly
-    # usb
-    usb_id: str = ""  # vendor:product, e.g. "0416:5011"
-    in_ep: int = 0x82
-    out_ep: int = 0x01
-    interface: int = 0
-    # serial
-    device: str = ""
-    baudrate: int = 9600
-    # network (raw TCP, port 9100)
-    host: str = ""
-    port: int = 9100
-    # cups
-    queue: str = ""
-    # file: the byte stream is written here
-    path: Path | None = None
-
-    @property
-    def driver(self) -> str:
-        return self.transport
 
 
 @dataclass(frozen=True)
@@ -481,8 +448,6 @@ def _validate_devices(cfg: Config, bad: typing.Callable[[str, str], ConfigError]
                 raise bad(f"{key}.{field_}", f"required for driver {d.driver!r}")
     ids = [(f"usb[{i}].id", u.id) for i, u in enumerate(cfg.usb)]
     ids += [(f"scanner[{i}].usb_id", s.usb_id) for i, s in enumerate(cfg.scanner) if s.usb_id]
-    ids += [(f"receipt_printer[{i}].usb_id", r.usb_id)
-            for i, r in enumerate(cfg.receipt_printer) if r.usb_id]
     for key, value in ids:
         if not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", value):
             raise bad(key, f"{value!r} is not vendor:product in hex, like 04c5:132e")
@@ -572,6 +537,26 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
                       "(HTTPS) for where the files go and their owner and mode") from None
 
 
+def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:
+    """A `[[receipt_printer]]`: its `transport` first, then that transport's settings class,
+    which takes only its own keys and checks them."""
+    transport = value.get("transport", "sim") if isinstance(value, dict) else "sim"
+    try:
+        cls = receipt_transport(transport)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {key}.transport: {e.message}") from None
+    unknown = sorted(set(value) - set(cls.keys())) if isinstance(value, dict) else []
+    if unknown:
+        raise ConfigError(f"{path}: {key}: unknown key {unknown[0]!r} for transport "
+                          f"{transport!r} (allowed: {', '.join(cls.keys())})")
+    printer = _build(cls, value, key, path)
+    try:
+        printer.check()
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e.message}") from None
+    return printer
+
+
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
     """Convert parsed TOML into `tp`, refusing unknown keys and wrong types."""
 
@@ -579,6 +564,8 @@ def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
         return ConfigError(f"{path}: {key or 'top level'}: {why}")
 
     origin = typing.get_origin(tp)
+    if tp is ReceiptPrinter:
+        return _receipt_printer(value, key, path)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise bad(f"expected a table, got {type(value).__name__}")

@@ -57,7 +57,7 @@ def test_doctor_command_prints_one_line_per_check_and_fails_on_a_failure(kit):
 
 def test_a_broken_receipt_printer_setting_is_a_failure_with_the_key(kit):
     with kit.config.open("a", encoding="utf-8") as f:
-        f.write('\n[[receipt_printer]]\nname = "slip"\ntransport = "network"\n')
+        f.write('\n[[receipt_printer]]\nname = "slip"\ntransport = "sim"\nprofile = "nope"\n')
     r = kit.edge("doctor")
     assert r.returncode == 1
-    assert "FAIL receipt_printer 'slip': host is required for transport 'network'" in r.stdout
+    assert "FAIL receipt_printer.profile: unknown profile 'nope'" in r.stdout

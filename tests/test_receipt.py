@@ -26,8 +26,9 @@ from pyzbar import pyzbar
 
 from edge import config
 from edge.drivers import device as registry
-from edge.drivers.receipt import ReceiptDevice, lpstat_reading
-from edge.drivers.receipt.sim import SimEscpos
+from edge.drivers.receipt.cups import lpstat_reading
+from edge.drivers.receipt.device import ReceiptDevice
+from edge.drivers.receipt.printers import SimEscpos
 from edge.drivers.receipt.status import Status
 from edge.errors import ConfigError, DeviceAbsent, DeviceError
 from edge.health import Health, State

@@ -30,7 +30,7 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("system", "sim"): "edge.drivers.system:SimSystem",
     ("usb", "pyusb"): "edge.drivers.usb:PyusbDevice",
     ("usb", "sim"): "edge.drivers.usb:SimUsbDevice",
-    **{("receipt", t): "edge.drivers.receipt:ReceiptDevice"
+    **{("receipt", t): "edge.drivers.receipt.device:ReceiptDevice"
        for t in ("usb", "serial", "network", "cups", "file", "sim")},
 }
 

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from edge import config
-from edge.drivers.receipt import ReceiptDevice
+from edge.drivers.receipt.device import ReceiptDevice
 from edge.errors import ConfigError, EdgeError
 from edge.receipts import compose, queue, stream
 from edge.receipts.slip import Slip

@@ -44,12 +44,10 @@ def check(cfg: config.Config, printer: config.ReceiptPrinter) -> None:
 
 
 def check_config(cfg: config.Config) -> str:
-    """What `edge check-config` adds for slips: every receipt printer's settings, font and
-    profile, and every template the web form would offer (errors name the key or file)."""
-    from edge.drivers.receipt.device import check as check_transport
-
+    """What `edge check-config` adds for slips: every receipt printer's font and profile, and
+    every template the web form would offer (errors name the key or file). The transports
+    checked their own keys when the config was loaded."""
     for printer in cfg.receipt_printer:
-        check_transport(printer)
         check(cfg, printer)
         if printer.font:
             raster.font_file(printer.font, 24)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from edge import config
-from edge.drivers.receipt import ReceiptDevice
+from edge.drivers.receipt.device import ReceiptDevice
 from edge.errors import DeviceError, EdgeError, StorageError
 from edge.pipeline.storage import fsync_dir
 from edge.telemetry.events import Events

@@ -72,10 +72,3 @@ def text_line(encoder: Encoder, line: TextLine, page: int | None) -> tuple[bytes
     out += BOLD[line.bold] + data + BOLD[False] + SIZE["normal"] + ALIGN["left"] + b"\n"
     return out, page
 
-
-def raster_job(img: Image.Image, printer: config.ReceiptPrinter) -> bytes:
-    """A job printing one ready-made image (the web UI's own raster), fed and cut."""
-    p = dummy(printer)
-    image(p, img.convert("1"))
-    p.cut()
-    return bytes(p.output)

@@ -1,53 +1,34 @@
-"""A simulated receipt printer, so the demo and the web UI have one with no hardware.
+"""The simulated receipt printer of the demo and the web UI: two-way, no hardware.
 
-It is a python-escpos printer like the real transports, so slips go through the same code. It
-keeps what it receives in a file when `path` is set (appending, so a demo can inspect every slip)
-and otherwise only counts bytes. Its paper runs near its end for `NEAR_END` seconds of every
-`PERIOD`, counted from when the process started, so a demo shows the warning and the recovery.
+It keeps what it receives in `path` when set (appending, so a demo can inspect every slip);
+`printers.SimEscpos` says how it answers.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from escpos.escpos import Escpos
+from edge.drivers.receipt.settings import ReceiptSettings
 
-PERIOD = 900.0  # seconds
-NEAR_END = (600.0, 720.0)  # the near-end episode, as seconds into each period
-OK, NEAR = 0x12, 0x12 | 0x0C  # DLE EOT 4 answers
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 
-class SimEscpos(Escpos):
-    """Answers DLE EOT like a healthy Epson printer; paper near its end now and then."""
+@dataclass(frozen=True)
+class Sim(ReceiptSettings):
+    transport: Literal["sim"] = "sim"
+    path: Path | None = None  # where received bytes are appended; none: only counted
 
-    started = time.monotonic()
+    @property
+    def where(self) -> str:
+        return "simulation"
 
-    def __init__(self, path: Path | None = None, clock: Callable[[], float] = time.monotonic,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.path = path
-        self.clock = clock
-        self.received = 0
-        self._device = None  # nothing to open
+    def make(self) -> Escpos:
+        from edge.drivers.receipt.printers import SimEscpos
 
-    def open(self) -> None:
-        return None
+        return SimEscpos(path=self.path, profile=self.profile)
 
-    def _raw(self, msg: bytes) -> None:
-        if msg.startswith(b"\x10\x04"):
-            return  # a status query, answered by `answer`
-        self.received += len(msg)
-        if self.path is not None:
-            with open(self.path, "ab") as f:
-                f.write(msg)
-
-    def near_end(self) -> bool:
-        start, end = NEAR_END
-        return start <= (self.clock() - self.started) % PERIOD < end
-
-    def answer(self, n: int) -> bytes:
-        """The status byte for DLE EOT n."""
-        return bytes([NEAR if n == 4 and self.near_end() else OK])
+    def status_reply(self, printer: Escpos, n: int) -> bytes:
+        return printer.answer(n)
