@@ -28,10 +28,7 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 
 # removed when the drivers branch lands (issue 14: ScanSettings.resolve moves into pipeline/)
 KNOWN_DRIVER_VIOLATIONS = {("edge.drivers.scanner.base", "edge.pipeline.steps")}
-# in no helper's brief: ReceiptDevice.print(an image) builds its bytes with receipts.stream;
-# removed with that unused image branch, in or after the receipt-transport branch
-KNOWN_RECEIPT_DRIVER_VIOLATIONS = {("edge.drivers.receipt.device", "edge.receipts.stream")}
-ALLOWED = KNOWN_DRIVER_VIOLATIONS | KNOWN_RECEIPT_DRIVER_VIOLATIONS
+ALLOWED = KNOWN_DRIVER_VIOLATIONS
 
 
 @dataclass(frozen=True)
