@@ -26,7 +26,7 @@ def job_fields(scanner: config.Scanner, preset: str, doc: str,
     """The document type (the preset's when none is given) and normalised dossier code of a new
     job on `scanner`; an unknown preset, a missing document type or a bad code is refused."""
     preset_doc = ScanSettings.resolve(scanner, preset).doc
-    doc = (doc.strip() or preset_doc).strip()
+    doc = (doc or preset_doc).strip()
     if not doc or len(doc) > MAX_DOC_LEN:
         raise JobError(f"--doc is required: the document type, 1-{MAX_DOC_LEN} characters "
                        '(e.g. "Giấy khai sinh")', vi="Hãy chọn hoặc nhập loại giấy tờ")
