@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, logs, power
-from edge.errors import ConfigError, EdgeError, JobError
-from edge.pipeline import naming, outbox
+from edge import __version__, config, daemon, logs
+from edge.errors import ConfigError, EdgeError
+from edge.pipeline import actions, naming, outbox
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PAUSED = 0, 1, 2, 3
-MAX_DOC_LEN = 120
+VIA = "command line"  # in a job's history: who acted on it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,12 +172,9 @@ def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
-    scanner = cfg.scanner_named(args.scanner)
-    doc, dossier = _job_fields(scanner, args)
     with _queue(cfg) as (storage, queue):
-        power.check_accepting(cfg, storage)
-        job = queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=args.preset,
-                           dossier=dossier)
+        job = actions.create(cfg, storage, queue, scanner=args.scanner, preset=args.preset,
+                             doc=args.doc, dossier=args.dossier)
         return _settle(cfg, storage, queue, job, args.json)
 
 
@@ -185,7 +182,7 @@ def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
     from edge.drivers.scanner import ScanSettings
     from edge.pipeline import imports
 
-    doc, dossier = _job_fields(cfg.importer(), args)
+    doc, dossier = actions.job_fields(cfg.importer(), args.preset, args.doc, args.dossier)
     dpi = ScanSettings.resolve(cfg.importer(), args.preset).dpi
     with _queue(cfg) as (storage, queue):
         with imports.sort_out(args.files, dpi) as checked:  # same checks as the hot folder
@@ -197,34 +194,15 @@ def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
     return EXIT_FAILED if checked.refused and code == EXIT_OK else code
 
 
-def _job_fields(scanner: config.Scanner, args: argparse.Namespace) -> tuple[str, str | None]:
-    """The validated document type and dossier code of a new job."""
-    from edge.drivers.scanner import ScanSettings
-
-    preset_doc = ScanSettings.resolve(scanner, args.preset).doc  # refuses an unknown preset
-    doc = (args.doc or preset_doc).strip()
-    if not doc or len(doc) > MAX_DOC_LEN:
-        raise JobError(f"--doc is required: the document type, 1-{MAX_DOC_LEN} characters "
-                       '(e.g. "Giấy khai sinh")', vi="Hãy nhập loại giấy tờ")
-    return doc, naming.check_dossier(args.dossier) if args.dossier else None
-
-
 def cmd_resume(cfg: config.Config, args: argparse.Namespace) -> int:
-    return _continue(cfg, args, State.QUEUED)
+    with _queue(cfg) as (storage, queue):
+        job = actions.resume(cfg, storage, queue, args.job, VIA)
+        return _settle(cfg, storage, queue, job, args.json)
 
 
 def cmd_finish(cfg: config.Config, args: argparse.Namespace) -> int:
-    return _continue(cfg, args, State.ASSEMBLING)
-
-
-def _continue(cfg: config.Config, args: argparse.Namespace, state: State) -> int:
     with _queue(cfg) as (storage, queue):
-        job = queue.get(args.job)
-        if job.state != State.PAUSED:
-            raise JobError(f"job {job.id} is {job.state}, not paused")
-        if state == State.QUEUED:
-            power.check_accepting(cfg, storage)
-        job = queue.transition(job.id, state)
+        job = actions.finish(queue, args.job, VIA)
         return _settle(cfg, storage, queue, job, args.json)
 
 
@@ -386,34 +364,23 @@ def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
-        names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
-        job = outbox.rename(storage, queue, names, queue.get(args.job), args.dossier)
+        job = actions.rename(cfg, storage, queue, args.job, args.dossier)
     _print_job(job, args.json)
     return EXIT_OK
 
 
 def cmd_restore(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
-        job = queue.get(args.job)
-        blank = {p.idx for p in queue.pages(job.id) if p.blank}
-        if not set(args.page) <= blank:
-            raise JobError(f"job {job.id}: page(s) {sorted(set(args.page) - blank)} are not "
-                           f"set aside as blank (blank pages: {sorted(blank) or 'none'})",
-                           vi="Trang này không nằm trong các trang trắng đã bỏ ra")
-        if job.state not in (State.PAUSED, State.READY):
-            raise JobError(f"job {job.id} is {job.state}; restore pages once it is paused or "
-                           "ready", vi="Chỉ khôi phục trang khi hồ sơ đã tạm dừng hoặc đã xong")
-        queue.set_blank(job.id, args.page, False, f"page(s) {args.page} restored by staff")
+        job = actions.restore(queue, args.job, args.page, VIA)
         if job.state == State.PAUSED:
-            _print_job(queue.get(job.id), args.json)
+            _print_job(job, args.json)
             return EXIT_PAUSED
-        job = queue.transition(job.id, State.ASSEMBLING, "re-assembling with restored pages")
         return _settle(cfg, storage, queue, job, args.json)
 
 
 def cmd_uploaded(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (_, queue):
-        job = queue.mark_uploaded(queue.get(args.job).id)
+        job = actions.uploaded(queue, args.job)
     print(f"job {job.id} {job.ticket}: uploaded; its files are deleted after "
           f"{cfg.storage.retention_days} day(s)")
     return EXIT_OK

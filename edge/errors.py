@@ -30,7 +30,15 @@ class ScannerError(EdgeError):
 
 
 class JobError(EdgeError):
-    """A job request is invalid (bad dossier code, wrong state, unknown job)."""
+    """A job request is invalid (bad dossier code, missing document type...)."""
+
+
+class NotFound(JobError):
+    """The job, or the file or page of a job, asked for does not exist."""
+
+
+class StateConflict(JobError):
+    """The job is not in a state that allows the action (resume a job that is not paused...)."""
 
 
 class StorageError(EdgeError):

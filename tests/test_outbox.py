@@ -321,3 +321,20 @@ def test_pdfa_2b_output(kit, pdfa):
             assert "/Filter" not in pdf.Root.Metadata  # PDF/A: metadata left uncompressed
         else:
             assert meta.pdfa_status == "" and "/OutputIntents" not in pdf.Root
+
+
+def test_uploaded_cli_refuses_a_job_that_is_not_ready(env, kit):
+    """Like the web UI: only a ready job is marked uploaded, and the CLI says why."""
+    _, _, queue = env
+    job = queue.create(kit="PL01", doc="Tờ khai", scanner="sim", preset="")
+    r = kit.edge("uploaded", str(job.id))
+    assert r.returncode == 1
+    assert f"job {job.id} is queued; only a ready job can be marked uploaded" in r.stderr
+
+
+def test_scan_cli_refuses_the_import_entry(kit):
+    """`edge scan` starts scanners only; the import entry takes files (`edge import`)."""
+    kit.configure([sim()])
+    r = kit.edge("scan", "--scanner", "import", "--doc", "Tờ khai")
+    assert r.returncode == 1 and "'import' is the import entry" in r.stderr
+    assert kit.edge("jobs").stdout == ""

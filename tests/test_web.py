@@ -525,3 +525,13 @@ def test_the_note_field_takes_the_templates_600_characters(web):
     r = c.post("/api/receipts/preview", {"template": "note", "fields": {"text": "a" * 601}})
     assert_error(r, 400)
     assert "600" in r.json["error"]
+
+
+def test_status_follows_the_error_type_not_its_wording():
+    from edge.errors import JobError, NotFound, PowerError, StateConflict, StorageError
+    from edge.web.errors import status_of
+
+    assert status_of(NotFound("page 3 of job 1 is gone")) == 404
+    assert status_of(StateConflict("job 1 is ready, not paused")) == 409
+    assert status_of(PowerError("battery")) == status_of(StorageError("disk full")) == 503
+    assert status_of(JobError("no job is a bad dossier code here")) == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from edge.errors import JobError
+from edge.errors import StateConflict
 
 
 class State(enum.StrEnum):
@@ -33,7 +33,7 @@ HAS_PDF = {State.READY, State.UPLOADED}
 
 def check_transition(job_id: int, old: State, new: State) -> None:
     if new not in TRANSITIONS[old]:
-        raise JobError(
+        raise StateConflict(
             f"job {job_id} is {old}; it cannot go to {new}",
             vi=f"Hồ sơ quét số {job_id} đang ở trạng thái {old}, không thể chuyển sang {new}",
         )

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import JobError, StorageError
+from edge.errors import NotFound, StorageError
 from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.storage import Storage, disk_full, fsync_dir
@@ -248,7 +248,7 @@ class Queue:
         key = "id" if isinstance(ref, int) or str(ref).isdigit() else "ticket"
         row = self._one(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {key} = ?", (ref,))
         if row is None:
-            raise JobError(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
+            raise NotFound(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
         return self._job(row)
 
     def jobs(self, states: set[State] | None = None, since: float | None = None) -> list[Job]:
@@ -407,7 +407,7 @@ class Queue:
               vi: str = "") -> None:
         row = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise JobError(f"no job {job_id}", vi=f"Không tìm thấy hồ sơ quét {job_id}")
+            raise NotFound(f"no job {job_id}", vi=f"Không tìm thấy hồ sơ quét {job_id}")
         check_transition(job_id, State(row[0]), new)
         message, vi = printable(message), printable(vi or message)
         c.execute("UPDATE jobs SET state = ?, message = ?, message_vi = ?, updated = ? "

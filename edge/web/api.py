@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
+from edge.pipeline import actions
 from edge.pipeline.job import State
 from edge.web import auth, csrf, devices, jobs, receipts
 from edge.web.context import kit
@@ -22,6 +23,7 @@ STAFF = ("staff",)
 DEVICES = ("technician", "staff")
 SLIPS = ("volunteer", "staff")
 MAX_HISTORY_HOURS = 48.0
+VIA = "web UI"  # in a job's history: who acted on it
 
 
 def body() -> dict[str, Any]:
@@ -114,15 +116,15 @@ def act(ref: str, action: str) -> Response:
     k, jid = kit(), jobs.job_id(ref)
     q, data = k.queue(), body()
     if action == "resume":
-        job = jobs.resume(k.cfg, k.storage, q, jid)
+        job = actions.resume(k.cfg, k.storage, q, jid, VIA)
     elif action == "finish":
-        job = jobs.finish(q, jid)
+        job = actions.finish(q, jid, VIA)
     elif action == "restore":
-        job = jobs.restore(q, jid, data.get("pages"))
+        job = actions.restore(q, jid, jobs.pages(data), VIA)
     elif action == "rename":
-        job = jobs.rename(k.cfg, k.storage, q, jid, jobs.field(data, "dossier", True, 64))
+        job = actions.rename(k.cfg, k.storage, q, jid, jobs.field(data, "dossier", True, 64))
     elif action == "uploaded":
-        job = jobs.uploaded(q, jid)
+        job = actions.uploaded(q, jid)
     else:
         raise bad(f"unknown action {action[:40]!r}", "Thao tác không hợp lệ", 404)
     return jsonify(jobs.detail(q, job))

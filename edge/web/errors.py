@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from edge.errors import EdgeError, JobError, PowerError, StorageError
+from edge.errors import EdgeError, NotFound, PowerError, StateConflict, StorageError
 
 
 class WebError(EdgeError):
@@ -15,17 +15,16 @@ class WebError(EdgeError):
         self.status = status
 
 
+STATUS: dict[type[EdgeError], int] = {NotFound: 404, StateConflict: 409, PowerError: 503,
+                                      StorageError: 503}
+
+
 def status_of(e: EdgeError) -> int:
-    """The HTTP status of an edge error: 404 unknown job, 409 wrong state, 503 power/storage."""
+    """The HTTP status of an edge error: 404 not found, 409 wrong state, 503 power/storage,
+    400 anything else the request asked for (bad input)."""
     if isinstance(e, WebError):
         return e.status
-    if isinstance(e, PowerError | StorageError):
-        return 503
-    if isinstance(e, JobError) and e.message.startswith("no job"):
-        return 404
-    if isinstance(e, JobError) and (" is " in e.message and "cannot go" in e.message):
-        return 409
-    return 400
+    return next((status for kind, status in STATUS.items() if isinstance(e, kind)), 400)
 
 
 def as_json(e: EdgeError) -> tuple[Response, int]:

@@ -1,5 +1,6 @@
-"""Scan jobs as the web UI acts on them, mirroring `edge scan|resume|finish|restore|rename|
-uploaded`: the web process only changes the queue; the running `edge run` service does the work.
+"""Scan jobs as the web UI reads and shows them: request fields, job references, files and
+views. The actions themselves are `edge.pipeline.actions`, shared with the CLI: the web process
+only changes the queue; the running `edge run` service does the work.
 """
 
 from __future__ import annotations
@@ -8,16 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from edge import config, power
-from edge.drivers.scanner import ScanSettings
-from edge.errors import EdgeError, JobError
-from edge.pipeline import naming, outbox
+from edge import config
+from edge.errors import NotFound
+from edge.pipeline import actions
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.web.errors import bad
 
-MAX_DOC_LEN = 120
 MAX_FIELD = 200
 JOB_REF = re.compile(r"[0-9]{1,9}")
 TICKET = re.compile(r"[A-Z0-9]{2,8}-[0-9]{6}-[0-9]{3,4}")
@@ -56,85 +55,30 @@ def job_id(ref: str) -> int:
 
 
 def create(cfg: config.Config, storage: Storage, queue: Queue, data: dict[str, Any]) -> Job:
-    """A new queued job, with the same checks as `edge scan`."""
-    scanner_name = field(data, "scanner", required=True, limit=32)
-    preset = field(data, "preset", limit=64)
-    try:
-        scanner = cfg.scanner_named(scanner_name)
-        preset_doc = ScanSettings.resolve(scanner, preset).doc
-    except EdgeError as e:
-        raise bad(e.message, e.vi) from None
-    if scanner.driver == "files":
-        raise bad(f"{scanner.name!r} is the import entry (hot folder, `edge import`), not a "
-                  "scanner to start: choose a scanner", "Đây không phải máy quét. Hãy chọn máy "
-                  "quét.")
-    doc = field(data, "doc", limit=MAX_DOC_LEN) or preset_doc
-    if not doc:
-        raise bad("doc is required: the document type", "Hãy chọn hoặc nhập loại giấy tờ")
-    dossier_raw = field(data, "dossier", limit=64)
-    dossier = naming.check_dossier(dossier_raw) if dossier_raw else None
-    power.check_accepting(cfg, storage)
-    return queue.create(kit=cfg.kit.id, doc=doc, scanner=scanner.name, preset=preset,
-                        dossier=dossier)
+    """A new queued job from a JSON body or form (see `actions.create`)."""
+    return actions.create(cfg, storage, queue, scanner=field(data, "scanner", True, limit=32),
+                          preset=field(data, "preset", limit=64),
+                          doc=field(data, "doc", limit=actions.MAX_DOC_LEN),
+                          dossier=field(data, "dossier", limit=64) or None)
 
 
-def resume(cfg: config.Config, storage: Storage, queue: Queue, jid: int) -> Job:
-    _paused(queue, jid)
-    power.check_accepting(cfg, storage)
-    return queue.transition(jid, State.QUEUED, "resumed from the web UI")
-
-
-def finish(queue: Queue, jid: int) -> Job:
-    _paused(queue, jid)
-    return queue.transition(jid, State.ASSEMBLING, "finished from the web UI")
-
-
-def _paused(queue: Queue, jid: int) -> None:
-    job = queue.get(jid)
-    if job.state != State.PAUSED:
-        raise bad(f"job {jid} is {job.state}, not paused",
-                  "Hồ sơ quét này không ở trạng thái tạm dừng", 409)
-
-
-def restore(queue: Queue, jid: int, pages: Any) -> Job:
-    if not isinstance(pages, list) or not pages or not all(
-            isinstance(p, int) and not isinstance(p, bool) for p in pages) or len(pages) > 1000:
+def pages(data: dict[str, Any]) -> list[int]:
+    """The page numbers of a restore request."""
+    value = data.get("pages")
+    if not isinstance(value, list) or not value or not all(
+            isinstance(p, int) and not isinstance(p, bool) for p in value) or len(value) > 1000:
         raise bad("pages: expected a list of page numbers", "Danh sách trang không hợp lệ")
-    job = queue.get(jid)
-    blank = {p.idx for p in queue.pages(jid) if p.blank}
-    if not set(pages) <= blank:
-        raise bad(f"page(s) {sorted(set(pages) - blank)} are not set aside as blank",
-                  "Trang này không nằm trong các trang trắng đã bỏ ra", 409)
-    if job.state not in (State.PAUSED, State.READY):
-        raise bad(f"job {jid} is {job.state}; restore pages once it is paused or ready",
-                  "Chỉ khôi phục trang khi hồ sơ đã tạm dừng hoặc đã xong", 409)
-    queue.set_blank(jid, pages, False, f"page(s) {pages} restored from the web UI")
-    if job.state == State.READY:
-        return queue.transition(jid, State.ASSEMBLING, "re-assembling with restored pages")
-    return queue.get(jid)
-
-
-def rename(cfg: config.Config, storage: Storage, queue: Queue, jid: int, dossier: str) -> Job:
-    names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
-    return outbox.rename(storage, queue, names, queue.get(jid), dossier)
-
-
-def uploaded(queue: Queue, jid: int) -> Job:
-    job = queue.get(jid)
-    if job.state != State.READY:
-        raise bad(f"job {jid} is {job.state}; only a ready job can be marked uploaded",
-                  "Chỉ đánh dấu đã nộp khi tệp PDF đã sẵn sàng", 409)
-    return queue.mark_uploaded(jid)
+    return value
 
 
 def file_path(storage: Storage, queue: Queue, jid: int, part: int) -> Path:
     """A job's finished file by part number; never a path from the client."""
     job = queue.get(jid)
     if job.purged or not 1 <= part <= len(job.files):
-        raise JobError(f"no job {jid} file {part}", vi="Không có tệp này")
+        raise NotFound(f"no job {jid} file {part}", vi="Không có tệp này")
     path = Path(job.files[part - 1].path).resolve()
     if not path.is_relative_to(storage.outbox.resolve()) or not path.is_file():
-        raise JobError(f"no job {jid} file {part}", vi="Không tìm thấy tệp PDF")
+        raise NotFound(f"no job {jid} file {part}", vi="Không tìm thấy tệp PDF")
     return path
 
 

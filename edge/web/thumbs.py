@@ -14,7 +14,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from edge.errors import JobError
+from edge.errors import NotFound
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 
@@ -24,13 +24,13 @@ WIDTH = 160
 def thumbnail(storage: Storage, queue: Queue, jid: int, idx: int) -> Path:
     page = next((p for p in queue.pages(jid) if p.idx == idx), None)
     if page is None:
-        raise JobError(f"no job {jid} page {idx}", vi="Không có trang này")
+        raise NotFound(f"no job {jid} page {idx}", vi="Không có trang này")
     cache = storage.root / "web-cache" / f"{jid:06d}" / f"{idx:04d}-{page.sha256[:12]}.png"
     if cache.exists():
         return cache
     src = (storage.root / page.file).resolve()
     if not src.is_relative_to(storage.root.resolve()) or not src.is_file():
-        raise JobError(f"no job {jid} page {idx}", vi="Không tìm thấy trang này")
+        raise NotFound(f"no job {jid} page {idx}", vi="Không tìm thấy trang này")
     cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = render(src)
     tmp = cache.with_suffix(".tmp")
