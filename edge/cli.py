@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge import __version__, config, daemon, logs, power
+from edge.drivers.scanner.settings import ScannerSettings
 from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
@@ -182,8 +183,8 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
-    from edge.drivers.scanner import ScanSettings
     from edge.pipeline import imports
+    from edge.pipeline.settings import ScanSettings
 
     doc, dossier = _job_fields(cfg.importer(), args)
     dpi = ScanSettings.resolve(cfg.importer(), args.preset).dpi
@@ -197,9 +198,9 @@ def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
     return EXIT_FAILED if checked.refused and code == EXIT_OK else code
 
 
-def _job_fields(scanner: config.Scanner, args: argparse.Namespace) -> tuple[str, str | None]:
+def _job_fields(scanner: ScannerSettings, args: argparse.Namespace) -> tuple[str, str | None]:
     """The validated document type and dossier code of a new job."""
-    from edge.drivers.scanner import ScanSettings
+    from edge.pipeline.settings import ScanSettings
 
     preset_doc = ScanSettings.resolve(scanner, args.preset).doc  # refuses an unknown preset
     doc = (args.doc or preset_doc).strip()

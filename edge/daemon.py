@@ -13,9 +13,10 @@ import threading
 import time
 
 from edge import config
-from edge.drivers import device
+from edge.drivers import device, registry
 from edge.drivers.modem import ModemDevice
-from edge.drivers.scanner import make
+from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
+from edge.drivers.usb_settings import PyusbSettings
 from edge.errors import EdgeError
 from edge.health import Health
 from edge.health import State as HealthState
@@ -58,8 +59,8 @@ def devices(cfg: config.Config) -> list[device.Device]:
     out = [device.make("system", cfg.system)]
     for kind in ("ups", "modem", "printer", "usb"):
         out += [device.make(kind, c) for c in getattr(cfg, kind)]
-    out += [device.make("usb", config.Usb(name=s.name, id=s.usb_id))
-            for s in cfg.scanner if s.usb_id]
+    out += [device.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id))
+            for s in cfg.scanner if s.watched_usb_id]
     return out + [device.make("receipt", c) for c in cfg.receipt_printer]
 
 
@@ -136,7 +137,7 @@ class Daemon:
             if self.cfg.receipt_printer:
                 self._spawn("receipts", self._receipt_loop)
             for s in self.cfg.scanner:
-                if s.driver == "sane" and s.poll_buttons:
+                if s.polls_buttons:
                     self._spawn(f"buttons-{s.name}", self._button_loop, s)
             log.info("edge running: kit %s, %d scanner(s), %d device(s), storage %s",
                      self.cfg.kit.id, len(self.cfg.scanner), len(self.monitor.devices),
@@ -166,7 +167,7 @@ class Daemon:
             log.error("thread(s) %s died: not telling systemd we are alive", ", ".join(dead))
         return not dead
 
-    def _button_loop(self, scanner: config.Scanner) -> None:
+    def _button_loop(self, scanner: SaneSettings) -> None:
         from edge.buttons import ButtonPoller, button_job, sane_reader
 
         with Queue(self.storage.db) as queue:
@@ -220,13 +221,13 @@ class Daemon:
 
     def _report_scanners(self) -> None:
         for s in self.cfg.scanner:
-            if make(s).present():
-                log.info("scanner %s (%s %s) present", s.name, s.driver, s.device or "simulated")
+            if registry.make("scanner", s).present():
+                log.info("scanner %s (%s %s) present", s.name, s.driver, s.address or "simulated")
             else:
                 log.warning("scanner %s (%s) not found: check its USB cable and power; "
                             "jobs for it will fail until it is back", s.name, s.device)
 
-    def _scanner_loop(self, scanner: config.Scanner) -> None:
+    def _scanner_loop(self, scanner: ScannerSettings) -> None:
         with Queue(self.storage.db) as queue:
             worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop,
                             hold=self.hold,

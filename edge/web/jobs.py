@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from edge import config, power
-from edge.drivers.scanner import ScanSettings
 from edge.errors import EdgeError, JobError
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
+from edge.pipeline.settings import ScanSettings
 from edge.pipeline.storage import Storage
 from edge.web.errors import bad
 
@@ -64,7 +64,7 @@ def create(cfg: config.Config, storage: Storage, queue: Queue, data: dict[str, A
         preset_doc = ScanSettings.resolve(scanner, preset).doc
     except EdgeError as e:
         raise bad(e.message, e.vi) from None
-    if scanner.driver == "files":
+    if scanner.imports:
         raise bad(f"{scanner.name!r} is the import entry (hot folder, `edge import`), not a "
                   "scanner to start: choose a scanner", "Đây không phải máy quét. Hãy chọn máy "
                   "quét.")

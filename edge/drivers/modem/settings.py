@@ -1,0 +1,59 @@
+"""The settings of each modem driver (`[[modem]]`), chosen by `driver`; imports nothing heavy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from edge.drivers.settings import Settings, build, polled_problems, required
+
+
+@dataclass(frozen=True)
+class ModemSettings(Settings):
+    """What every modem driver takes."""
+
+    kind: ClassVar[str] = "modem"
+    name: str = "4g"
+    driver: str = "sim"
+    interval: float = 15.0
+    timeout: float = 5.0
+    reconnect_after: float = 0.0  # seconds without a link before redialling; 0: never
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from polled_problems(self.name, self.interval)
+
+
+@dataclass(frozen=True)
+class HilinkSettings(ModemSettings):
+    """A Huawei HiLink router's web API."""
+
+    driver: Literal["hilink"] = "hilink"
+    url: str = "http://192.168.8.1/"
+    username: str = "admin"
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class AtSettings(ModemSettings):
+    """A USB modem's serial command port."""
+
+    driver: Literal["at"] = "at"
+    device: str = ""
+    baudrate: int = 115200
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        yield from required("device", self.device, self.driver)
+
+
+@dataclass(frozen=True)
+class SimModemSettings(ModemSettings):
+    """The demo twin."""
+
+    driver: Literal["sim"] = "sim"
+
+
+def Modem(driver: str = "sim", **keys: Any) -> ModemSettings:
+    """The settings a `[[modem]]` table with `driver` and these keys gives."""
+    return build("modem", driver, **keys)  # type: ignore[no-any-return]

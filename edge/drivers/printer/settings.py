@@ -1,0 +1,48 @@
+"""The settings of each office printer driver (`[[printer]]`); imports nothing heavy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from edge.drivers.settings import Settings, build, polled_problems, required
+
+
+@dataclass(frozen=True)
+class PrinterSettings(Settings):
+    """What every printer driver takes."""
+
+    kind: ClassVar[str] = "printer"
+    name: str = "mfp"
+    driver: str = "sim"
+    interval: float = 30.0
+    timeout: float = 10.0
+    toner_low_percent: int = 15
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from polled_problems(self.name, self.interval)
+
+
+@dataclass(frozen=True)
+class IppSettings(PrinterSettings):
+    """A printer answering IPP, or a CUPS queue."""
+
+    driver: Literal["ipp"] = "ipp"
+    uri: str = ""  # ipp://host:631/ipp/print, or a CUPS queue ipp://localhost:631/printers/NAME
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        yield from required("uri", self.uri, self.driver)
+
+
+@dataclass(frozen=True)
+class SimPrinterSettings(PrinterSettings):
+    """The demo twin."""
+
+    driver: Literal["sim"] = "sim"
+
+
+def Printer(driver: str = "sim", **keys: Any) -> PrinterSettings:
+    """The settings a `[[printer]]` table with `driver` and these keys gives."""
+    return build("printer", driver, **keys)  # type: ignore[no-any-return]
