@@ -304,13 +304,13 @@ PRINT_DONE = {"completed", "canceled", "aborted"}
 def cmd_print(cfg: config.Config, args: argparse.Namespace) -> int:
     import time
 
-    from edge.drivers import device
+    from edge.drivers import registry
 
     printers = [p for p in cfg.printer if args.printer in (None, p.name)]
     if not printers:
         names = ", ".join(p.name for p in cfg.printer) or "none configured"
         raise ConfigError(f"no [[printer]] {args.printer or ''} in the config (printers: {names})")
-    with device.make("printer", printers[0]) as printer:
+    with registry.make("printer", printers[0]) as printer:
         job_id = printer.print_pdf(args.file, args.file.stem)  # type: ignore[attr-defined]
         print(f"printer {printer.name}: job {job_id} sent")
         deadline = time.monotonic() + args.wait

@@ -1,7 +1,9 @@
 """TOML configuration turned into typed, frozen dataclasses, strictly.
 
 A kit is configured once by a technician and then runs unattended for months: a typo must stop the
-service at start with the key and file named, never be silently ignored.
+service at start with the key and file named, never be silently ignored. This module holds the
+kit-wide sections; a device's table is built by its driver's own settings class, found in
+edge/drivers/registry.py by the table's `driver` key, so its errors list only that driver's keys.
 """
 
 from __future__ import annotations

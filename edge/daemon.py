@@ -15,6 +15,7 @@ import time
 from edge import config
 from edge.drivers import device, registry
 from edge.drivers.modem import ModemDevice
+from edge.drivers.scanner.base import make
 from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
 from edge.drivers.usb_settings import PyusbSettings
 from edge.errors import EdgeError
@@ -56,12 +57,12 @@ def guard_sigpipe() -> None:
 
 def devices(cfg: config.Config) -> list[device.Device]:
     """Every configured device's driver, the Pi itself first."""
-    out = [device.make("system", cfg.system)]
+    out = [registry.make("system", cfg.system)]
     for kind in ("ups", "modem", "printer", "usb"):
-        out += [device.make(kind, c) for c in getattr(cfg, kind)]
-    out += [device.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id))
+        out += [registry.make(kind, c) for c in getattr(cfg, kind)]
+    out += [registry.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id))
             for s in cfg.scanner if s.watched_usb_id]
-    return out + [device.make("receipt", c) for c in cfg.receipt_printer]
+    return out + [registry.make("receipt", c) for c in cfg.receipt_printer]
 
 
 def open_storage(cfg: config.Config, *, queue: bool = True) -> Storage:
@@ -221,11 +222,11 @@ class Daemon:
 
     def _report_scanners(self) -> None:
         for s in self.cfg.scanner:
-            if registry.make("scanner", s).present():
+            if make(s).present():
                 log.info("scanner %s (%s %s) present", s.name, s.driver, s.address or "simulated")
             else:
                 log.warning("scanner %s (%s) not found: check its USB cable and power; "
-                            "jobs for it will fail until it is back", s.name, s.device)
+                            "jobs for it will fail until it is back", s.name, s.address)
 
     def _scanner_loop(self, scanner: ScannerSettings) -> None:
         with Queue(self.storage.db) as queue:

@@ -84,7 +84,7 @@ def _queue(cfg: config.Config) -> Iterator[Check]:
 
 
 def _scanners(cfg: config.Config) -> Iterator[Check]:
-    from edge.drivers import registry
+    from edge.drivers.scanner.base import make
     from edge.pipeline.lock import worker_lock
 
     scanners = [s for s in cfg.scanner if not s.imports]
@@ -95,7 +95,7 @@ def _scanners(cfg: config.Config) -> Iterator[Check]:
             elif not idle:
                 yield Check("ok", f"scanner {s.name}: not opened, the running service owns it"
                             " (see `edge status`)")
-            elif registry.make("scanner", s).present():
+            elif make(s).present():
                 yield Check("ok", f"scanner {s.name} ({s.address}) answers")
             else:
                 yield Check("FAIL", f"scanner {s.name} ({s.address}) does not answer",

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from edge.drivers import device
+from edge.drivers import registry as device
 from edge.drivers.modem import (
     Link,
     ModemDevice,

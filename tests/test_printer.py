@@ -36,8 +36,8 @@ import img2pdf
 import pytest
 from PIL import Image, ImageDraw
 
-from edge.drivers import device
 from edge.drivers import printer as mfp
+from edge.drivers import registry as device
 from edge.drivers.printer import ipp
 from edge.drivers.printer import sim as simp
 from edge.drivers.printer.ipp import IppPrinter

@@ -25,7 +25,7 @@ from PIL import Image, ImageChops
 from pyzbar import pyzbar
 
 from edge import config
-from edge.drivers import device as registry
+from edge.drivers import registry
 from edge.drivers.receipt import ReceiptDevice, lpstat_reading
 from edge.drivers.receipt.sim import SimEscpos
 from edge.drivers.receipt.status import Status

@@ -4,7 +4,7 @@ import dataclasses
 
 from edge.drivers import system
 from edge.drivers import system_settings as config
-from edge.drivers.device import make
+from edge.drivers.registry import make
 from edge.health import Health, State
 
 

@@ -10,7 +10,7 @@ import usb.backend
 
 from edge.drivers import usb as usb_driver
 from edge.drivers import usb_settings as config
-from edge.drivers.device import make
+from edge.drivers.registry import make
 from edge.errors import DeviceAbsent
 
 

@@ -1,4 +1,4 @@
-"""The small interface every monitored device driver implements, and the typed way to make one.
+"""The small interface every monitored device driver implements.
 
 A driver must implement `poll()`; it may override `close()` (called once the poller stops; it
 must be safe to call twice). `poll()` returns a `Reading`, raises `DeviceAbsent` when the device
@@ -12,7 +12,6 @@ from __future__ import annotations
 import abc
 from typing import Any, ClassVar
 
-from edge.drivers import registry
 from edge.health import Reading
 
 
@@ -39,8 +38,3 @@ class Device(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def make(kind: str, cfg: Any) -> Device:
-    """The monitored device driver named by `driver = "..."` in its settings."""
-    return registry.make(kind, cfg)  # type: ignore[no-any-return]

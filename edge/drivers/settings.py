@@ -7,9 +7,12 @@ driver takes (unknown keys are errors naming the driver) and may override `probl
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
+
+from edge.errors import ConfigError
 
 NAME = r"[A-Za-z0-9_-]{1,32}"
 USB_ID = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}"
@@ -41,15 +44,28 @@ def required(key: str, value: object, driver: str) -> Iterator[tuple[str, str]]:
         yield key, f"required for driver {driver!r}"
 
 
-def polled_problems(name: str, interval: float) -> Iterator[tuple[str, str]]:
-    """The checks every named, polled device shares (ups, modem, printer, usb)."""
-    yield from name_problem(name)
-    if interval < 0.5:
-        yield "interval", "must be at least 0.5 seconds"
+class Polled(Settings):
+    """A named device a poller reads every `interval` seconds (ups, modem, printer, usb)."""
+
+    name: str
+    interval: float
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from name_problem(self.name)
+        if self.interval < 0.5:
+            yield "interval", "must be at least 0.5 seconds"
 
 
-def build(kind: str, driver: str, **keys: Any) -> Any:
-    """The settings `driver`'s table with these keys gives (what tests and tools construct)."""
-    from edge.drivers.registry import entry
-
-    return entry(kind, driver).settings(**keys)
+def build(base: type[Any], driver: str = "", **keys: Any) -> Any:
+    """The settings of `base`'s kind whose driver is `driver` (default: the kind's), with these
+    keys: what a table of this kind gives (config loading goes through edge/drivers/registry.py)."""
+    driver = driver or base.__dataclass_fields__[base.selector].default
+    todo = [base]
+    while todo:
+        cls = todo.pop()
+        declared = inspect.get_annotations(cls)  # a driver's own class names its driver
+        if cls is not base and cls.selector in declared and \
+                cls.__dataclass_fields__[cls.selector].default == driver:
+            return cls(**keys)
+        todo += cls.__subclasses__()
+    raise ConfigError(f"{base.kind}: no driver {driver!r}")

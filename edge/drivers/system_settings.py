@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from edge.drivers.settings import Settings, build
 
@@ -32,6 +33,4 @@ class SimSystemSettings(SystemSettings):
     driver: Literal["sim"] = "sim"
 
 
-def System(driver: str = "psutil", **keys: Any) -> SystemSettings:
-    """The settings a `[system]` table with `driver` and these keys gives."""
-    return build("system", driver, **keys)  # type: ignore[no-any-return]
+System = functools.partial(build, SystemSettings)  # what a [[system]] table gives, by driver

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from edge.drivers.settings import Settings, build, polled_problems, usb_id_problem
+from edge.drivers.settings import Polled, build, usb_id_problem
 
 
 @dataclass(frozen=True)
-class UsbSettings(Settings):
+class UsbSettings(Polled):
     """A USB device whose presence gives "unplugged" a precise meaning (scanners, printers)."""
 
     kind: ClassVar[str] = "usb"
@@ -20,7 +21,7 @@ class UsbSettings(Settings):
     interval: float = 5.0
 
     def problems(self) -> Iterator[tuple[str, str]]:
-        yield from polled_problems(self.name, self.interval)
+        yield from super().problems()
         yield from usb_id_problem("id", self.id)
 
 
@@ -34,6 +35,4 @@ class SimUsbSettings(UsbSettings):
     driver: Literal["sim"] = "sim"
 
 
-def Usb(driver: str = "pyusb", **keys: Any) -> UsbSettings:
-    """The settings a `[[usb]]` table with `driver` and these keys gives."""
-    return build("usb", driver, **keys)  # type: ignore[no-any-return]
+Usb = functools.partial(build, UsbSettings)  # what a [[usb]] table gives, by driver

@@ -16,8 +16,7 @@ from pathlib import Path
 import pikepdf
 
 from edge import config
-from edge.drivers import registry
-from edge.drivers.scanner.base import Scanner, scan_error
+from edge.drivers.scanner.base import make, scan_error
 from edge.drivers.scanner.settings import ScannerSettings
 from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
 from edge.pipeline import outbox, steps
@@ -103,8 +102,7 @@ class Worker:
     def _feed(self, job: Job, settings: ScanSettings) -> None:
         """Spool every page the scanner delivers, each durably before asking for the next."""
         kept = len(self.queue.pages(job.id))
-        scanner: Scanner = registry.make("scanner", self.scanner_cfg)
-        with scanner:
+        with make(self.scanner_cfg) as scanner:
             scanner.job_dir = self.storage.job_spool(job.id)
             scanner.open(settings.acquisition)
             scanner.resume(kept)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from edge.drivers.settings import Settings, build, polled_problems, required
+from edge.drivers.settings import Polled, build, required
 
 
 @dataclass(frozen=True)
-class ModemSettings(Settings):
+class ModemSettings(Polled):
     """What every modem driver takes."""
 
     kind: ClassVar[str] = "modem"
@@ -19,9 +20,6 @@ class ModemSettings(Settings):
     interval: float = 15.0
     timeout: float = 5.0
     reconnect_after: float = 0.0  # seconds without a link before redialling; 0: never
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from polled_problems(self.name, self.interval)
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,4 @@ class SimModemSettings(ModemSettings):
     driver: Literal["sim"] = "sim"
 
 
-def Modem(driver: str = "sim", **keys: Any) -> ModemSettings:
-    """The settings a `[[modem]]` table with `driver` and these keys gives."""
-    return build("modem", driver, **keys)  # type: ignore[no-any-return]
+Modem = functools.partial(build, ModemSettings)  # what a [[modem]] table gives, by driver

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from edge.drivers.settings import Settings, build, polled_problems, required
+from edge.drivers.settings import Polled, build, required
 
 
 @dataclass(frozen=True)
-class PrinterSettings(Settings):
+class PrinterSettings(Polled):
     """What every printer driver takes."""
 
     kind: ClassVar[str] = "printer"
@@ -19,9 +20,6 @@ class PrinterSettings(Settings):
     interval: float = 30.0
     timeout: float = 10.0
     toner_low_percent: int = 15
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from polled_problems(self.name, self.interval)
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,4 @@ class SimPrinterSettings(PrinterSettings):
     driver: Literal["sim"] = "sim"
 
 
-def Printer(driver: str = "sim", **keys: Any) -> PrinterSettings:
-    """The settings a `[[printer]]` table with `driver` and these keys gives."""
-    return build("printer", driver, **keys)  # type: ignore[no-any-return]
+Printer = functools.partial(build, PrinterSettings)  # what a [[printer]] table gives, by driver

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from edge.drivers import registry
 from edge.drivers.scanner.settings import Mode, OptionValue, ScannerSettings, Source
 from edge.errors import ScannerError
 
@@ -41,6 +42,11 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "ERROR": ("the scanner reported an error",
               "Máy quét báo lỗi. Tắt rồi bật lại máy quét, sau đó bấm Tiếp tục."),
 }
+
+
+def make(cfg: ScannerSettings) -> Scanner:
+    """The driver named by the scanner's `driver` (edge/drivers/registry.py)."""
+    return registry.make("scanner", cfg)  # type: ignore[no-any-return]
 
 
 def scan_error(status: str, scanner: str, detail: str = "") -> ScannerError:

@@ -6,9 +6,10 @@ buttons, the simulated feeder) is in its own class, and what it can do is said b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from edge.drivers.settings import Settings, build, name_problem, usb_id_problem
 
@@ -95,14 +96,26 @@ def _page_problems(where: str, p: Preset, s: ScannerSettings) -> Iterator[tuple[
 
 
 @dataclass(frozen=True)
-class SaneSettings(ScannerSettings):
+class ButtonsSettings(ScannerSettings):
+    """A scanner with its own buttons, each mapped to a preset (the twin takes the same map)."""
+
+    buttons: dict[str, str] = field(default_factory=dict)  # SANE button option -> preset
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        for button, preset in self.buttons.items():
+            if preset and preset not in self.presets:
+                yield f"buttons.{button}", f"no preset {preset!r} in this scanner"
+
+
+@dataclass(frozen=True)
+class SaneSettings(ButtonsSettings):
     """A scanner libsane drives."""
 
     driver: Literal["sane"] = "sane"
     device: str = ""
     usb_id: str = ""  # vendor:product (lsusb): tells "unplugged" apart from other I/O errors
     poll_buttons: bool = True  # a press of the scanner's own button starts a scan
-    buttons: dict[str, str] = field(default_factory=dict)  # SANE button option -> preset
 
     @property
     def watched_usb_id(self) -> str:
@@ -117,12 +130,8 @@ class SaneSettings(ScannerSettings):
         return self.device
 
     def problems(self) -> Iterator[tuple[str, str]]:
-        yield from name_problem(self.name)
         if not self.device:
             yield "device", "required for driver 'sane' (see `scanimage -L`)"
-        for button, preset in self.buttons.items():
-            if preset and preset not in self.presets:
-                yield f"buttons.{button}", f"no preset {preset!r} in this scanner"
         yield from super().problems()
         if self.usb_id:
             yield from usb_id_problem("usb_id", self.usb_id)
@@ -139,7 +148,7 @@ class SimFeeder:
 
 
 @dataclass(frozen=True)
-class SimScannerSettings(ScannerSettings):
+class SimScannerSettings(ButtonsSettings):
     """The demo twin: a feeder of generated sheets."""
 
     simulated: ClassVar[bool] = True
@@ -155,6 +164,4 @@ class FilesSettings(ScannerSettings):
     driver: Literal["files"] = "files"
 
 
-def Scanner(driver: str, **keys: Any) -> ScannerSettings:
-    """The settings a `[[scanner]]` table with `driver` and these keys gives."""
-    return build("scanner", driver, **keys)  # type: ignore[no-any-return]
+Scanner = functools.partial(build, ScannerSettings)  # what a [[scanner]] table gives, by driver

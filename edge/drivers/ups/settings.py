@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from edge.drivers.settings import Settings, build, polled_problems, required
+from edge.drivers.settings import Polled, build, required
 
 
 @dataclass(frozen=True)
-class UpsSettings(Settings):
+class UpsSettings(Polled):
     """What every UPS driver takes."""
 
     kind: ClassVar[str] = "ups"
@@ -18,9 +19,6 @@ class UpsSettings(Settings):
     driver: str = "sim"
     interval: float = 5.0
     timeout: float = 3.0
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from polled_problems(self.name, self.interval)
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,4 @@ class SimUpsSettings(PackSettings):
     sim: UpsSim = field(default_factory=UpsSim)
 
 
-def Ups(driver: str = "sim", **keys: Any) -> UpsSettings:
-    """The settings an `[[ups]]` table with `driver` and these keys gives."""
-    return build("ups", driver, **keys)  # type: ignore[no-any-return]
+Ups = functools.partial(build, UpsSettings)  # what a [[ups]] table gives, by driver
