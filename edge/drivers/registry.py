@@ -70,8 +70,8 @@ def entry(kind: str, driver: str) -> Entry:
 
 
 def make(kind: str, cfg: Any) -> Any:
-    """The driver named by the selector key (`driver = "..."`) in a device's settings."""
-    selected = getattr(cfg, entry_selector(kind))
+    """The driver named by the settings' selector key (`driver = "..."`; receipt: transport)."""
+    selected = getattr(cfg, getattr(cfg, "selector", "driver"))
     module, cls = entry(kind, selected).driver.split(":")
     try:
         return getattr(importlib.import_module(module), cls)(cfg)
@@ -79,8 +79,3 @@ def make(kind: str, cfg: Any) -> Any:
         raise ConfigError(f"{kind} {getattr(cfg, 'name', '')}: driver {selected!r} needs "
                           f"a library that is not installed: {e}",
                           hint="reinstall the service: pip install -e .") from None
-
-
-def entry_selector(kind: str) -> str:
-    """The key naming the driver in a `kind` table (`driver`; receipt printers: `transport`)."""
-    return next(e.settings.selector for (k, _), e in DRIVERS.items() if k == kind)
