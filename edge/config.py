@@ -23,7 +23,7 @@ from edge.drivers import registry
 from edge.drivers.modem.settings import ModemSettings
 from edge.drivers.printer.settings import PrinterSettings
 from edge.drivers.scanner.settings import FilesSettings, ScannerSettings
-from edge.drivers.settings import Settings, usb_id_problem
+from edge.drivers.settings import Settings, driver_of, usb_id_problem
 from edge.drivers.system_settings import PsutilSettings, SystemSettings
 from edge.drivers.ups.settings import UpsSettings
 from edge.drivers.usb_settings import UsbSettings
@@ -413,8 +413,7 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
 def _chosen(base: type[Settings], value: dict[str, Any], key: str, path: Path) -> type[Settings]:
     """The settings class of the driver a device's table names (its base's default if none)."""
     kind, selector = registry.KINDS[base], base.selector
-    default = {f.name: f.default for f in dataclasses.fields(base)}[selector]  # type: ignore[arg-type]
-    driver = value.get(selector, default)
+    driver = value.get(selector, driver_of(base))
     names = registry.drivers(kind)
     if driver is dataclasses.MISSING:
         raise ConfigError(f"{path}: {key}.{selector}: required key is missing")
@@ -428,8 +427,7 @@ def _for_driver(tp: Any) -> str:
     """" for driver 'megatec'" when `tp` is one driver's settings, so errors name it."""
     if not (isinstance(tp, type) and issubclass(tp, Settings)) or tp in registry.KINDS:
         return ""
-    driver = {f.name: f.default for f in dataclasses.fields(tp)}[tp.selector]  # type: ignore[arg-type]
-    return f" for {tp.selector} {driver!r}"
+    return f" for {tp.selector} {driver_of(tp)!r}"
 
 
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:

@@ -23,10 +23,13 @@ class Settings:
 
     kind: ClassVar[str]
     selector: ClassVar[str] = "driver"  # the key naming the driver in a section's table
+    required: ClassVar[tuple[str, ...]] = ()  # keys this driver cannot work without
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """(key, why) for each value this driver cannot work with; the key is relative."""
-        return iter(())
+        for key in self.required:
+            if not getattr(self, key):
+                yield key, f"required for driver {getattr(self, self.selector)!r}"
 
 
 def name_problem(name: str) -> Iterator[tuple[str, str]]:
@@ -39,11 +42,6 @@ def usb_id_problem(key: str, value: str) -> Iterator[tuple[str, str]]:
         yield key, f"{value!r} is not vendor:product in hex, like 04c5:132e"
 
 
-def required(key: str, value: object, driver: str) -> Iterator[tuple[str, str]]:
-    if not value:
-        yield key, f"required for driver {driver!r}"
-
-
 class Polled(Settings):
     """A named device a poller reads every `interval` seconds (ups, modem, printer, usb)."""
 
@@ -54,18 +52,23 @@ class Polled(Settings):
         yield from name_problem(self.name)
         if self.interval < 0.5:
             yield "interval", "must be at least 0.5 seconds"
+        yield from super().problems()
+
+
+def driver_of(cls: type[Settings]) -> Any:
+    """The driver a settings class stands for: its selector's default (MISSING if it has none)."""
+    return cls.__dataclass_fields__[cls.selector].default  # type: ignore[attr-defined]
 
 
 def build(base: type[Any], driver: str = "", **keys: Any) -> Any:
     """The settings of `base`'s kind whose driver is `driver` (default: the kind's), with these
     keys: what a table of this kind gives (config loading goes through edge/drivers/registry.py)."""
-    driver = driver or base.__dataclass_fields__[base.selector].default
+    driver = driver or driver_of(base)
     todo = [base]
     while todo:
         cls = todo.pop()
         declared = inspect.get_annotations(cls)  # a driver's own class names its driver
-        if cls is not base and cls.selector in declared and \
-                cls.__dataclass_fields__[cls.selector].default == driver:
+        if cls is not base and cls.selector in declared and driver_of(cls) == driver:
             return cls(**keys)
         todo += cls.__subclasses__()
     raise ConfigError(f"{base.kind}: no driver {driver!r}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from edge.drivers.settings import Polled, build, required
+from edge.drivers.settings import Polled, build
 
 
 @dataclass(frozen=True)
@@ -36,13 +35,10 @@ class HilinkSettings(ModemSettings):
 class AtSettings(ModemSettings):
     """A USB modem's serial command port."""
 
+    required: ClassVar[tuple[str, ...]] = ("device",)
     driver: Literal["at"] = "at"
     device: str = ""
     baudrate: int = 115200
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from super().problems()
-        yield from required("device", self.device, self.driver)
 
 
 @dataclass(frozen=True)

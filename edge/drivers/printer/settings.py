@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from edge.drivers.settings import Polled, build, required
+from edge.drivers.settings import Polled, build
 
 
 @dataclass(frozen=True)
@@ -26,12 +25,9 @@ class PrinterSettings(Polled):
 class IppSettings(PrinterSettings):
     """A printer answering IPP, or a CUPS queue."""
 
+    required: ClassVar[tuple[str, ...]] = ("uri",)
     driver: Literal["ipp"] = "ipp"
     uri: str = ""  # ipp://host:631/ipp/print, or a CUPS queue ipp://localhost:631/printers/NAME
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from super().problems()
-        yield from required("uri", self.uri, self.driver)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from edge.drivers.settings import Polled, build, required
+from edge.drivers.settings import Polled, build
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,10 @@ class PackSettings(UpsSettings):
 class MegatecSettings(PackSettings):
     """A serial UPS speaking Q1."""
 
+    required: ClassVar[tuple[str, ...]] = ("device",)
     driver: Literal["megatec"] = "megatec"
     device: str = ""
     baudrate: int = 2400
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from super().problems()
-        yield from required("device", self.device, self.driver)
 
 
 @dataclass(frozen=True)
