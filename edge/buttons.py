@@ -15,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from edge import config
-from edge.drivers.scanner import ScanSettings
+from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
 from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
+from edge.pipeline.settings import ScanSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def is_button(option_type: int, cap: int) -> bool:
             and not cap & SOFT_SELECT and not cap & INACTIVE)
 
 
-def sane_reader(scanner: config.Scanner) -> Reader:
+def sane_reader(scanner: SaneSettings) -> Reader:
     """Read the scanner's buttons by opening it briefly (python-sane); None if it cannot be
     opened (absent or busy)."""
 
@@ -67,7 +67,7 @@ def sane_reader(scanner: config.Scanner) -> Reader:
     return read
 
 
-def button_job(queue: Queue, kit: str, scanner: config.Scanner, preset: str) -> Job:
+def button_job(queue: Queue, kit: str, scanner: ScannerSettings, preset: str) -> Job:
     """What a press does: queue a new job with the next ticket. A paused job is never resumed
     by a press: why and when it paused is not recorded well enough to rule out adding the next
     citizen's papers to it (staff resume it on the scan page or with `edge resume`)."""
@@ -82,7 +82,7 @@ def button_job(queue: Queue, kit: str, scanner: config.Scanner, preset: str) -> 
 class ButtonPoller:
     """Start a job when a button goes from released to pressed (once per press, debounced)."""
 
-    def __init__(self, scanner: config.Scanner, read: Reader, start: Callable[[str], None],
+    def __init__(self, scanner: SaneSettings, read: Reader, start: Callable[[str], None],
                  busy: Callable[[], bool], stop: threading.Event) -> None:
         self.scanner = scanner
         self.read = read

@@ -179,8 +179,8 @@ def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(cfg: config.Config, args: argparse.Namespace) -> int:
-    from edge.drivers.scanner import ScanSettings
     from edge.pipeline import imports
+    from edge.pipeline.settings import ScanSettings
 
     doc, dossier = actions.job_fields(cfg.importer(), args.preset, args.doc, args.dossier)
     dpi = ScanSettings.resolve(cfg.importer(), args.preset).dpi
@@ -281,13 +281,13 @@ PRINT_DONE = {"completed", "canceled", "aborted"}
 def cmd_print(cfg: config.Config, args: argparse.Namespace) -> int:
     import time
 
-    from edge.drivers import device
+    from edge.drivers import registry
 
     printers = [p for p in cfg.printer if args.printer in (None, p.name)]
     if not printers:
         names = ", ".join(p.name for p in cfg.printer) or "none configured"
         raise ConfigError(f"no [[printer]] {args.printer or ''} in the config (printers: {names})")
-    with device.make("printer", printers[0]) as printer:
+    with registry.make("printer", printers[0]) as printer:
         job_id = printer.print_pdf(args.file, args.file.stem)  # type: ignore[attr-defined]
         print(f"printer {printer.name}: job {job_id} sent")
         deadline = time.monotonic() + args.wait

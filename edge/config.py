@@ -1,7 +1,9 @@
 """TOML configuration turned into typed, frozen dataclasses, strictly.
 
 A kit is configured once by a technician and then runs unattended for months: a typo must stop the
-service at start with the key and file named, never be silently ignored.
+service at start with the key and file named, never be silently ignored. This module holds the
+kit-wide sections; a device's table is built by its driver's own settings class, found in
+edge/drivers/registry.py by the table's `driver` key, so its errors list only that driver's keys.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.drivers import registry
+from edge.drivers.modem.settings import ModemSettings
+from edge.drivers.printer.settings import PrinterSettings
 from edge.drivers.receipt.settings import ReceiptSettings as ReceiptPrinter
 from edge.drivers.receipt.settings import of as receipt_transport
+from edge.drivers.scanner.settings import FilesSettings, ScannerSettings
+from edge.drivers.settings import Settings, driver_of
+from edge.drivers.system_settings import PsutilSettings, SystemSettings
+from edge.drivers.ups.settings import UpsSettings
+from edge.drivers.usb_settings import UsbSettings
 from edge.errors import ConfigError
 
 DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
-Source = Literal["flatbed", "adf", "adf-duplex"]
-Mode = Literal["color", "gray", "lineart"]
-OptionValue = str | int | float | bool
 
 
 @dataclass(frozen=True)
@@ -40,60 +47,6 @@ class Storage:
     name_template: str = DEFAULT_NAME_TEMPLATE
     min_free_mb: int = 100
     runtime_dir: Path | None = None  # small, often rewritten state (a tmpfs such as /run/edge)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Overrides of a scanner's defaults for one kind of document (one button in the UI)."""
-
-    label: str = ""
-    doc: str = ""
-    source: Source | None = None
-    mode: Mode | None = None
-    dpi: int | None = None
-    jpeg_quality: int | None = None
-    deskew: bool | None = None
-    drop_blank_pages: bool | None = None
-    auto_color: bool | None = None
-    pdfa: bool | None = None
-    max_page_kb: int | None = None
-    max_file_mb: int | None = None
-    options: dict[str, OptionValue] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SimFeeder:
-    """Behaviour of the simulated scanner (driver = "sim")."""
-
-    sheets: int = 10
-    page_delay: float = 0.3
-    jam_after: int = 0
-    blank_backs: bool = True
-
-
-@dataclass(frozen=True)
-class Scanner:
-    name: str
-    driver: Literal["sane", "sim", "files"]
-    device: str = ""
-    usb_id: str = ""  # vendor:product (lsusb): tells "unplugged" apart from other I/O errors
-    poll_buttons: bool = True  # a press of the scanner's own button starts a scan
-    buttons: dict[str, str] = field(default_factory=dict)  # SANE button option -> preset
-    source: Source = "adf"
-    mode: Mode = "color"
-    dpi: int = 200
-    jpeg_quality: int = 75
-    page_width_mm: float = 210.0
-    page_height_mm: float = 297.0
-    deskew: bool = True
-    drop_blank_pages: bool = True
-    auto_color: bool = True
-    pdfa: bool = True
-    max_page_kb: int = 1024
-    max_file_mb: int = 20
-    options: dict[str, OptionValue] = field(default_factory=dict)
-    presets: dict[str, Preset] = field(default_factory=dict)
-    sim: SimFeeder = field(default_factory=SimFeeder)
 
 
 @dataclass(frozen=True)
@@ -115,86 +68,10 @@ class Ocr:
 
 
 @dataclass(frozen=True)
-class UpsSim:
-    """A scripted power cut for demos: mains for a while, then the battery runs down."""
-
-    outage_after: float = 60.0  # seconds on mains before the cut; 0: never
-    outage_seconds: float = 600.0  # how long the cut lasts
-    runtime: float = 900.0  # battery runtime from full, seconds
-
-
-@dataclass(frozen=True)
-class Ups:
-    name: str = "ups"
-    driver: Literal["nut", "megatec", "sim"] = "sim"
-    interval: float = 5.0
-    timeout: float = 3.0
-    # nut: the UPS as upsd serves it
-    host: str = "127.0.0.1"
-    port: int = 3493
-    ups: str = "ups"
-    login: str = ""
-    password: str = ""
-    # megatec: a serial UPS speaking Q1
-    device: str = ""
-    baudrate: int = 2400
-    battery_cells: int = 12  # 2 V lead-acid cells in the pack (24 V = 12)
-    cell_empty_volts: float = 1.75
-    cell_full_volts: float = 2.25
-    sim: UpsSim = field(default_factory=UpsSim)
-
-
-@dataclass(frozen=True)
 class Power:
     """What the service does when the UPS says the battery is nearly empty (OB LB, or FSD)."""
 
     shutdown_command: str = ""  # run once when critical; empty: leave shutdown to upsmon
-
-
-@dataclass(frozen=True)
-class Modem:
-    name: str = "4g"
-    driver: Literal["hilink", "at", "sim"] = "sim"
-    interval: float = 15.0
-    timeout: float = 5.0
-    # hilink: the router's web API
-    url: str = "http://192.168.8.1/"
-    username: str = "admin"
-    password: str = ""
-    # at: a USB modem's serial command port
-    device: str = ""
-    baudrate: int = 115200
-    reconnect_after: float = 0.0  # seconds without a link before redialling; 0: never
-
-
-@dataclass(frozen=True)
-class Printer:
-    name: str = "mfp"
-    driver: Literal["ipp", "sim"] = "sim"
-    interval: float = 30.0
-    timeout: float = 10.0
-    uri: str = ""  # ipp://host:631/ipp/print, or a CUPS queue ipp://localhost:631/printers/NAME
-    toner_low_percent: int = 15
-
-
-@dataclass(frozen=True)
-class System:
-    driver: Literal["psutil", "sim"] = "psutil"
-    interval: float = 10.0
-    temp_warning: float = 70.0
-    temp_fault: float = 80.0
-    disk_warning_mb: int = 1024
-    disk_path: Path | None = None  # the filesystem to watch; default: storage.root
-
-
-@dataclass(frozen=True)
-class Usb:
-    """A USB device whose presence gives "unplugged" a precise meaning (scanners, printers)."""
-
-    name: str
-    id: str  # vendor:product in hex, as lsusb shows it: "04c5:132e"
-    driver: Literal["pyusb", "sim"] = "pyusb"
-    interval: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -287,16 +164,16 @@ class Log:
 class Config:
     kit: Kit
     storage: Storage
-    scanner: list[Scanner] = field(default_factory=list)
+    scanner: list[ScannerSettings] = field(default_factory=list)
     log: Log = field(default_factory=Log)
     hot_folder: HotFolder | None = None
     ocr: Ocr = field(default_factory=Ocr)
-    ups: list[Ups] = field(default_factory=list)
+    ups: list[UpsSettings] = field(default_factory=list)
     power: Power = field(default_factory=Power)
-    modem: list[Modem] = field(default_factory=list)
-    printer: list[Printer] = field(default_factory=list)
-    system: System = field(default_factory=System)
-    usb: list[Usb] = field(default_factory=list)
+    modem: list[ModemSettings] = field(default_factory=list)
+    printer: list[PrinterSettings] = field(default_factory=list)
+    system: SystemSettings = field(default_factory=PsutilSettings)
+    usb: list[UsbSettings] = field(default_factory=list)
     receipt_printer: list[ReceiptPrinter] = field(default_factory=list)
     receipts: Receipts = field(default_factory=Receipts)
     mqtt: Mqtt = field(default_factory=Mqtt)
@@ -308,11 +185,11 @@ class Config:
         """Where the service keeps its device snapshot and power flag (default: root/run)."""
         return self.storage.runtime_dir or self.storage.root / "run"
 
-    def importer(self) -> Scanner:
-        """The scanner entry `edge import` uses: the first with driver "files"."""
-        return next(s for s in self.scanner if s.driver == "files")
+    def importer(self) -> ScannerSettings:
+        """The scanner entry `edge import` uses: the first whose driver imports files."""
+        return next(s for s in self.scanner if s.imports)
 
-    def scanner_named(self, name: str) -> Scanner:
+    def scanner_named(self, name: str) -> ScannerSettings:
         for s in self.scanner:
             if s.name == name:
                 return s
@@ -323,7 +200,7 @@ class Config:
         )
 
 
-IMPORTER = Scanner(name="import", driver="files", source="adf")
+IMPORTER = FilesSettings(name="import", source="adf")
 
 
 def config_path(cli_value: str | None) -> Path:
@@ -361,7 +238,7 @@ def loads(text: str, path: Path) -> Config:
     if cfg.system.disk_path is None:
         cfg = dataclasses.replace(cfg, system=dataclasses.replace(cfg.system,
                                                                   disk_path=cfg.storage.root))
-    if not any(s.driver == "files" for s in cfg.scanner):  # imports work out of the box
+    if not any(s.imports for s in cfg.scanner):  # imports work out of the box
         cfg = dataclasses.replace(cfg, scanner=[*cfg.scanner, IMPORTER])
     return cfg
 
@@ -370,7 +247,7 @@ def exposed_secrets(cfg: Config) -> tuple[str, str] | None:
     """What is wrong and the fix, when the config holds passwords or their hashes and every user
     of the machine may read it."""
     keys = [f"{kind}[{i}].password" for kind in ("ups", "modem")
-            for i, d in enumerate(getattr(cfg, kind)) if d.password]
+            for i, d in enumerate(getattr(cfg, kind)) if getattr(d, "password", "")]
     keys += ["mqtt.password"] if cfg.mqtt.password else []
     keys += ["web.users"] if cfg.web.users else []
     try:
@@ -397,63 +274,23 @@ def _validate(cfg: Config, path: Path) -> None:
         check_template(cfg.storage.name_template)
     except ValueError as e:
         raise bad("storage.name_template", str(e)) from None
-    _validate_devices(cfg, bad)
+    _validate_devices(cfg, ("ups", "modem", "printer", "usb"), bad)
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
-    seen: set[str] = set()
-    for i, s in enumerate(cfg.scanner):
-        key = f"scanner[{i}]"
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", s.name):
-            raise bad(f"{key}.name", "must be 1-32 letters, digits, '-' or '_'")
-        if s.name in seen:
-            raise bad(f"{key}.name", f"duplicate scanner name {s.name!r}")
-        seen.add(s.name)
-        if s.driver == "sane" and not s.device:
-            raise bad(f"{key}.device", "required for driver 'sane' (see `scanimage -L`)")
-        for button, preset in s.buttons.items():
-            if preset and preset not in s.presets:
-                raise bad(f"{key}.buttons.{button}", f"no preset {preset!r} in this scanner")
-        for pname, p in [("", None), *s.presets.items()]:
-            where = f"{key}.presets.{pname}" if pname else key
-            dpi = (p.dpi if p else None) or s.dpi
-            q = (p.jpeg_quality if p else None) or s.jpeg_quality
-            if not 50 <= dpi <= 1200:
-                raise bad(f"{where}.dpi", f"{dpi} is outside 50..1200")
-            if not 10 <= q <= 95:
-                raise bad(f"{where}.jpeg_quality", f"{q} is outside 10..95")
-            kb = (p.max_page_kb if p else None) or s.max_page_kb
-            if kb < 50:
-                raise bad(f"{where}.max_page_kb", f"{kb} is below 50")
-            mb = (p.max_file_mb if p else None) or s.max_file_mb
-            if mb * 1024 < kb:
-                raise bad(f"{where}.max_file_mb", f"{mb} MB is less than one page ({kb} KB)")
+    _validate_devices(cfg, ("scanner",), bad)
 
 
-def _validate_devices(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:
-    required = {("ups", "megatec"): "device", ("modem", "at"): "device",
-                ("printer", "ipp"): "uri"}
-    for kind in ("ups", "modem", "printer", "usb"):
+def _validate_devices(cfg: Config, kinds: tuple[str, ...],
+                      bad: typing.Callable[[str, str], ConfigError]) -> None:
+    """Each device's own checks (its settings class says them), and names unique per kind."""
+    for kind in kinds:
         names: set[str] = set()
         for i, d in enumerate(getattr(cfg, kind)):
-            key = f"{kind}[{i}]"
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", d.name):
-                raise bad(f"{key}.name", "must be 1-32 letters, digits, '-' or '_'")
+            for key, why in d.problems():
+                raise bad(f"{kind}[{i}].{key}", why)
             if d.name in names:
-                raise bad(f"{key}.name", f"duplicate {kind} name {d.name!r}")
+                raise bad(f"{kind}[{i}].name", f"duplicate {kind} name {d.name!r}")
             names.add(d.name)
-            if d.interval < 0.5:
-                raise bad(f"{key}.interval", "must be at least 0.5 seconds")
-            field_ = required.get((kind, d.driver))
-            if field_ and not getattr(d, field_):
-                raise bad(f"{key}.{field_}", f"required for driver {d.driver!r}")
-    ids = [(f"usb[{i}].id", u.id) for i, u in enumerate(cfg.usb)]
-    ids += [(f"scanner[{i}].usb_id", s.usb_id) for i, s in enumerate(cfg.scanner) if s.usb_id]
-    for key, value in ids:
-        if not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", value):
-            raise bad(key, f"{value!r} is not vendor:product in hex, like 04c5:132e")
-    for i, ups in enumerate(cfg.ups):
-        if not 0 < ups.cell_empty_volts < ups.cell_full_volts:
-            raise bad(f"ups[{i}].cell_empty_volts", "must be above 0 and below cell_full_volts")
 
 
 def _validate_mqtt(m: Mqtt, bad: typing.Callable[[str, str], ConfigError]) -> None:
@@ -557,6 +394,26 @@ def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:
     return printer
 
 
+def _chosen(base: type[Settings], value: dict[str, Any], key: str, path: Path) -> type[Settings]:
+    """The settings class of the driver a device's table names (its base's default if none)."""
+    kind, selector = registry.KINDS[base], base.selector
+    driver = value.get(selector, driver_of(base))
+    names = registry.drivers(kind)
+    if driver is dataclasses.MISSING:
+        raise ConfigError(f"{path}: {key}.{selector}: required key is missing")
+    if driver not in names:
+        raise ConfigError(f"{path}: {key}.{selector}: {driver!r} is not one of "
+                          f"{', '.join(map(repr, names))}")
+    return registry.entry(kind, driver).settings
+
+
+def _for_driver(tp: Any) -> str:
+    """" for driver 'megatec'" when `tp` is one driver's settings, so errors name it."""
+    if not (isinstance(tp, type) and issubclass(tp, Settings)) or tp in registry.KINDS:
+        return ""
+    return f" for {tp.selector} {driver_of(tp)!r}"
+
+
 def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
     """Convert parsed TOML into `tp`, refusing unknown keys and wrong types."""
 
@@ -566,6 +423,8 @@ def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
     origin = typing.get_origin(tp)
     if tp is ReceiptPrinter:
         return _receipt_printer(value, key, path)
+    if tp in registry.KINDS and isinstance(value, dict):
+        tp = _chosen(tp, value, key, path)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise bad(f"expected a table, got {type(value).__name__}")
@@ -573,7 +432,8 @@ def _build(tp: Any, value: Any, key: str, path: Path) -> Any:
         fields = {f.name: f for f in dataclasses.fields(tp)}
         for k in value:
             if k not in fields:
-                raise bad(f"unknown key {k!r} (allowed: {', '.join(sorted(fields))})")
+                raise bad(f"unknown key {k!r}{_for_driver(tp)} "
+                          f"(allowed: {', '.join(sorted(fields))})")
         kwargs = {}
         for name, f in fields.items():
             sub = f"{key}.{name}" if key else name

@@ -13,9 +13,11 @@ import threading
 import time
 
 from edge import config
-from edge.drivers import device
+from edge.drivers import device, registry
 from edge.drivers.modem import ModemDevice
-from edge.drivers.scanner import make
+from edge.drivers.scanner.base import make
+from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
+from edge.drivers.usb_settings import PyusbSettings
 from edge.errors import EdgeError
 from edge.health import Health
 from edge.health import State as HealthState
@@ -55,12 +57,12 @@ def guard_sigpipe() -> None:
 
 def devices(cfg: config.Config) -> list[device.Device]:
     """Every configured device's driver, the Pi itself first."""
-    out = [device.make("system", cfg.system)]
+    out = [registry.make("system", cfg.system)]
     for kind in ("ups", "modem", "printer", "usb"):
-        out += [device.make(kind, c) for c in getattr(cfg, kind)]
-    out += [device.make("usb", config.Usb(name=s.name, id=s.usb_id))
-            for s in cfg.scanner if s.usb_id]
-    return out + [device.make("receipt", c) for c in cfg.receipt_printer]
+        out += [registry.make(kind, c) for c in getattr(cfg, kind)]
+    out += [registry.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id))
+            for s in cfg.scanner if s.watched_usb_id]
+    return out + [registry.make("receipt", c) for c in cfg.receipt_printer]
 
 
 def open_storage(cfg: config.Config, *, queue: bool = True) -> Storage:
@@ -132,7 +134,7 @@ class Daemon:
             if self.cfg.receipt_printer:
                 self._spawn("receipts", self._receipt_loop)
             for s in self.cfg.scanner:
-                if s.driver == "sane" and s.poll_buttons:
+                if s.polls_buttons:
                     self._spawn(f"buttons-{s.name}", self._button_loop, s)
             log.info("edge running: kit %s, %d scanner(s), %d device(s), storage %s",
                      self.cfg.kit.id, len(self.cfg.scanner), len(self.monitor.devices),
@@ -161,7 +163,7 @@ class Daemon:
             log.error("thread(s) %s died: not telling systemd we are alive", ", ".join(dead))
         return not dead
 
-    def _button_loop(self, scanner: config.Scanner) -> None:
+    def _button_loop(self, scanner: SaneSettings) -> None:
         from edge.buttons import ButtonPoller, button_job, sane_reader
 
         with Queue(self.storage.db) as queue:
@@ -216,12 +218,12 @@ class Daemon:
     def _report_scanners(self) -> None:
         for s in self.cfg.scanner:
             if make(s).present():
-                log.info("scanner %s (%s %s) present", s.name, s.driver, s.device or "simulated")
+                log.info("scanner %s (%s %s) present", s.name, s.driver, s.address or "simulated")
             else:
                 log.warning("scanner %s (%s) not found: check its USB cable and power; "
-                            "jobs for it will fail until it is back", s.name, s.device)
+                            "jobs for it will fail until it is back", s.name, s.address)
 
-    def _scanner_loop(self, scanner: config.Scanner) -> None:
+    def _scanner_loop(self, scanner: ScannerSettings) -> None:
         with Queue(self.storage.db) as queue:
             worker = Worker(self.cfg, self.storage, queue, scanner, stop=self.stop,
                             hold=self.hold,

@@ -84,21 +84,21 @@ def _queue(cfg: config.Config) -> Iterator[Check]:
 
 
 def _scanners(cfg: config.Config) -> Iterator[Check]:
-    from edge.drivers.scanner import make
+    from edge.drivers.scanner.base import make
     from edge.pipeline.lock import worker_lock
 
-    scanners = [s for s in cfg.scanner if s.driver != "files"]
+    scanners = [s for s in cfg.scanner if not s.imports]
     with worker_lock(cfg.storage.root / "locks") as idle:
         for s in scanners:
-            if s.driver == "sim":
+            if s.simulated:
                 yield Check("ok", f"scanner {s.name} is simulated")
             elif not idle:
                 yield Check("ok", f"scanner {s.name}: not opened, the running service owns it"
                             " (see `edge status`)")
             elif make(s).present():
-                yield Check("ok", f"scanner {s.name} ({s.device}) answers")
+                yield Check("ok", f"scanner {s.name} ({s.address}) answers")
             else:
-                yield Check("FAIL", f"scanner {s.name} ({s.device}) does not answer",
+                yield Check("FAIL", f"scanner {s.name} ({s.address}) does not answer",
                             "check its USB cable and power; `scanimage -L` must list it; the "
                             "service user must be in the scanner group")
     if not scanners:

@@ -128,11 +128,11 @@ def ups_words(health: Health) -> list[str] | None:
 
 def critical_now(cfg: config.Config) -> bool:
     """Poll every configured UPS once: is one of them nearly empty (no service watching)?"""
-    from edge.drivers import device
+    from edge.drivers import registry
     from edge.monitor import poll_once
 
     for ups in cfg.ups:
-        with device.make("ups", ups) as dev:
+        with registry.make("ups", ups) as dev:
             words = ups_words(poll_once(dev))
         if words is not None and critical(words):
             log.error("UPS %s: battery critical (%s): new scan refused", ups.name,

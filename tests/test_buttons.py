@@ -15,8 +15,9 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from edge import buttons, config
+from edge import buttons
 from edge.buttons import BUTTON_DOC
+from edge.drivers.scanner import settings as config
 from edge.pipeline.job import SETTLED, State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
@@ -28,7 +29,8 @@ from .peers import stop, wait_until
 def test_the_test_backends_button_option_is_found_and_read(tmp_path):
     (tmp_path / "dll.conf").write_text("test\n")
     (tmp_path / "test.conf").write_text("enable-test-options true\n")
-    script = ("import json, sane; from edge import buttons, config; sane.init(); "
+    script = ("import json, sane; from edge import buttons; "
+              "from edge.drivers.scanner import settings as config; sane.init(); "
               "named = {'bool-hard-select-soft-detect': ''}; "
               "r = [buttons.sane_reader(config.Scanner(name='t', driver='sane', "
               "device='test:0', buttons=b)) for b in (named, {})]; "

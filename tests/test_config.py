@@ -64,6 +64,22 @@ def test_cli_check_config_exit_codes(kit, tmp_path):
     assert "unknown key 'bogus'" in bad.stderr and str(kit.config) in bad.stderr
 
 
+@pytest.mark.parametrize("table, refusal, allowed", [
+    ('[[ups]]\nname = "u"\ndriver = "megatec"\ndevice = "/dev/ttyUSB0"\nhost = "10.0.0.2"\n',
+     "ups[0]: unknown key 'host' for driver 'megatec'",
+     "battery_cells, baudrate, cell_empty_volts, cell_full_volts, device, driver, interval, name, "
+     "timeout"),
+    ('[[modem]]\nname = "m"\ndriver = "at"\ndevice = "/dev/ttyUSB2"\nurl = "http://x/"\n',
+     "modem[0]: unknown key 'url' for driver 'at'",
+     "baudrate, device, driver, interval, name, reconnect_after, timeout"),
+])
+def test_check_config_refuses_a_key_the_driver_does_not_take(kit, table, refusal, allowed):
+    kit.config.write_text(kit.config.read_text() + table)
+    r = kit.edge("check-config")
+    assert r.returncode == 2
+    assert refusal in r.stderr and f"(allowed: {allowed})" in r.stderr
+
+
 def test_missing_file_and_env_variable(tmp_path, kit):
     missing = tmp_path / "nope.toml"
     r = subprocess.run([sys.executable, "-m", "edge", "--config", str(missing), "check-config"],

@@ -26,9 +26,6 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("edge", ("edge.cli",), ("edge.cli", "edge.__main__")),
 ]
 
-# removed when the drivers branch lands (issue 14: ScanSettings.resolve moves into pipeline/)
-KNOWN_DRIVER_VIOLATIONS = {("edge.drivers.scanner.base", "edge.pipeline.steps")}
-ALLOWED = KNOWN_DRIVER_VIOLATIONS
 
 
 @dataclass(frozen=True)
@@ -148,13 +145,7 @@ def test_no_layer_imports_one_above_it():
         for importer, forbidden, exempt in RULES:
             if not under(e.importer, importer) or any(under(e.importer, x) for x in exempt):
                 continue
-            if any(under(e.imported, f) for f in forbidden) \
-                    and (e.importer, e.imported) not in ALLOWED:
+            if any(under(e.imported, f) for f in forbidden):
                 problems.append(f"{e}: {importer} must not import {e.imported}")
     assert not problems, "\n".join(problems)
 
-
-def test_every_allowed_violation_is_still_there():
-    """Fails once a branch removes one: then delete its entry above."""
-    edges = {(e.importer, e.imported) for e in imports()}
-    assert ALLOWED - edges == set(), "no longer there: remove from the allow-list"

@@ -8,8 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from edge.config import Modem
-from edge.drivers import device
+from edge.drivers import registry as device
 from edge.drivers.modem import (
     Link,
     ModemDevice,
@@ -20,6 +19,7 @@ from edge.drivers.modem import (
 )
 from edge.drivers.modem.at import AtModem
 from edge.drivers.modem.hilink import HilinkModem
+from edge.drivers.modem.settings import Modem
 from edge.drivers.modem.sim import SimModem
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Health, State

@@ -36,12 +36,12 @@ import img2pdf
 import pytest
 from PIL import Image, ImageDraw
 
-from edge.config import Printer
-from edge.drivers import device
 from edge.drivers import printer as mfp
+from edge.drivers import registry as device
 from edge.drivers.printer import ipp
 from edge.drivers.printer import sim as simp
 from edge.drivers.printer.ipp import IppPrinter
+from edge.drivers.printer.settings import Printer
 from edge.drivers.printer.sim import SimPrinter
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Health, State

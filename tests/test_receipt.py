@@ -25,7 +25,7 @@ from PIL import Image, ImageChops
 from pyzbar import pyzbar
 
 from edge import config
-from edge.drivers import device as registry
+from edge.drivers import registry
 from edge.drivers.receipt.cups import lpstat_reading
 from edge.drivers.receipt.device import ReceiptDevice
 from edge.drivers.receipt.printers import SimEscpos

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from edge import config
 from edge.drivers import system
-from edge.drivers.device import make
+from edge.drivers import system_settings as config
+from edge.drivers.registry import make
 from edge.health import Health, State
 
 

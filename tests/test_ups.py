@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from edge import config
-from edge.drivers.device import make
+from edge.drivers.registry import make
 from edge.drivers.ups import critical, problems, reading, status_words
+from edge.drivers.ups import settings as config
 from edge.drivers.ups.megatec import MegatecUps, estimate_charge, parse_q1, q1_status
 from edge.drivers.ups.nut import NutUps, nut_reading
 from edge.drivers.ups.sim import SimUps

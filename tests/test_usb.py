@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 import usb.backend
 
-from edge import config
 from edge.drivers import usb as usb_driver
-from edge.drivers.device import make
+from edge.drivers import usb_settings as config
+from edge.drivers.registry import make
 from edge.errors import DeviceAbsent
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psutil
 
-from edge import config
 from edge.drivers.device import Device
+from edge.drivers.system_settings import SystemSettings
 from edge.health import Metric, Problem, Reading, State
 
 THERMAL = Path("/sys/class/thermal")
@@ -36,7 +36,7 @@ THROTTLE_BITS = [
 class PsutilSystem(Device):
     kind = "system"
 
-    def __init__(self, cfg: config.System) -> None:
+    def __init__(self, cfg: SystemSettings) -> None:
         super().__init__(cfg)
         self.name = "pi"
 
@@ -64,7 +64,7 @@ class PsutilSystem(Device):
         return Reading(metrics, problems(self.cfg, disk.free, temp, throttled, synced))
 
 
-def problems(cfg: config.System, disk_free: int, temp: float | None, throttled: int | None,
+def problems(cfg: SystemSettings, disk_free: int, temp: float | None, throttled: int | None,
              synced: bool | None) -> list[Problem]:
     out = []
     if temp is not None and temp >= cfg.temp_warning:
@@ -127,7 +127,7 @@ class SimSystem(Device):
 
     kind = "system"
 
-    def __init__(self, cfg: config.System) -> None:
+    def __init__(self, cfg: SystemSettings) -> None:
         super().__init__(cfg)
         self.name = "pi"
         self.start = time.monotonic()

@@ -10,8 +10,8 @@ from typing import Any
 
 import usb.core
 
-from edge import config
 from edge.drivers.device import Device
+from edge.drivers.usb_settings import UsbSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Metric, Reading
 
@@ -20,7 +20,7 @@ class PyusbDevice(Device):
     kind = "usb"
     backend: Any = None  # a pyusb backend; None lets pyusb pick libusb
 
-    def __init__(self, cfg: config.Usb) -> None:
+    def __init__(self, cfg: UsbSettings) -> None:
         super().__init__(cfg)
         vid, pid = cfg.id.split(":")
         self.vid, self.pid = int(vid, 16), int(pid, 16)

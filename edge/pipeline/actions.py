@@ -10,11 +10,11 @@ the CLI maps the errors to exit codes, the web to status codes.
 from __future__ import annotations
 
 from edge import config, power
-from edge.drivers.scanner import ScanSettings
 from edge.errors import JobError, StateConflict
 from edge.pipeline import naming, outbox
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
+from edge.pipeline.settings import ScanSettings
 from edge.pipeline.storage import Storage
 
 MAX_DOC_LEN = 120
@@ -37,7 +37,7 @@ def create(cfg: config.Config, storage: Storage, queue: Queue, *, scanner: str, 
            doc: str, dossier: str | None) -> Job:
     """A new queued scan job; refused while the UPS battery is nearly empty."""
     device = cfg.scanner_named(scanner)
-    if device.driver == "files":
+    if device.imports:
         raise JobError(f"{device.name!r} is the import entry (hot folder, `edge import`), not a "
                        "scanner to start: choose a scanner",
                        vi="Đây không phải máy quét. Hãy chọn máy quét.")

@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 from edge import config
-from edge.drivers.scanner import ScanSettings
 from edge.drivers.scanner.files import Incomplete, open_regular
 from edge.errors import EdgeError, JobError, StorageError
 from edge.pipeline import imports
 from edge.pipeline.job import HAS_PDF, Job, State
 from edge.pipeline.queue import Queue
+from edge.pipeline.settings import ScanSettings
 from edge.pipeline.storage import Storage
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,15 @@ from pathlib import Path
 import pikepdf
 
 from edge import config
-from edge.drivers.scanner import ScanSettings, make, scan_error
+from edge.drivers.scanner.base import make, scan_error
+from edge.drivers.scanner.settings import ScannerSettings
 from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
 from edge.pipeline import outbox
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest, encode_page, page_record
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Page, Queue
+from edge.pipeline.settings import ScanSettings
 from edge.pipeline.steps import ScannedPage, chain
 from edge.pipeline.storage import Storage, sha256_file
 
@@ -38,7 +40,7 @@ class Worker:
     """Does the work of the jobs of one scanner; one worker per scanner per process."""
 
     def __init__(self, cfg: config.Config, storage: Storage, queue: Queue,
-                 scanner_cfg: config.Scanner, *, stop: threading.Event | None = None,
+                 scanner_cfg: ScannerSettings, *, stop: threading.Event | None = None,
                  hold: threading.Event | None = None,
                  on_change: Callable[[Job], None] | None = None) -> None:
         self.cfg = cfg
@@ -102,7 +104,7 @@ class Worker:
         kept = len(self.queue.pages(job.id))
         with make(self.scanner_cfg) as scanner:
             scanner.job_dir = self.storage.job_spool(job.id)
-            scanner.open(settings)
+            scanner.open(settings.acquisition)
             scanner.resume(kept)
             for image in scanner.pages():
                 kept += 1
@@ -119,11 +121,13 @@ class Worker:
     def _unplugged(self, e: ConfigError | ScannerError) -> ConfigError | ScannerError:
         """A vague I/O failure of a scanner that is not on the USB bus is an unplugged one."""
         if not (isinstance(e, ScannerError) and e.status in UNPLUG_STATUSES
-                and self.scanner_cfg.usb_id):
+                and self.scanner_cfg.watched_usb_id):
             return e
         from edge.drivers.usb import PyusbDevice
+        from edge.drivers.usb_settings import PyusbSettings
 
-        usb = PyusbDevice(config.Usb(name=self.scanner_cfg.name, id=self.scanner_cfg.usb_id))
+        usb = PyusbDevice(PyusbSettings(name=self.scanner_cfg.name,
+                                        id=self.scanner_cfg.watched_usb_id))
         try:
             usb.poll()
         except DeviceAbsent:

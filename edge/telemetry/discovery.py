@@ -61,7 +61,7 @@ def object_id(src: Source) -> str:
 
 def components(cfg: config.Config, topics: Topics, src: Source,
                devices: list[tuple[str, str]]) -> dict[str, dict[str, object]]:
-    scanners = {s.name for s in cfg.scanner if s.usb_id}  # a scanner is watched on the USB bus
+    scanners = {s.name for s in cfg.scanner if s.watched_usb_id}  # watched on the USB bus
     out: dict[str, dict[str, object]] = {}
     for kind, name in devices:
         dev = device_id(kind, name)

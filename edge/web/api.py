@@ -70,7 +70,7 @@ def scanners() -> Response:
     out = [{"name": s.name, "driver": s.driver,
             "presets": [{"name": n, "label": p.label or n, "doc": p.doc}
                         for n, p in s.presets.items()]}
-           for s in cfg.scanner if s.driver != "files"]
+           for s in cfg.scanner if not s.imports]
     return jsonify(scanners=out, doc_types=cfg.web.doc_types)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from edge import config
 from edge.drivers.device import Device
+from edge.drivers.modem.settings import ModemSettings
 from edge.errors import DeviceError
 from edge.health import Metric, Problem, Reading, State
 
@@ -181,7 +181,7 @@ class ModemDevice(Device):
 
     kind = "modem"
 
-    def __init__(self, cfg: config.Modem) -> None:
+    def __init__(self, cfg: ModemSettings) -> None:
         super().__init__(cfg)
         self._outage: float | None = None  # the down_since the next redial time belongs to
         self._redial_at = 0.0

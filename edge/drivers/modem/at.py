@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import serial
 
-from edge import config
 from edge.drivers import serialport
 from edge.drivers.modem import Link, ModemDevice, operator_name, plmn_for_name, reading
+from edge.drivers.modem.settings import AtSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Metric, Reading
 
@@ -62,7 +62,7 @@ class Answer:
 
 
 class AtModem(ModemDevice):
-    def __init__(self, cfg: config.Modem) -> None:
+    def __init__(self, cfg: AtSettings) -> None:
         super().__init__(cfg)
         self._lock = threading.Lock()
         self._port: serial.Serial | None = None

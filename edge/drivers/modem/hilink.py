@@ -23,8 +23,8 @@ from huawei_lte_api.Connection import Connection
 from huawei_lte_api.exceptions import ResponseErrorException, ResponseErrorNotSupportedException
 from huawei_lte_api.Session import Session
 
-from edge import config
 from edge.drivers.modem import Link, ModemDevice, parse_number, reading
+from edge.drivers.modem.settings import HilinkSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Metric, Problem, Reading, State
 
@@ -98,7 +98,7 @@ class LoginRefused(Exception):
 class HilinkModem(ModemDevice):
     redial_pause = 3.0  # seconds between data off and on, so the network drops the bearer
 
-    def __init__(self, cfg: config.Modem) -> None:
+    def __init__(self, cfg: HilinkSettings) -> None:
         super().__init__(cfg)
         self._lock = threading.Lock()
         self._http: requests.Session | None = None

@@ -13,8 +13,8 @@ import math
 import time
 from collections.abc import Callable
 
-from edge import config
 from edge.drivers.modem import Link, ModemDevice, reading
+from edge.drivers.modem.settings import SimModemSettings
 from edge.health import Metric, Reading
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ PLMN = "45204"  # Viettel
 
 
 class SimModem(ModemDevice):
-    def __init__(self, cfg: config.Modem, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, cfg: SimModemSettings, clock: Callable[[], float] | None = None) -> None:
         super().__init__(cfg)
         self.clock = clock or time.monotonic
         self.started = self.clock()

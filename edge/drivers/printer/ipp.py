@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from edge import config
 from edge.drivers.device import Device
 from edge.drivers.printer import check_pdf, job_state_name, job_title, reading_from_attributes
+from edge.drivers.printer.settings import IppSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Reading
 
@@ -75,7 +75,7 @@ class IppPrinter(Device):
 
     kind = "printer"
 
-    def __init__(self, cfg: config.Printer) -> None:
+    def __init__(self, cfg: IppSettings) -> None:
         super().__init__(cfg)
         self.uri: str = cfg.uri
         self.timeout: float = cfg.timeout

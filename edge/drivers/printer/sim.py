@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edge import config
 from edge.drivers.device import Device
 from edge.drivers.printer import check_pdf, reading_from_attributes
+from edge.drivers.printer.settings import SimPrinterSettings
 from edge.errors import DeviceError
 from edge.health import Reading
 
@@ -60,7 +60,7 @@ class SimPrinter(Device):
 
     kind = "printer"
 
-    def __init__(self, cfg: config.Printer,
+    def __init__(self, cfg: SimPrinterSettings,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(cfg)
         self.clock = clock

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from edge import config
-from edge.errors import ConfigError, ScannerError
-from edge.pipeline.steps import StepSettings
+from edge.drivers import registry
+from edge.drivers.scanner.settings import Mode, OptionValue, ScannerSettings, Source
+from edge.errors import ScannerError
 
 # status -> (English, Vietnamese with what to do)
 STATUS_TEXT: dict[str, tuple[str, str]] = {
@@ -44,6 +44,11 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def make(cfg: ScannerSettings) -> Scanner:
+    """The driver named by the scanner's `driver` (edge/drivers/registry.py)."""
+    return registry.make("scanner", cfg)  # type: ignore[no-any-return]
+
+
 def scan_error(status: str, scanner: str, detail: str = "") -> ScannerError:
     en, vi = STATUS_TEXT.get(status, STATUS_TEXT["ERROR"])
     msg = f"scanner {scanner}: {en}" + (f" ({detail})" if detail else "")
@@ -51,63 +56,31 @@ def scan_error(status: str, scanner: str, detail: str = "") -> ScannerError:
 
 
 @dataclass(frozen=True)
-class ScanSettings:
-    """A scanner's defaults merged with one preset: everything a driver needs for one job."""
+class Acquisition:
+    """What a driver is asked to deliver for one job (the rest of a job's settings is the
+    pipeline's): page size comes from the driver's own settings."""
 
-    source: config.Source
-    mode: config.Mode
+    source: Source
+    mode: Mode
     dpi: int
-    jpeg_quality: int
-    page_width_mm: float
-    page_height_mm: float
-    doc: str = ""
-    steps: StepSettings = field(default_factory=StepSettings)
-    pdfa: bool = True
-    max_page_bytes: int = 1024 * 1024
-    max_file_bytes: int = 20 * 1024 * 1024
-    options: dict[str, config.OptionValue] = field(default_factory=dict)
+    options: dict[str, OptionValue] = field(default_factory=dict)
 
     @classmethod
-    def resolve(cls, cfg: config.Scanner, preset: str) -> ScanSettings:
-        if preset and preset not in cfg.presets:
-            names = ", ".join(cfg.presets) or "none configured"
-            raise ConfigError(f"scanner {cfg.name} has no preset {preset!r} (presets: {names})",
-                              vi=f"Máy quét {cfg.name} không có mẫu quét {preset!r}")
-        p = cfg.presets[preset] if preset else config.Preset()
-        return cls(
-            source=p.source or cfg.source,
-            mode=p.mode or cfg.mode,
-            dpi=p.dpi or cfg.dpi,
-            jpeg_quality=p.jpeg_quality or cfg.jpeg_quality,
-            page_width_mm=cfg.page_width_mm,
-            page_height_mm=cfg.page_height_mm,
-            doc=p.doc,
-            steps=StepSettings(
-                deskew=_pick(p.deskew, cfg.deskew),
-                blank=_pick(p.drop_blank_pages, cfg.drop_blank_pages),
-                classify=_pick(p.auto_color, cfg.auto_color),
-            ),
-            pdfa=_pick(p.pdfa, cfg.pdfa),
-            max_page_bytes=(p.max_page_kb or cfg.max_page_kb) * 1024,
-            max_file_bytes=(p.max_file_mb or cfg.max_file_mb) * 1024 * 1024,
-            options={**cfg.options, **p.options},
-        )
-
-
-def _pick(preset: bool | None, scanner: bool) -> bool:
-    return scanner if preset is None else preset
+    def defaults(cls, cfg: ScannerSettings) -> Acquisition:
+        """The scanner's configured defaults, no preset."""
+        return cls(cfg.source, cfg.mode, cfg.dpi, dict(cfg.options))
 
 
 class Scanner(abc.ABC):
     """One configured scanner. Use as a context manager; `close()` may be called twice."""
 
-    def __init__(self, cfg: config.Scanner) -> None:
+    def __init__(self, cfg: ScannerSettings) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.job_dir: Path | None = None  # the job's spool folder (imports read their files there)
 
     @abc.abstractmethod
-    def open(self, settings: ScanSettings) -> None:
+    def open(self, settings: Acquisition) -> None:
         """Claim the device and apply settings; raise ScannerError (ABSENT, DEVICE_BUSY...)."""
 
     def resume(self, already: int) -> None:
@@ -132,7 +105,7 @@ class Scanner(abc.ABC):
         """Whether the device answers now; drivers may override with something cheaper."""
         try:
             with self:
-                self.open(ScanSettings.resolve(self.cfg, ""))
+                self.open(Acquisition.defaults(self.cfg))
         except ScannerError:
             return False
         return True

@@ -27,8 +27,8 @@ from typing import BinaryIO
 import pikepdf
 from PIL import Image
 
-from edge import config
-from edge.drivers.scanner.base import Scanner, ScanSettings, scan_error
+from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
+from edge.drivers.scanner.settings import FilesSettings
 from edge.errors import JobError
 
 A4_INCHES = (8.27, 11.69)
@@ -296,15 +296,15 @@ def fit(image: Image.Image, dpi: int) -> Image.Image:
 class FileSource(Scanner):
     """Feeds the pages of the files in a job's `inputs/` folder, in name order, one at a time."""
 
-    def __init__(self, cfg: config.Scanner) -> None:
+    def __init__(self, cfg: FilesSettings) -> None:
         super().__init__(cfg)
-        self.settings: ScanSettings | None = None
+        self.settings: Acquisition | None = None
         self.skip = 0
 
     def present(self) -> bool:
         return True
 
-    def open(self, settings: ScanSettings) -> None:
+    def open(self, settings: Acquisition) -> None:
         if self.job_dir is None:
             raise scan_error("ERROR", self.name, "no job folder to import from")
         self.settings = settings

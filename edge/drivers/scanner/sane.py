@@ -17,8 +17,8 @@ from typing import Any
 import sane
 from PIL import Image
 
-from edge import config
-from edge.drivers.scanner.base import Scanner, ScanSettings, scan_error
+from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
+from edge.drivers.scanner.settings import SaneSettings
 from edge.errors import ConfigError, ScannerError
 
 CANCEL_SETTLE_SECONDS = 0.1
@@ -114,7 +114,7 @@ def check_dpi(dpi: int, constraint: Any) -> None:
 class SaneScanner(Scanner):
     """A scanner reached through libsane; the device is held only while a job runs."""
 
-    def __init__(self, cfg: config.Scanner) -> None:
+    def __init__(self, cfg: SaneSettings) -> None:
         super().__init__(cfg)
         self.dev: sane.SaneDev | None = None
         self.flatbed = False
@@ -127,7 +127,7 @@ class SaneScanner(Scanner):
             return False
         return True
 
-    def open(self, settings: ScanSettings) -> None:
+    def open(self, settings: Acquisition) -> None:
         self._open_device()
         try:
             self._apply(settings)
@@ -145,7 +145,7 @@ class SaneScanner(Scanner):
             raise scan_error("ABSENT" if status == "ERROR" else status, self.name,
                              f"{self.cfg.device}: {e}") from None
 
-    def _apply(self, s: ScanSettings) -> None:
+    def _apply(self, s: Acquisition) -> None:
         assert self.dev is not None
         opts = {o[1]: o for o in self.dev.get_options() if o[1]}
         if "source" in opts:
@@ -164,15 +164,15 @@ class SaneScanner(Scanner):
         if "resolution" in opts:
             check_dpi(s.dpi, opts["resolution"][8])
             self._set("resolution", s.dpi)
-        self._set_geometry(opts, s)
+        self._set_geometry(opts)
         for name, value in s.options.items():
             if name not in opts:
                 raise ConfigError(f"option {name!r} does not exist on this scanner "
                                   f"(see `scanimage -d {self.cfg.device} --help`)")
             self._set(name, value)
 
-    def _set_geometry(self, opts: dict[str, Any], s: ScanSettings) -> None:
-        for name, size in (("br-x", s.page_width_mm), ("br-y", s.page_height_mm)):
+    def _set_geometry(self, opts: dict[str, Any]) -> None:
+        for name, size in (("br-x", self.cfg.page_width_mm), ("br-y", self.cfg.page_height_mm)):
             if name in opts and isinstance(opts[name][8], tuple):
                 low, high, _ = opts[name][8]
                 self._set(name, max(low, min(high, size)))

@@ -15,8 +15,8 @@ from importlib import resources
 
 from PIL import Image, ImageDraw, ImageFont
 
-from edge import config
-from edge.drivers.scanner.base import Scanner, ScanSettings, scan_error
+from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
+from edge.drivers.scanner.settings import SimScannerSettings
 
 FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
               "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf")
@@ -74,16 +74,16 @@ def render_blank(dpi: int, width_mm: float, height_mm: float) -> Image.Image:
 class SimScanner(Scanner):
     """Feeds `sim.sheets` rendered sheets per job; always present."""
 
-    def __init__(self, cfg: config.Scanner) -> None:
+    def __init__(self, cfg: SimScannerSettings) -> None:
         super().__init__(cfg)
-        self.settings: ScanSettings | None = None
+        self.settings: Acquisition | None = None
         self.fed = 0
         self.jammed = False
 
     def present(self) -> bool:
         return True
 
-    def open(self, settings: ScanSettings) -> None:
+    def open(self, settings: Acquisition) -> None:
         self.settings = settings
 
     def resume(self, already: int) -> None:
@@ -105,9 +105,9 @@ class SimScanner(Scanner):
             time.sleep(sim.page_delay)
             self.fed += 1
             if s.source == "adf-duplex" and self.fed % 2 == 0 and sim.blank_backs:
-                page = render_blank(s.dpi, s.page_width_mm, s.page_height_mm)
+                page = render_blank(s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm)
             else:
-                page = render_page(self.fed, s.dpi, s.page_width_mm, s.page_height_mm,
+                page = render_page(self.fed, s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm,
                                    seal=self.fed >= sides - 1)
             if s.mode != "color":
                 page = page.convert("L")

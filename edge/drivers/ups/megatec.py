@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import serial
 
-from edge import config
 from edge.drivers import serialport
 from edge.drivers.device import Device
 from edge.drivers.ups import ESTIMATED, reading
+from edge.drivers.ups.settings import MegatecSettings, PackSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Metric, Reading
 
@@ -53,7 +53,7 @@ class Q1:
 class MegatecUps(Device):
     kind = "ups"
 
-    def __init__(self, cfg: config.Ups) -> None:
+    def __init__(self, cfg: MegatecSettings) -> None:
         super().__init__(cfg)
         self._lock = threading.Lock()
         self._port: serial.Serial | None = None
@@ -185,7 +185,7 @@ def _value(field_: str, name: str, text: bytes) -> float | None:
         raise garbage(text, f"{name} {field_!r} is not a number") from None
 
 
-def q1_reading(q1: Q1, cfg: config.Ups) -> Reading:
+def q1_reading(q1: Q1, cfg: PackSettings) -> Reading:
     values = {name: v for name, v in q1.values.items() if name not in UNITS}
     values["battery.charge"] = estimate_charge(q1.values["battery.voltage"], cfg)
     extra = {name: Metric(v, unit) for name, unit in UNITS.items()
@@ -225,7 +225,7 @@ def _regulating(vin: float | None, vout: float | None) -> list[str]:
     return []
 
 
-def estimate_charge(volts: float | None, cfg: config.Ups) -> float | None:
+def estimate_charge(volts: float | None, cfg: PackSettings) -> float | None:
     """Battery charge in % from its voltage: linear from `cell_empty_volts` (0 %) to
     `cell_full_volts` (100 %) per cell, clamped. Values below 3 V are taken as per cell (many
     units report that), others as the whole pack of `battery_cells` cells.

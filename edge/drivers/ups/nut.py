@@ -15,9 +15,9 @@ import threading
 
 from PyNUTClient.PyNUT import PyNUTClient, PyNUTError
 
-from edge import config
 from edge.drivers.device import Device
 from edge.drivers.ups import NUMERIC, STATUS, number, reading
+from edge.drivers.ups.settings import NutSettings
 from edge.errors import DeviceAbsent, DeviceError
 from edge.health import Reading
 
@@ -55,7 +55,7 @@ class _Client(PyNUTClient):
 class NutUps(Device):
     kind = "ups"
 
-    def __init__(self, cfg: config.Ups) -> None:
+    def __init__(self, cfg: NutSettings) -> None:
         super().__init__(cfg)
         self._lock = threading.Lock()
         self._client: _Client | None = None

@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from edge import config
 from edge.drivers.device import Device
 from edge.drivers.ups import reading
+from edge.drivers.ups.settings import PackSettings, SimUpsSettings, UpsSim
 from edge.health import Reading
 
 LOW_PERCENT = 20.0  # below this the simulated UPS says LB
@@ -27,7 +27,7 @@ MAINS_VOLTS, MAINS_HZ, OUTPUT_VOLTS, LOAD_PERCENT, TEMPERATURE = 226.0, 50.0, 22
 class SimUps(Device):
     kind = "ups"
 
-    def __init__(self, cfg: config.Ups, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, cfg: SimUpsSettings, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(cfg)
         self.clock = clock
         self.start = clock()
@@ -50,15 +50,15 @@ class SimUps(Device):
         return False, recharged(last, phase, sim)
 
 
-def discharged(charge: float, seconds: float, sim: config.UpsSim) -> float:
+def discharged(charge: float, seconds: float, sim: UpsSim) -> float:
     return max(0.0, charge - seconds * 100.0 / max(sim.runtime, 1.0))
 
 
-def recharged(charge: float, seconds: float, sim: config.UpsSim) -> float:
+def recharged(charge: float, seconds: float, sim: UpsSim) -> float:
     return min(100.0, charge + seconds * 100.0 / max(sim.runtime * RECHARGE_FACTOR, 1.0))
 
 
-def charge_at_cut(cycle: int, sim: config.UpsSim) -> float:
+def charge_at_cut(cycle: int, sim: UpsSim) -> float:
     """The charge when cut number `cycle` (0 first) begins; the first starts full."""
     charge = 100.0
     for _ in range(min(cycle, MAX_CYCLES)):
@@ -69,7 +69,7 @@ def charge_at_cut(cycle: int, sim: config.UpsSim) -> float:
     return charge
 
 
-def sim_reading(on_battery: bool, charge: float, cfg: config.Ups) -> Reading:
+def sim_reading(on_battery: bool, charge: float, cfg: PackSettings) -> Reading:
     words = ["OB", "DISCHRG"] if on_battery else ["OL"] if charge >= 100.0 else ["OL", "CHRG"]
     if charge < LOW_PERCENT:
         words.append("LB")
