@@ -23,7 +23,6 @@ from edge.drivers import registry
 from edge.drivers.modem.settings import ModemSettings
 from edge.drivers.printer.settings import PrinterSettings
 from edge.drivers.receipt.settings import ReceiptSettings as ReceiptPrinter
-from edge.drivers.receipt.settings import of as receipt_transport
 from edge.drivers.scanner.settings import FilesSettings, ScannerSettings
 from edge.drivers.settings import Settings, driver_of
 from edge.drivers.system_settings import PsutilSettings, SystemSettings
@@ -379,7 +378,7 @@ def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:
     which takes only its own keys and checks them."""
     transport = value.get("transport", "sim") if isinstance(value, dict) else "sim"
     try:
-        cls = receipt_transport(transport)
+        cls = registry.entry("receipt", transport).settings
     except ConfigError as e:
         raise ConfigError(f"{path}: {key}.transport: {e.message}") from None
     unknown = sorted(set(value) - set(cls.keys())) if isinstance(value, dict) else []

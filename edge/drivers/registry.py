@@ -14,6 +14,7 @@ from typing import Any
 
 from edge.drivers.modem import settings as modem
 from edge.drivers.printer import settings as printer
+from edge.drivers.receipt import settings as receipt
 from edge.drivers.scanner import settings as scanner
 from edge.drivers.settings import Settings
 from edge.drivers.system_settings import PsutilSettings, SimSystemSettings, SystemSettings
@@ -24,7 +25,7 @@ from edge.errors import ConfigError
 
 @dataclass(frozen=True)
 class Entry:
-    settings: type[Settings]
+    settings: type[Settings] | type[receipt.ReceiptSettings]
     driver: str  # "module:Class", imported by `make`
 
 
@@ -44,10 +45,9 @@ DRIVERS: dict[tuple[str, str], Entry] = {
     ("scanner", "sane"): Entry(scanner.SaneSettings, "edge.drivers.scanner.sane:SaneScanner"),
     ("scanner", "sim"): Entry(scanner.SimScannerSettings, "edge.drivers.scanner.sim:SimScanner"),
     ("scanner", "files"): Entry(scanner.FilesSettings, "edge.drivers.scanner.files:FileSource"),
-    # receipt printers are still built by config.ReceiptPrinter: each transport's own settings
-    # class replaces `Settings` here (and its base joins KINDS) once it exists
-    **{("receipt", t): Entry(Settings, "edge.drivers.receipt.device:ReceiptDevice")
-       for t in ("usb", "serial", "network", "cups", "file", "sim")},
+    # receipt printers are chosen by `transport`; each transport module is its settings class
+    **{("receipt", t): Entry(cls, "edge.drivers.receipt.device:ReceiptDevice")  # type: ignore[arg-type]
+       for t, cls in receipt.ReceiptSettings.by_transport.items()},
 }
 
 # the base settings class of each kind: a config field of this type is chosen by its selector
@@ -66,7 +66,8 @@ def entry(kind: str, driver: str) -> Entry:
     try:
         return DRIVERS[(kind, driver)]
     except KeyError:
-        raise ConfigError(f"{kind}: no driver {driver!r}") from None
+        raise ConfigError(f"{driver!r} is not one of {', '.join(map(repr, drivers(kind)))}") \
+            from None
 
 
 def make(kind: str, cfg: Any) -> Any:
