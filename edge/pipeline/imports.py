@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from edge.drivers.scanner.files import check_file, open_regular
 from edge.errors import JobError
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
-from edge.pipeline.storage import Storage, fsync_dir, storage_error
+from edge.pipeline.storage import Storage
 
 COPYING = "copying files"  # the message of an import job not yet released to the workers
 
@@ -86,23 +85,8 @@ def release(storage: Storage, queue: Queue, job: Job,
     """Copy the files (open descriptors, with their original names) into the job, queue it."""
     inputs = storage.job_spool(job.id) / "inputs"
     for i, (f, name) in enumerate(files, 1):  # our own names: nothing of the caller's in a path
-        copy_into(storage, f, inputs / f"{i:04d}{suffix(name)}")
+        storage.write_atomic(inputs / f"{i:04d}{suffix(name)}", f)
     return queue.transition(job.id, State.QUEUED)
-
-
-def copy_into(storage: Storage, f: BinaryIO, target: Path) -> None:
-    """Stream an open file into `target` durably (temporary, fsync, rename), in bounded memory."""
-    try:
-        with storage.temp_file() as (out, tmp):
-            f.seek(0)
-            shutil.copyfileobj(f, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        storage.make_dirs(target.parent)
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
-    except OSError as e:
-        raise storage_error(e, target) from None
 
 
 def suffix(name: str) -> str:

@@ -100,11 +100,16 @@ class Storage:
             path.unlink(missing_ok=True)
             raise
 
-    def write_atomic(self, target: Path, data: bytes) -> None:
-        """Write bytes to `target` so that it is either absent or complete after a power cut."""
+    def write_atomic(self, target: Path, data: bytes | BinaryIO) -> None:
+        """Write bytes, or stream an open file in bounded memory, to `target` so that it is
+        either absent or complete after a power cut."""
         try:
             with self.temp_file() as (f, tmp):
-                f.write(data)
+                if isinstance(data, bytes):
+                    f.write(data)
+                else:
+                    data.seek(0)
+                    shutil.copyfileobj(data, f, 1 << 20)
                 f.flush()
                 os.fsync(f.fileno())
             self.make_dirs(target.parent)
