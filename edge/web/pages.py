@@ -4,7 +4,7 @@ template; its live parts are drawn by static/app.js from the JSON API and its ev
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from edge.web import auth, jobs
@@ -73,6 +73,3 @@ def devices() -> str:
 def receipts() -> str:
     return render_template("receipts.html")
 
-
-def page_error(e: WebError) -> tuple[Response, int]:
-    return Response(render_template("error.html", error=e), mimetype="text/html"), e.status
