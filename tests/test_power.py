@@ -128,25 +128,9 @@ def test_a_modem_down_for_reconnect_after_is_redialled(kit, monkeypatch):
     assert modem.redials == 1
 
 
-POWER_CUT_SEQ = """\
-ups.status: OL CHRG
-battery.charge: 100
-TIMER 8
-ups.status: OB DISCHRG
-battery.charge: 50
-TIMER 4
-ups.status: OB LB
-battery.charge: 10
-TIMER 10
-ups.status: OL CHRG
-battery.charge: 12
-TIMER 3600
-"""
-
-
 def test_power_cut_with_real_nut_pauses_refuses_and_resumes(kit, daemon, nut):  # noqa: F811
     """OL -> OB -> OB LB -> OL from NUT's dummy-ups through upsd, with a long scan running."""
-    server = nut(POWER_CUT_SEQ)
+    server = nut("ups.status: OL CHRG\nbattery.charge: 100\nTIMER 3600\n")
     kit.configure([{"name": "sim", "driver": "sim", "source": "adf", "dpi": 100,
                     "sim": {"sheets": 40, "page_delay": 0.5, "blank_backs": False}}])
     with open(kit.config, "a") as f:
@@ -154,6 +138,16 @@ def test_power_cut_with_real_nut_pauses_refuses_and_resumes(kit, daemon, nut):  
                 f'ups = "dummy"\ninterval = 0.5\n')
     proc = daemon()
     scan = kit.popen("scan", "--scanner", "sim", "--doc", "Tờ khai", "--json")
+
+    def pages() -> int:
+        jobs = json.loads(kit.edge("jobs", "--json").stdout)
+        return jobs[0]["pages"] if jobs else 0
+
+    wait_for(lambda: pages() >= 2, timeout=60, what="the scan under way")
+    server.set(ups_status="OB DISCHRG", battery_charge="50")  # on battery: the scan goes on
+    seen = pages()
+    wait_for(lambda: pages() >= seen + 2, timeout=60, what="the scan going on, on battery")
+    server.set(ups_status="OB LB", battery_charge="10")
     out, _ = scan.communicate(timeout=60)  # returns when the job settles: paused by power
     job = json.loads(out)
     assert scan.returncode == 3 and job["state"] == "paused"
@@ -169,6 +163,7 @@ def test_power_cut_with_real_nut_pauses_refuses_and_resumes(kit, daemon, nut):  
     assert ups_health["state"] == "fault"
     assert ups_health["metrics"]["ups.status"]["value"] == "OB LB"
     # mains is back: the paused job goes on by itself, from where it stopped
+    server.set(ups_status="OL CHRG", battery_charge="12")
     wait_for(lambda: json.loads(kit.edge("jobs", "--json").stdout)[0]["state"] == "ready",
              timeout=90, what="job resumed and ready")
     (done,) = json.loads(kit.edge("jobs", "--json").stdout)

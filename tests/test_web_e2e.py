@@ -90,20 +90,16 @@ def test_jam_mid_batch_then_resume(kit, stack, page_for):
     assert page.locator("#page-count").text_content() == "6"
 
 
-ON_BATTERY_SEQ = """\
+ON_LINE_SEQ = """\
 ups.status: OL CHRG
 battery.charge: 100
 battery.runtime: 1800
-TIMER 6
-ups.status: OB DISCHRG
-battery.charge: 60
-battery.runtime: 900
 TIMER 3600
 """
 
 
 def test_technician_sees_the_ups_go_on_battery(kit, stack, page_for, nut):  # noqa: F811
-    server = nut(ON_BATTERY_SEQ)
+    server = nut(ON_LINE_SEQ)
     kit.configure([{"name": "sim", "driver": "sim"}])
     with open(kit.config, "a") as f:
         f.write(f'\n[[ups]]\nname = "ups"\ndriver = "nut"\nport = {server.port}\n'
@@ -115,6 +111,7 @@ def test_technician_sees_the_ups_go_on_battery(kit, stack, page_for, nut):  # no
     page.wait_for_function("document.querySelector(\"[data-metric='battery.charge'] b\")"
                            "?.textContent.startsWith('100')", timeout=20_000)
     assert page.locator("#on-battery").is_hidden()
+    server.set(ups_status="OB DISCHRG", battery_charge="60", battery_runtime="900")
     page.wait_for_selector("#on-battery:not([hidden])", timeout=30_000)
     page.wait_for_function("document.querySelector(\"[data-metric='battery.charge'] b\")"
                            "?.textContent.startsWith('60')", timeout=20_000)

@@ -54,7 +54,8 @@ class NutServer:
         maxage = f"MAXAGE {self.maxage}\n" if self.maxage else ""
         (self.dir / "upsd.conf").write_text(f"LISTEN 127.0.0.1 {self.port}\n{maxage}")
         users = self.dir / "upsd.users"
-        users.write_text(f"[{USER}]\n  password = {PASSWORD}\n  upsmon secondary\n")
+        users.write_text(f"[{USER}]\n  password = {PASSWORD}\n  actions = SET\n"
+                         "  upsmon secondary\n")
         users.chmod(0o600)
 
     def start(self) -> NutServer:
@@ -83,6 +84,13 @@ class NutServer:
                 return reply.startswith(b"VAR ") and b'"WAIT"' not in reply
         except OSError:
             return False
+
+    def set(self, **values: str) -> None:
+        """Change variables now (`upsrw`; dummy-ups takes any), e.g. set(ups_status="OB")."""
+        for name, value in values.items():
+            subprocess.run(["upsrw", "-s", f"{name.replace('_', '.')}={value}", "-u", USER,
+                            "-p", PASSWORD, f"{UPS}@127.0.0.1:{self.port}"], env=self.env,
+                           check=True, capture_output=True, timeout=10)
 
     def stop_upsd(self) -> None:
         stop(self.upsd)
