@@ -38,7 +38,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 # The technician's device page: what each metric is called (its key stays in the page's
 # data-metric and title attributes), the words of NUT's `ups.status`, device kinds and a few
-# values. app.js gets them as JSON through t("device_words") (see devices.html).
+# values. devices.js gets them as JSON through t("device_words") (see devices.html).
 METRIC_WORDS: dict[str, tuple[str, str]] = {
     "ups.status": ("Nguồn điện", "Power"),
     "battery.charge": ("Mức pin", "Battery charge"),
