@@ -1,5 +1,6 @@
 """The HTML pages: login, staff scan, technician devices, volunteer slips. Each page is a thin
-template; its live parts are drawn by static/<page>.js (helpers in static/app.js) from the JSON API and its event streams.
+template; its live parts are drawn by static/<page>.js (helpers in static/app.js) from the JSON
+API and its event streams.
 """
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from edge.web import auth, jobs
+from edge.pipeline.dossiers import listing
+from edge.web import auth, dossier_api
 from edge.web.context import kit
 from edge.web.errors import WebError
 from edge.web.i18n import lang
@@ -51,15 +53,18 @@ def switch_lang() -> BaseResponse:
 @bp.get("/scan")
 @auth.require("staff")
 def scan() -> str:
-    codes = [d["ref"] for d in jobs.dossiers(kit().queue()) if not jobs.is_ticket(str(d["ref"]))]
+    codes = [d.code for d in listing(kit().queue()) if d.code]
     return render_template("scan.html", doc_types=kit().cfg.web.doc_types,
-                           dossier_codes=codes[-30:])
+                           dossier_codes=codes[:30])
 
 
 @bp.get("/dossiers")
 @auth.require("staff")
 def dossiers() -> str:
-    return render_template("dossiers.html", dossiers=jobs.dossiers(kit().queue()))
+    q = kit().queue()
+    found = [{**dossier_api.view(q, d), "jobs": [j.summary() for j in d.jobs]}
+             for d in reversed(listing(q))]  # the page lists them newest first
+    return render_template("dossiers.html", dossiers=found)
 
 
 @bp.get("/devices")
