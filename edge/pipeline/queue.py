@@ -168,6 +168,8 @@ class Queue:
         self.conn.execute("PRAGMA foreign_keys=OFF")  # pages, files, history keep their ids
         try:
             with self.tx() as c:
+                if any(r[1] == "seq" for r in c.execute("PRAGMA table_info(jobs)")):
+                    return  # another process (edge web beside edge run) upgraded it first
                 row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
                 c.execute(JOBS_TABLE.format(name="jobs_new"))
                 c.execute(f"INSERT INTO jobs_new({listed}, seq) SELECT {listed}, ROW_NUMBER() "
