@@ -139,14 +139,18 @@ def download(ref: str, part: int) -> Response:
                      download_name=path.name)
 
 
-@bp.get("/jobs/<ref>/pages/<int:idx>/thumb")
+@bp.get("/jobs/<ref>/pages/<int:idx>/<size>")
 @auth.require(*STAFF)
-def thumb(ref: str, idx: int) -> Response:
-    from edge.web.thumbs import thumbnail
+def page_picture(ref: str, idx: int, size: str) -> Response:
+    """A page as a small thumbnail (`thumb`) or as a large picture for the viewer (`image`)."""
+    from edge.web import thumbs
 
+    sizes = {"thumb": thumbs.THUMB, "image": thumbs.VIEW}
+    if size not in sizes:
+        raise bad(f"unknown page picture {size[:40]!r}", "Không có ảnh trang này", 404)
     k = kit()
-    path = thumbnail(k.storage, k.queue(), jobs.job_id(ref), idx)
-    return send_file(path, mimetype="image/png")
+    path = thumbs.picture(k.storage, k.queue(), jobs.job_id(ref), idx, sizes[size])
+    return send_file(path, mimetype=thumbs.mimetype(path))
 
 
 # ------------------------------------------------------------------ technicians: devices
