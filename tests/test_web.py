@@ -579,3 +579,21 @@ def test_the_page_viewer_gets_a_large_picture_of_a_stored_page(web, kit, recwarn
     assert_error(client(web).get(f"/api/jobs/{job.id}/pages/1/image"), 401)
     deprecated = [str(w.message) for w in recwarn if issubclass(w.category, DeprecationWarning)]
     assert not [m for m in deprecated if "Page.images" in m], deprecated
+
+
+@pytest.mark.parametrize("status, runtime, want", [
+    ("OL CHRG", 1800, {"state": "mains", "minutes": 30, "charge": 100}),
+    ("OB DISCHRG", 900, {"state": "battery", "minutes": 15, "charge": 100}),
+    ("OB DISCHRG LB", 119, {"state": "low", "minutes": 1, "charge": 100}),
+    ("FSD OB", None, {"state": "low", "minutes": None, "charge": 100}),
+])
+def test_staff_pages_get_the_power_state(status, runtime, want):
+    from edge.health import Health, Metric, Reading
+    from edge.web.devices import power
+
+    metrics = {"ups.status": Metric(status), "battery.charge": Metric(100)}
+    if runtime is not None:
+        metrics["battery.runtime"] = Metric(runtime, "s")
+    system = Health.of("system", "pi", "system", Reading({}))
+    assert power([system, Health.of("ups", "ups", "nut", Reading(metrics))]) == want
+    assert power([system]) is None

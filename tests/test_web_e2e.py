@@ -202,7 +202,7 @@ def test_blank_backs_are_dropped_and_one_is_restored(kit, stack, page_for):
     page.wait_for_selector("#result:not([hidden])", timeout=30_000)
     assert page.locator(".thumb.blank").count() == 2
     assert page.locator("#page-count").text_content() == "2"
-    page.locator(".thumb.blank .restore").first.click()
+    page.locator(".blank-cell .restore").first.click()
     page.wait_for_function("document.getElementById('page-count').textContent === '3' && "
                            "document.getElementById('job-state').dataset.state === 'ready'",
                            timeout=30_000)
