@@ -139,17 +139,16 @@ def download(ref: str, part: int) -> Response:
                      download_name=path.name)
 
 
-@bp.get("/jobs/<ref>/pages/<int:idx>/<size>")
+@bp.get("/jobs/<ref>/pages/<int:idx>/thumb", defaults={"size": "thumb"})
+@bp.get("/jobs/<ref>/pages/<int:idx>/image", defaults={"size": "image"})
 @auth.require(*STAFF)
 def page_picture(ref: str, idx: int, size: str) -> Response:
-    """A page as a small thumbnail (`thumb`) or as a large picture for the viewer (`image`)."""
+    """A page as a small thumbnail, or as a large picture for the page viewer."""
     from edge.web import thumbs
 
-    sizes = {"thumb": thumbs.THUMB, "image": thumbs.VIEW}
-    if size not in sizes:
-        raise bad(f"unknown page picture {size[:40]!r}", "Không có ảnh trang này", 404)
     k = kit()
-    path = thumbs.picture(k.storage, k.queue(), jobs.job_id(ref), idx, sizes[size])
+    path = thumbs.picture(k.storage, k.queue(), jobs.job_id(ref), idx,
+                          thumbs.THUMB if size == "thumb" else thumbs.VIEW)
     return send_file(path, mimetype=thumbs.mimetype(path))
 
 

@@ -234,6 +234,13 @@ STAFF_WORDS: dict[str, tuple[str, str]] = {
     "today_none": ("Hôm nay chưa quét hồ sơ nào. Bấm “Quét hồ sơ mới” để bắt đầu.",
                    "No dossier scanned today. Press “Scan a new dossier” to begin."),
     "at": ("lúc {time}", "at {time}"),
+    "dstate.scanning": ("Đang quét", "Scanning"),
+    "dstate.paused": ("Có giấy tờ tạm dừng", "A document is paused"),
+    "dstate.ready": ("Đã quét xong, chưa nộp", "Scanned, not uploaded"),
+    "dstate.uploaded": ("Đã nộp lên Cổng", "Uploaded to the portal"),
+    "dstate.failed": ("Bị lỗi", "Failed"),
+    "title.today": ("Hồ sơ hôm nay", "Today's dossiers"), "title.all": ("Hồ sơ", "Dossiers"),
+    "download_pdf": ("Tải PDF", "Download PDF"),
 }
 
 

@@ -60,7 +60,8 @@ def scan() -> str:
 @bp.get("/dossiers")
 @auth.require("staff")
 def dossiers() -> str:
-    return render_template("dossiers.html", dossiers=jobs.dossiers(kit().queue()))
+    """The staff home: today's dossiers (drawn by static/dossiers.js from /api/dossiers)."""
+    return render_template("dossiers.html")
 
 
 @bp.get("/devices")
