@@ -16,6 +16,7 @@ import zipfile
 import pytest
 
 from .conftest import sane_adf
+from .test_ups import nut  # noqa: F401  (fixture)
 from .web_kit import screenshots
 
 pytest_plugins = ["tests.web_browser"]  # fixtures: stack, browser, page_for
@@ -80,6 +81,35 @@ def wait_ready(page) -> None:
     page.wait_for_function("document.getElementById('job-state').dataset.state === 'ready'",
                            timeout=90_000)
     assert_in_view(page.locator("#result"))
+
+
+# ------------------------------------------------------------------ power
+
+
+def test_staff_pages_say_when_the_kit_runs_on_battery(kit, stack, page_for, nut):  # noqa: F811
+    server = nut("ups.status: OL CHRG\nbattery.charge: 100\nbattery.runtime: 1800\nTIMER 3600\n")
+    kit.configure([sim()])
+    with open(kit.config, "a") as f:
+        f.write(f'\n[[ups]]\nname = "ups"\ndriver = "nut"\nport = {server.port}\n'
+                'ups = "dummy"\ninterval = 0.5\n')
+    stack.start()
+    page = page_for(stack, "staff")
+    page.set_viewport_size(PHONE)
+    line = page.locator("#power")
+    page.wait_for_selector("#power[data-state=mains]", timeout=30_000)
+    assert line.text_content() == "Nguồn: điện lưới"
+    server.set(ups_status="OB DISCHRG", battery_charge="60", battery_runtime="900")
+    page.goto("/scan")  # the line is polled; a page load reads it at once
+    page.wait_for_selector("#power[data-state=battery]", timeout=30_000)
+    assert_in_view(line)
+    assert "còn khoảng 15 phút" in line.text_content()
+    shot(page, "power-battery")
+    server.set(ups_status="OB DISCHRG LB", battery_charge="8", battery_runtime="90")
+    page.goto("/dossiers")
+    page.wait_for_selector("#power[data-state=low]", timeout=30_000)
+    assert_in_view(line)
+    assert line.text_content().startswith("Pin sắp hết")
+    shot(page, "power-low")
 
 
 # ------------------------------------------------------------------ no mixing
