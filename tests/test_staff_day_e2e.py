@@ -115,14 +115,20 @@ def test_staff_pages_say_when_the_kit_runs_on_battery(kit, stack, page_for, nut)
 # ------------------------------------------------------------------ no mixing
 
 
-def test_a_double_press_of_scan_starts_one_job(kit, stack, page_for):
-    kit.configure([sim(sheets=3)])
+def scan_page(stack, page_for):
+    """The scan page on a phone, a document type typed, the scanner list loaded."""
     stack.start()
     page = page_for(stack, "staff")
     page.set_viewport_size(PHONE)
     page.goto("/scan")
     page.fill("#doc", "Tờ khai")
     page.wait_for_function("document.querySelectorAll('#scanner option').length > 0")
+    return page
+
+
+def test_a_double_press_of_scan_starts_one_job(kit, stack, page_for):
+    kit.configure([sim(sheets=3)])
+    page = scan_page(stack, page_for)
     page.dblclick("#start")
     assert_in_view(page.locator("#job"))
     shot(page, "double-press")
@@ -138,12 +144,7 @@ def test_a_double_press_of_scan_starts_one_job(kit, stack, page_for):
 
 def test_a_new_scan_on_a_scanner_with_a_paused_job_asks_first(kit, stack, page_for):
     kit.configure([sim(jam_after=2)])
-    stack.start()
-    page = page_for(stack, "staff")
-    page.set_viewport_size(PHONE)
-    page.goto("/scan")
-    page.fill("#doc", "Tờ khai")
-    page.wait_for_function("document.querySelectorAll('#scanner option').length > 0")
+    page = scan_page(stack, page_for)
     page.click("#start")
     page.wait_for_selector("#resume:not([hidden])", timeout=30_000)
     assert_in_view(page.locator("#job-message"))
