@@ -17,9 +17,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, logs
+from edge import __version__, config, daemon, dossier_command, logs
 from edge.errors import ConfigError, EdgeError
-from edge.pipeline import actions, naming, outbox
+from edge.pipeline import actions, dossiers, naming, outbox
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 
@@ -29,7 +29,7 @@ VIA = "command line"  # in a job's history: who acted on it
 
 def main(argv: list[str] | None = None) -> int:
     daemon.guard_sigpipe()
-    args = _parser().parse_args(argv)
+    args = _parser(_scanner_names(argv)).parse_args(argv)
     try:  # `edge fleet` runs on the commune server, where there is no kit config
         cfg = None if args.func is cmd_fleet else config.load(config.config_path(args.config))
         logs.setup(cfg.log.level if cfg else args.log_level)
@@ -56,7 +56,21 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _parser() -> argparse.ArgumentParser:
+def _scanner_names(argv: list[str] | None) -> str:
+    """For `edge scan --help`: the config's scanner names, or why they cannot be listed."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not {"-h", "--help"} & set(argv):
+        return ""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    try:
+        cfg = config.load(config.config_path(pre.parse_known_args(argv)[0].config))
+    except EdgeError as e:
+        return f"(the config cannot be read: {e}; see `edge check-config`)"
+    return ", ".join(s.name for s in cfg.scanner if not s.imports) or "none configured"
+
+
+def _parser(scanners: str = "") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="edge", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"edge {__version__}")
     p.add_argument("--config", help="config file (default: $EDGE_CONFIG or /etc/edge/edge.toml)")
@@ -70,10 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     cmd("run", cmd_run, "run the service (queue worker) until SIGTERM")
     cmd("check-config", cmd_check_config, "validate the config file and exit")
     sp = cmd("scan", cmd_scan, "scan one document to a PDF through the queue")
-    sp.add_argument("--scanner", required=True)
+    sp.add_argument("--scanner", required=True, help="a [[scanner]] name"
+                    + (f" of the config: {scanners}" if scanners else ""))
     sp.add_argument("--preset", default="", help="a preset of that scanner")
     sp.add_argument("--doc", default="", help='document type, e.g. "Giấy khai sinh"')
-    sp.add_argument("--dossier", help=f"national dossier code ({naming.DOSSIER_PATTERN})")
+    sp.add_argument("--dossier", help=f"national dossier code ({naming.DOSSIER_PATTERN}); "
+                    "the dossier that has it already gets this document")
+    sp.add_argument("--into", metavar="TICKET", help="add this document to that dossier (its "
+                    "ticket or dossier code), as its next document")
+    sp.add_argument("--set-aside", action="store_true", help="start though the scanner has a "
+                    "paused job (that job stays paused; resume or finish it later)")
     sp.add_argument("--json", action="store_true", help="print the job as one JSON object")
     sp = cmd("import", cmd_import, "make a PDF from image or PDF files, like a scan")
     sp.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -117,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
              "moved aside, ticket numbers continue, outbox documents are re-adopted")
     sp.add_argument("action", choices=["rebuild"])
     sp.add_argument("--force", action="store_true", help="rebuild even a queue that reads fine")
+    dossier_command.add_arguments(cmd(
+        "dossier", cmd_dossier, "a citizen's dossier (the documents of one ticket): list, show, "
+        "rename with its code, mark uploaded, export as a ZIP"))
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
@@ -173,8 +196,10 @@ def cmd_run(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def cmd_scan(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
+        ticket = dossiers.find(queue, args.into).ticket if args.into else None
         job = actions.create(cfg, storage, queue, scanner=args.scanner, preset=args.preset,
-                             doc=args.doc, dossier=args.dossier)
+                             doc=args.doc, dossier=args.dossier, ticket=ticket,
+                             aside=args.set_aside)
         return _settle(cfg, storage, queue, job, args.json)
 
 
@@ -360,6 +385,11 @@ def cmd_jobs(cfg: config.Config, args: argparse.Namespace) -> int:
         name = Path(j.pdf).name if j.pdf else ""
         print(f"{j.id:>5} {j.ticket:<16} {j.state:<10} {j.pages:>4}p  {j.doc[:30]:<30} {name}")
     return EXIT_OK
+
+
+def cmd_dossier(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        return dossier_command.run(cfg, storage, queue, args)
 
 
 def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -50,7 +50,7 @@ def test_rename_moves_pdf_and_checksum(env, kit):
     cfg, storage, queue = env
     job = make_ready(cfg, storage, queue)
     old = Path(job.pdf)
-    renamed = outbox.rename(storage, queue, NAMES, job, CODE)
+    (renamed,) = outbox.rename(storage, queue, NAMES, job.ticket, CODE)
     new = Path(renamed.pdf)
     assert new.name == f"{CODE}_01_giay-khai-sinh.pdf" and new.parent == old.parent
     assert not old.exists() and not sidecar_path(old).exists()
@@ -61,13 +61,12 @@ def test_rename_moves_pdf_and_checksum(env, kit):
 
 def test_rename_never_overwrites(env):
     cfg, storage, queue = env
-    first = make_ready(cfg, storage, queue, dossier=CODE)
-    # a file that happens to have the name the next document would get
-    squatter = Path(first.pdf).with_name(f"{CODE}_02_giay-khai-sinh.pdf")
+    job = make_ready(cfg, storage, queue)
+    # a file that happens to have the name the document would get
+    squatter = Path(job.pdf).with_name(f"{CODE}_01_giay-khai-sinh.pdf")
     squatter.write_bytes(b"not ours")
-    second = make_ready(cfg, storage, queue)
-    renamed = outbox.rename(storage, queue, NAMES, second, CODE)
-    assert Path(renamed.pdf).name == f"{CODE}_02_giay-khai-sinh-2.pdf"
+    (renamed,) = outbox.rename(storage, queue, NAMES, job.ticket, CODE)
+    assert Path(renamed.pdf).name == f"{CODE}_01_giay-khai-sinh-2.pdf"
     assert squatter.read_bytes() == b"not ours"
     sha_ok(Path(renamed.pdf))
 
@@ -76,7 +75,7 @@ def test_rename_refuses_bad_code(env):
     cfg, storage, queue = env
     job = make_ready(cfg, storage, queue)
     with pytest.raises(JobError, match=r"expected NNN\.NN\.NN\.XNN-YYMMDD-NNNN"):
-        outbox.rename(storage, queue, NAMES, job, "H40-1")
+        outbox.rename(storage, queue, NAMES, job.ticket, "H40-1")
 
 
 def test_rename_via_cli(kit):
@@ -96,7 +95,7 @@ def test_interrupted_rename_is_completed_on_recovery(env):
     old = Path(job.pdf)
     new = old.with_name(f"{CODE}_01_giay-khai-sinh.pdf")
     # the state a power cut leaves between recording the intent and linking the new name
-    queue.set_dossier(job.id, CODE)
+    queue.set_dossier(job.ticket, CODE)
     queue.set_pending_pdf(job.id, new)
     outbox.recover(storage, queue)
     job = queue.get(job.id)
@@ -151,7 +150,7 @@ def test_recovery_never_deletes_another_jobs_file(env):
 def test_dossier_code_given_while_assembling_names_the_file(env):
     cfg, storage, queue = env
     w, job = _assembling(cfg, storage, queue)
-    outbox.rename(storage, queue, NAMES, job, CODE)
+    outbox.rename(storage, queue, NAMES, job.ticket, CODE)
     job = w.run(queue.get(job.id))
     assert Path(job.pdf).name == f"{CODE}_01_to-khai.pdf"
 
@@ -161,13 +160,13 @@ def test_rename_of_a_missing_or_purged_file_is_refused_cleanly(env):
     job = make_ready(cfg, storage, queue)
     Path(job.pdf).unlink()
     with pytest.raises(JobError, match="is missing"):
-        outbox.rename(storage, queue, NAMES, job, CODE)
+        outbox.rename(storage, queue, NAMES, job.ticket, CODE)
     assert queue.pending_pdf(job.id) is None
     assert outbox.recover(storage, queue) == []
     queue.mark_uploaded(job.id)
     outbox.purge(storage, queue, 1, now=time.time() + 2 * 86400)
     with pytest.raises(JobError, match="purged"):
-        outbox.rename(storage, queue, NAMES, queue.get(job.id), CODE)
+        outbox.rename(storage, queue, NAMES, job.ticket, CODE)
 
 
 def test_retention_purges_uploaded_jobs_only_after_the_period(env):

@@ -73,7 +73,7 @@ def test_a_split_rename_cut_short_is_completed(kit):
         base = old[0].parent / f"{CODE}_01_to-khai.pdf"
         new = outbox.part_paths(base, len(old))
         # the cut came after the first part was linked under its new name, before the rest
-        queue.set_dossier(job.id, CODE)
+        queue.set_dossier(job.ticket, CODE)
         queue.set_pending_pdf(job.id, base)
         new[0].hardlink_to(old[0])
         outbox.recover(storage, queue)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from edge import config, power
 from edge.errors import JobError, StateConflict
-from edge.pipeline import naming, outbox
+from edge.pipeline import dossiers, naming
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 from edge.pipeline.settings import ScanSettings
@@ -33,9 +33,34 @@ def job_fields(scanner: config.Scanner, preset: str, doc: str,
     return doc, naming.check_dossier(dossier) if dossier else None
 
 
+class ScannerTaken(StateConflict):
+    """A new scan refused so that two citizens' papers never mix: the scanner still holds a job
+    that is queued or scanning (`conflict` "busy"), or paused ("paused")."""
+
+    def __init__(self, conflict: str, job: Job) -> None:
+        self.conflict, self.job = conflict, job
+        if conflict == "busy":
+            super().__init__(
+                f"scanner {job.scanner!r} is busy with job {job.id} ({job.ticket}, {job.state}); "
+                "wait until it is done (`edge jobs`): a second scan is not queued behind it",
+                vi=f"Máy quét đang quét hồ sơ {job.ticket}. Hãy chờ quét xong.")
+        else:
+            super().__init__(
+                f"scanner {job.scanner!r} has job {job.id} ({job.ticket}, {job.doc}) paused with "
+                f"{job.pages} page(s): continue it with `edge resume {job.id}`, make its PDF of "
+                f"those pages with `edge finish {job.id}`, or leave it paused and start a new "
+                "document anyway with --set-aside",
+                vi=f"Máy quét còn hồ sơ {job.ticket} đang tạm dừng ({job.pages} trang). Hãy "
+                   "tiếp tục, hoàn tất hoặc để riêng hồ sơ đó trước khi quét giấy tờ mới.")
+
+
 def create(cfg: config.Config, storage: Storage, queue: Queue, *, scanner: str, preset: str,
-           doc: str, dossier: str | None) -> Job:
-    """A new queued scan job; refused while the UPS battery is nearly empty."""
+           doc: str, dossier: str | None, ticket: str | None = None,
+           aside: bool = False) -> Job:
+    """A new queued scan job, the next document of dossier `ticket` (or of the dossier with the
+    code `dossier`) or the first of a new one. Refused while the UPS battery is nearly empty,
+    while the scanner has a job queued or scanning, or a paused one (unless `aside`: staff chose
+    to leave it paused), and for a dossier that is all uploaded."""
     device = cfg.scanner_named(scanner)
     if device.imports:
         raise JobError(f"{device.name!r} is the import entry (hot folder, `edge import`), not a "
@@ -43,8 +68,25 @@ def create(cfg: config.Config, storage: Storage, queue: Queue, *, scanner: str, 
                        vi="Đây không phải máy quét. Hãy chọn máy quét.")
     doc, code = job_fields(device, preset, doc, dossier)
     power.check_accepting(cfg, storage)
+
+    def check(q: Queue) -> None:
+        _check_free(q, device.name, aside)
+        joined = ticket or (q.ticket_of(code) if code else None)
+        if joined and dossiers.Dossier(joined, tuple(q.dossier(joined))).uploaded:
+            raise StateConflict(f"dossier {joined} is uploaded already; scan into a new dossier",
+                                vi="Hồ sơ này đã nộp xong; hãy quét vào một hồ sơ mới")
+
     return queue.create(kit=cfg.kit.id, doc=doc, scanner=device.name, preset=preset,
-                        dossier=code)
+                        dossier=code, ticket=ticket, check=check)
+
+
+def _check_free(queue: Queue, scanner: str, aside: bool) -> None:
+    held = queue.unfinished(scanner)
+    busy = [j for j in held if j.state != State.PAUSED]
+    if busy:
+        raise ScannerTaken("busy", busy[0])
+    if held and not aside:
+        raise ScannerTaken("paused", held[0])
 
 
 def resume(cfg: config.Config, storage: Storage, queue: Queue, ref: Ref, via: str) -> Job:
@@ -86,9 +128,10 @@ def restore(queue: Queue, ref: Ref, pages: list[int], via: str) -> Job:
 
 
 def rename(cfg: config.Config, storage: Storage, queue: Queue, ref: Ref, dossier: str) -> Job:
-    """Give a job its national dossier code; a finished PDF moves with its checksum."""
-    names = outbox.Naming(cfg.storage.name_template, cfg.kit.id)
-    return outbox.rename(storage, queue, names, queue.get(ref), dossier)
+    """Give a job's whole dossier its national dossier code (see `dossiers.rename`)."""
+    job = queue.get(ref)
+    dossiers.rename(cfg, storage, queue, job.ticket, dossier)
+    return queue.get(job.id)
 
 
 def uploaded(queue: Queue, ref: Ref) -> Job:
@@ -97,4 +140,5 @@ def uploaded(queue: Queue, ref: Ref) -> Job:
     if job.state != State.READY:
         raise StateConflict(f"job {job.id} is {job.state}; only a ready job can be marked "
                             "uploaded", vi="Chỉ đánh dấu đã nộp khi tệp PDF đã sẵn sàng")
-    return queue.mark_uploaded(job.id)
+    queue.mark_uploaded(job.id)
+    return queue.get(job.id)

@@ -69,6 +69,7 @@ class Job:
     updated: float
     uploaded: float | None
     purged: float | None
+    seq: int = 1  # its place in its dossier (the jobs sharing its ticket): 1, 2, 3...
 
     @property
     def ref(self) -> str:
@@ -89,6 +90,7 @@ class Job:
         return {
             "job_id": self.id,
             "ticket": self.ticket,
+            "seq": self.seq,
             "dossier": self.dossier,
             "doc": self.doc,
             "scanner": self.scanner,

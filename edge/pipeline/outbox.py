@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pikepdf
@@ -41,10 +41,10 @@ class Naming:
     template: str
     kit: str
 
-    def path(self, storage: Storage, queue: Queue, job: Job) -> Path:
+    def path(self, storage: Storage, job: Job) -> Path:
         """Where a job's PDF belongs now: its day folder and its name for the current ref."""
         day = dt.datetime.fromtimestamp(job.created).date()
-        name = naming.render(self.template, ref=job.ref, seq=queue.doc_seq(job.ref, job.id),
+        name = naming.render(self.template, ref=job.ref, seq=job.seq,
                              doc=naming.slug(job.doc), ticket=job.ticket, kit=self.kit, day=day)
         return storage.outbox / day.isoformat() / name
 
@@ -58,7 +58,7 @@ def publish(storage: Storage, queue: Queue, names: Naming, job_id: int,
         for old in job.files:  # re-assembled (a page restored): old files give way to new ones
             _remove(Path(old.path))
         targets = link_unique(storage, queue, job.id, [tmp for tmp, _ in files],
-                              names.path(storage, queue, job))
+                              names.path(storage, job))
         linked = [(target, sha) for target, (_, sha) in zip(targets, files, strict=True)]
         try:
             for target, sha256 in linked:
@@ -69,27 +69,65 @@ def publish(storage: Storage, queue: Queue, names: Naming, job_id: int,
             raise
 
 
-def rename(storage: Storage, queue: Queue, names: Naming, job: Job, dossier: str) -> Job:
-    """Give a job its national dossier code; a finished PDF moves with its checksum."""
-    code = naming.check_dossier(dossier)
+def rename(storage: Storage, queue: Queue, names: Naming, ticket: str, code: str) -> list[Job]:
+    """Give every job of a dossier the dossier code `code` (checked) and move their finished
+    files to names made with it, sidecars along.
+
+    One transaction records the code on every job and the name each job's files move to; the
+    files move after it. `recover()` finishes the moves a crash or power cut leaves undone.
+    A job without a file yet takes the code when it is published.
+    """
+    code = naming.check_dossier(code)
     with outbox_lock(storage.locks):
-        job = queue.get(job.id)
-        if job.state == State.FAILED or job.purged:
-            raise JobError(f"job {job.id} is {'purged' if job.purged else 'failed'}; "
-                           "there is no file to rename",
-                           vi="Hồ sơ quét này không còn tệp để đổi tên")
-        if job.state not in HAS_PDF:
-            queue.set_dossier(job.id, code)  # publish() will use it
-            return queue.get(job.id)
-        old = [Path(f.path) for f in job.files]
-        for path in old:
-            if not path.exists():
-                raise JobError(f"job {job.id}: {path} is missing; run `edge verify`",
-                               vi="Không tìm thấy tệp PDF của hồ sơ này")
-        queue.set_dossier(job.id, code)
-        job = queue.get(job.id)
-        new = link_unique(storage, queue, job.id, old, names.path(storage, queue, job))
-        return _finish_rename(storage, queue, job, new)
+        jobs = queue.dossier(ticket)
+        if all(j.state == State.FAILED or j.purged for j in jobs):
+            raise JobError(f"dossier {ticket} has no file to rename: its documents failed or "
+                           "were purged", vi="Hồ sơ này không còn tệp để đổi tên")
+        moving = [j for j in jobs if j.state in HAS_PDF and j.files]
+        for job in moving:
+            for f in job.files:
+                if not Path(f.path).is_file():
+                    raise JobError(f"job {job.id}: {f.path} is missing; run `edge verify`",
+                                   vi="Không tìm thấy tệp PDF của hồ sơ này; hãy báo kỹ thuật "
+                                      "viên")
+        plan = _plan_names(storage, names, moving, code)
+        queue.set_dossier(ticket, code, plan)
+        for job in moving:
+            if job.id in plan:
+                new = part_paths(plan[job.id], len(job.files))
+                for f, path in zip(job.files, new, strict=True):
+                    _link(Path(f.path), path)
+                fsync_dir(plan[job.id].parent)
+                _finish_rename(storage, queue, queue.get(job.id), new)
+        log.info("dossier %s given its dossier code (%d file(s) moved)", ticket, len(plan))
+        return queue.dossier(ticket)
+
+
+def _plan_names(storage: Storage, names: Naming, jobs: list[Job], code: str) -> dict[int, Path]:
+    """The free name each job's files move to (the first part's), those already named so left
+    out; never a name that exists or that another job of the plan takes."""
+    plan: dict[int, Path] = {}
+    taken: set[Path] = set()
+    for job in jobs:
+        wanted = names.path(storage, replace(job, dossier=code))
+        if [Path(f.path) for f in job.files] == part_paths(wanted, len(job.files)):
+            continue
+        storage.make_dirs(wanted.parent)
+        for n in itertools.count(1):
+            base = wanted.with_name(naming.with_suffix(wanted.name, n))
+            targets = part_paths(base, len(job.files))
+            if not any(t in taken or t.exists() or sidecar_path(t).exists() for t in targets):
+                break
+        plan[job.id] = base
+        taken.update(targets)
+    return plan
+
+
+def _link(old: Path, new: Path) -> None:
+    try:
+        os.link(old, new)
+    except OSError as e:
+        raise storage_error(e, new) from None
 
 
 def _finish_rename(storage: Storage, queue: Queue, job: Job, new: list[Path]) -> Job:

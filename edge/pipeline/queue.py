@@ -12,20 +12,23 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import NotFound, StorageError
+from edge.errors import JobError, NotFound, StorageError
 from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.storage import Storage, disk_full, fsync_dir
 from edge.text import printable
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
+# a dossier is the jobs sharing a ticket (`seq` is a job's place in it, by creation order);
+# the dossier code, once given, is on every job of the ticket
+JOBS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ticket TEXT NOT NULL UNIQUE,
+    ticket TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 1,
     dossier TEXT,
     doc TEXT NOT NULL,
     scanner TEXT NOT NULL,
@@ -39,6 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     uploaded REAL,
     purged REAL
 );
+"""
+SCHEMA = JOBS_TABLE.format(name="jobs") + """
 CREATE TABLE IF NOT EXISTS pages (
     job_id INTEGER NOT NULL REFERENCES jobs(id),
     idx INTEGER NOT NULL,
@@ -69,6 +74,11 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE TABLE IF NOT EXISTS tickets (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner);
 """
+# made once the jobs table has its current columns (after the migrations)
+INDEXES = """
+CREATE INDEX IF NOT EXISTS jobs_ticket ON jobs(ticket, seq);
+CREATE INDEX IF NOT EXISTS jobs_dossier ON jobs(dossier);
+"""
 # columns added after the first release: (table, column, definition)
 MIGRATIONS = [
     ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
@@ -82,7 +92,7 @@ RECOVERY = ("stop the service (systemctl stop edge), then run `edge queue rebuil
 ONE_FILE_COLUMNS = ("pdf", "sha256", "bytes", "ocr", "ocr_pending_sha")
 
 _JOB_COLUMNS = (
-    "id, ticket, dossier, doc, scanner, preset, state, message, message_vi, "
+    "id, ticket, seq, dossier, doc, scanner, preset, state, message, message_vi, "
     "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND NOT blank) AS pages, "
     "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND blank) AS blank_pages, "
     "(SELECT json_group_array(json_array(path, sha256, bytes)) FROM "
@@ -126,6 +136,7 @@ class Queue:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(SCHEMA)
             self._migrate()
+            self.conn.executescript(INDEXES)
         except sqlite3.DatabaseError as e:
             raise db_error(db, e) from None
         _mark(self.root)
@@ -146,6 +157,29 @@ class Queue:
                           "WHERE pdf IS NOT NULL")
                 for column in old:
                     c.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
+        if "seq" not in columns("jobs"):
+            self._rebuild_jobs(sorted(columns("jobs")))
+
+    def _rebuild_jobs(self, kept: list[str]) -> None:
+        """The jobs table of a queue from before dossiers (ticket UNIQUE, no `seq`) made anew in
+        one transaction: every row kept with its id, each old job a one-document dossier."""
+        listed = ", ".join(kept)
+        self.conn.execute("PRAGMA foreign_keys=OFF")  # pages, files, history keep their ids
+        try:
+            with self.tx() as c:
+                row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
+                c.execute(JOBS_TABLE.format(name="jobs_new"))
+                c.execute(f"INSERT INTO jobs_new({listed}) SELECT {listed} FROM jobs")
+                c.execute("DROP TABLE jobs")
+                c.execute("ALTER TABLE jobs_new RENAME TO jobs")
+                c.execute("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner)")
+                if row:  # ids are never reused, not even those of the last jobs
+                    c.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'jobs'",
+                              (row[0],))
+                if c.execute("PRAGMA foreign_key_check").fetchone():
+                    raise sqlite3.DatabaseError("rows refer to missing jobs after the upgrade")
+        finally:
+            self.conn.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         self.conn.close()
@@ -175,28 +209,63 @@ class Queue:
             raise db_error(self.db, e) from None
 
     def create(self, *, kit: str, doc: str, scanner: str, preset: str,
-               dossier: str | None = None, day: dt.date | None = None,
-               state: State = State.QUEUED, message: str = "") -> Job:
-        """A new job with the next ticket of the day; `state` PAUSED holds it back from the
-        workers until its inputs are in place (imports)."""
-        day = day or dt.date.today()
+               dossier: str | None = None, ticket: str | None = None, day: dt.date | None = None,
+               state: State = State.QUEUED, message: str = "",
+               check: Callable[[Queue], None] | None = None) -> Job:
+        """A new job: the next document of dossier `ticket`, or of the dossier that has the code
+        `dossier`, else the first of a new dossier with the next ticket of the day. `state`
+        PAUSED holds it back from the workers until its inputs are in place (imports). `check`
+        runs inside the same transaction, before the job is added: it may refuse it."""
         now = time.time()
         doc, message = printable(doc), printable(message)
         with self.tx() as c:
+            if check:
+                check(self)
+            ticket, dossier, seq = self._place(c, kit, day or dt.date.today(), ticket, dossier)
             cur = c.execute(
-                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, message, "
-                "message_vi, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (self._next_ticket(c, kit, day), dossier, doc, scanner, preset, state, message,
-                 message, now, now),
+                "INSERT INTO jobs(ticket, seq, dossier, doc, scanner, preset, state, message, "
+                "message_vi, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ticket, seq, dossier, doc, scanner, preset, state, message, message, now, now),
             )
             job_id = cur.lastrowid
             assert job_id is not None
             self._history(c, job_id, state, message)
         return self.get(job_id)
 
+    def _place(self, c: sqlite3.Connection, kit: str, day: dt.date, ticket: str | None,
+               code: str | None) -> tuple[str, str | None, int]:
+        """(ticket, dossier code, seq) of a new job."""
+        ticket = ticket or (self.ticket_of(code) if code else None)
+        if ticket is None:
+            return self._next_ticket(c, kit, day), code, 1
+        has, seq = c.execute("SELECT MAX(dossier), MAX(seq) FROM jobs WHERE ticket = ?",
+                             (ticket,)).fetchone()
+        if seq is None:
+            raise NotFound(f"no dossier {ticket!r}", vi=f"Không tìm thấy hồ sơ {ticket}")
+        if code and code != has:
+            raise JobError(
+                f"dossier {ticket} has {f'the code {has}' if has else 'no code yet'}, not "
+                f"{code}: leave the code out to add a document to it, or give the whole "
+                "dossier its code first (`edge dossier rename`)",
+                vi=f"Hồ sơ {ticket} {f'có mã {has}' if has else 'chưa có mã'}, không phải "
+                   f"{code}")
+        return ticket, has, int(seq) + 1
+
+    def ticket_of(self, code: str) -> str | None:
+        """The ticket of the dossier that has the dossier code `code`, if any."""
+        rows = self._all("SELECT DISTINCT ticket FROM jobs WHERE dossier = ? ORDER BY ticket",
+                         (code,))
+        if len(rows) > 1:  # only a queue from before dossiers can hold this
+            tickets = ", ".join(r[0] for r in rows)
+            raise JobError(f"the code {code} is on several dossiers (tickets {tickets}): name "
+                           "one by its ticket",
+                           vi=f"Mã {code} thuộc nhiều hồ sơ ({tickets}); hãy dùng số phiếu")
+        return str(rows[0][0]) if rows else None
+
     def _next_ticket(self, c: sqlite3.Connection, kit: str, day: dt.date) -> str:
-        """The day's next ticket number, skipping those already on a file in the day's outbox
-        folder (a queue rebuilt or restored from an old copy must not issue one twice)."""
+        """The day's next ticket number, skipping those already on a job or on a file in the
+        day's outbox folder (a queue rebuilt or restored from an old copy must not issue one
+        twice)."""
         key = day.isoformat()
         folder = Storage(self.root).outbox / key
         names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
@@ -205,8 +274,10 @@ class Queue:
             c.execute("INSERT INTO tickets(day, n) VALUES (?, 1) "
                       "ON CONFLICT(day) DO UPDATE SET n = n + 1", (key,))
             (n,) = c.execute("SELECT n FROM tickets WHERE day = ?", (key,)).fetchone()
-            if n not in used:
-                return naming.ticket(kit, day, n)
+            ticket = naming.ticket(kit, day, n)
+            if n not in used and not c.execute("SELECT 1 FROM jobs WHERE ticket = ?",
+                                               (ticket,)).fetchone():
+                return ticket
 
     def seed_tickets(self, last: dict[dt.date, int]) -> None:
         """Make each day's next ticket come after `last[day]` (a rebuilt queue)."""
@@ -216,14 +287,14 @@ class Queue:
                           "ON CONFLICT(day) DO UPDATE SET n = MAX(n, excluded.n)",
                           (day.isoformat(), n))
 
-    def adopt(self, *, ticket: str, dossier: str | None, doc: str, created: float,
+    def adopt(self, *, ticket: str, seq: int, dossier: str | None, doc: str, created: float,
               files: list[tuple[Path, str]], message: str, vi: str) -> Job:
         """Record a finished document found in the outbox as a ready job (a rebuilt queue)."""
         with self.tx() as c:
             cur = c.execute(
-                "INSERT INTO jobs(ticket, dossier, doc, scanner, preset, state, message, "
-                "message_vi, created, updated) VALUES (?, ?, ?, '', '', ?, ?, ?, ?, ?)",
-                (ticket, dossier, printable(doc), State.READY, message, vi, created,
+                "INSERT INTO jobs(ticket, seq, dossier, doc, scanner, preset, state, message, "
+                "message_vi, created, updated) VALUES (?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)",
+                (ticket, seq, dossier, printable(doc), State.READY, message, vi, created,
                  time.time()))
             job_id = cur.lastrowid
             assert job_id is not None
@@ -244,12 +315,34 @@ class Queue:
             raise db_error(self.db, e) from None
 
     def get(self, ref: int | str) -> Job:
-        """A job by number or by ticket."""
-        key = "id" if isinstance(ref, int) or str(ref).isdigit() else "ticket"
-        row = self._one(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {key} = ?", (ref,))
-        if row is None:
-            raise NotFound(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
-        return self._job(row)
+        """A job by number, or by ticket when the ticket names one job only."""
+        if isinstance(ref, int) or str(ref).isdigit():
+            row = self._one(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (ref,))
+            if row is None:
+                raise NotFound(f"no job {ref!r}", vi=f"Không tìm thấy hồ sơ quét {ref!r}")
+            return self._job(row)
+        found = self.dossier(str(ref))
+        if len(found) > 1:
+            numbers = ", ".join(str(j.id) for j in found)
+            raise JobError(f"ticket {ref} names {len(found)} documents (jobs {numbers}): use the "
+                           f"job number, or `edge dossier show {ref}` for the whole dossier",
+                           vi=f"Phiếu {ref} có {len(found)} giấy tờ; hãy dùng số hồ sơ quét")
+        return found[0]
+
+    def dossier(self, ticket: str) -> list[Job]:
+        """The jobs of one dossier (its ticket), in seq order; NotFound if there are none."""
+        rows = self._all(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE ticket = ? ORDER BY seq, id",
+                         (ticket,))
+        if not rows:
+            raise NotFound(f"no job or dossier {ticket!r}",
+                           vi=f"Không tìm thấy hồ sơ {ticket!r}")
+        return [self._job(r) for r in rows]
+
+    def tickets(self, since: float | None = None) -> list[str]:
+        """Tickets of the dossiers begun at or after `since`, newest first."""
+        rows = self._all("SELECT ticket FROM jobs GROUP BY ticket HAVING MIN(created) >= ? "
+                         "ORDER BY MIN(created) DESC, MIN(id) DESC", (since or 0.0,))
+        return [str(r[0]) for r in rows]
 
     def jobs(self, states: set[State] | None = None, since: float | None = None) -> list[Job]:
         """Jobs in `states` (all if None) created at or after `since`, oldest first."""
@@ -271,6 +364,13 @@ class Queue:
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE scanner = ? AND state IN (?, ?) "
             "ORDER BY id LIMIT 1", (scanner, State.QUEUED, State.ASSEMBLING))
         return self._job(row) if row else None
+
+    def unfinished(self, scanner: str) -> list[Job]:
+        """This scanner's jobs that are queued, scanning, assembling or paused, oldest first."""
+        rows = self._all(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE scanner = ? AND state IN "
+                         "(?, ?, ?, ?) ORDER BY id", (scanner, State.QUEUED, State.SCANNING,
+                                                      State.ASSEMBLING, State.PAUSED))
+        return [self._job(r) for r in rows]
 
     def busy(self, scanner: str) -> bool:
         """Whether a job for this scanner is queued, scanning or assembling (one indexed query)."""
@@ -305,13 +405,6 @@ class Queue:
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), why)
 
-    def doc_seq(self, ref: str, exclude: int) -> int:
-        """The index of a new document within its dossier (or ticket): 1, 2, 3..."""
-        (n,) = self._one(
-            "SELECT COUNT(*) FROM jobs WHERE COALESCE(dossier, ticket) = ? AND id != ? "
-            "AND EXISTS (SELECT 1 FROM files WHERE job_id = jobs.id)", (ref, exclude))
-        return int(n) + 1
-
     def publish(self, job_id: int, files: list[tuple[Path, str]], message: str = "",
                 vi: str = "") -> Job:
         """Record the finished file(s) (path, SHA-256) and make the job ready, in one transaction.
@@ -326,10 +419,15 @@ class Queue:
             self._move(c, job_id, State.READY, message, vi)
         return self.get(job_id)
 
-    def set_dossier(self, job_id: int, dossier: str | None) -> None:
+    def set_dossier(self, ticket: str, dossier: str | None,
+                    pending: dict[int, Path] | None = None) -> None:
+        """Give every job of a dossier its code, and record the names their files move to
+        (`pending`, by job), in one transaction: `outbox.recover` finishes what a cut stops."""
         with self.tx() as c:
-            c.execute("UPDATE jobs SET dossier = ?, updated = ? WHERE id = ?",
-                      (dossier, time.time(), job_id))
+            c.execute("UPDATE jobs SET dossier = ?, updated = ? WHERE ticket = ?",
+                      (dossier, time.time(), ticket))
+            for job_id, path in (pending or {}).items():
+                c.execute("UPDATE jobs SET pending_pdf = ? WHERE id = ?", (self._rel(path), job_id))
 
     def set_pending_pdf(self, job_id: int, pdf: Path | None) -> None:
         """Remember the file name being published or renamed to, so recovery can finish it."""
@@ -385,11 +483,12 @@ class Queue:
             c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
             self._history(c, job_id, State.READY, f"text layer added (OCR), file {part}")
 
-    def mark_uploaded(self, job_id: int) -> Job:
+    def mark_uploaded(self, *job_ids: int) -> None:
+        """Mark ready jobs uploaded, all or none."""
         with self.tx() as c:
-            c.execute("UPDATE jobs SET uploaded = ? WHERE id = ?", (time.time(), job_id))
-            self._move(c, job_id, State.UPLOADED, "")
-        return self.get(job_id)
+            for job_id in job_ids:
+                c.execute("UPDATE jobs SET uploaded = ? WHERE id = ?", (time.time(), job_id))
+                self._move(c, job_id, State.UPLOADED, "")
 
     def mark_purged(self, job_id: int) -> None:
         with self.tx() as c:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -161,12 +162,15 @@ def _old_counters(db: Path) -> set[tuple[dt.date, int]]:
 
 
 def _adopt(queue: Queue, found: list[Found], problems: list[str]) -> int:
-    """Each ticket's files (parts in order) become one ready job, oldest first."""
-    by_ticket: dict[str, list[Found]] = defaultdict(list)
+    """Each document (its files: parts in order) becomes one ready job of its ticket's dossier,
+    oldest first: a ticket's documents in the order they were made, as they were numbered."""
+    by_doc: dict[tuple[str, str], list[Found]] = defaultdict(list)
     for f in found:
-        by_ticket[f.ticket].append(f)
+        by_doc[f.ticket, _document_name(f.path)].append(f)
+    seqs: dict[str, int] = defaultdict(int)
     adopted = 0
-    for ticket, files in sorted(by_ticket.items(), key=lambda kv: min(f.created for f in kv[1])):
+    for (ticket, _), files in sorted(by_doc.items(), key=lambda kv: min(f.created
+                                                                        for f in kv[1])):
         files.sort(key=lambda f: f.part)
         if len({f.part for f in files}) != len(files):
             problems.append(f"ticket {ticket}: several files claim the same part "
@@ -176,11 +180,18 @@ def _adopt(queue: Queue, found: list[Found], problems: list[str]) -> int:
             dossier = naming.check_dossier(files[0].ref) if files[0].ref != ticket else None
         except JobError:
             dossier = None
-        queue.adopt(ticket=ticket, dossier=dossier, doc=files[0].doc or "tài liệu",
-                    created=files[0].created, files=[(f.path, _recorded(f.path)) for f in files],
-                    message=ADOPTED, vi=ADOPTED_VI)
+        seqs[ticket] += 1
+        queue.adopt(ticket=ticket, seq=seqs[ticket], dossier=dossier,
+                    doc=files[0].doc or "tài liệu", created=files[0].created,
+                    files=[(f.path, _recorded(f.path)) for f in files], message=ADOPTED,
+                    vi=ADOPTED_VI)
         adopted += 1
     return adopted
+
+
+def _document_name(pdf: Path) -> str:
+    """The file name its document's parts share (`a_part2.pdf` -> `a.pdf`), in its day folder."""
+    return str(pdf.parent / re.sub(r"_part\d+(?=\.pdf$)", "", pdf.name))
 
 
 def _recorded(pdf: Path) -> str:

@@ -15,7 +15,7 @@ from edge.pipeline import actions
 from edge.pipeline.job import State
 from edge.web import auth, csrf, devices, jobs, receipts
 from edge.web.context import kit
-from edge.web.errors import bad
+from edge.web.errors import as_json, bad
 from edge.web.sse import stream
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -85,14 +85,12 @@ def list_jobs() -> Response:
 @auth.require(*STAFF)
 def create_job() -> tuple[Response, int]:
     k = kit()
-    job = jobs.create(k.cfg, k.storage, k.queue(), body())
+    try:
+        job = jobs.create(k.cfg, k.storage, k.queue(), body())
+    except actions.ScannerTaken as e:  # the page offers what to do with the job in the way
+        resp, status = as_json(e)
+        return jsonify(**resp.json, conflict=e.conflict, job=jobs.detail(k.queue(), e.job)), status
     return jsonify(jobs.detail(k.queue(), job)), 201
-
-
-@bp.get("/dossiers")
-@auth.require(*STAFF)
-def dossiers() -> Response:
-    return jsonify(dossiers=jobs.dossiers(kit().queue()))
 
 
 @bp.get("/jobs/<ref>")

@@ -12,7 +12,7 @@ from typing import Any
 from edge import config
 from edge.errors import NotFound
 from edge.pipeline import actions
-from edge.pipeline.job import Job, State
+from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.web.errors import bad
@@ -55,11 +55,20 @@ def job_id(ref: str) -> int:
 
 
 def create(cfg: config.Config, storage: Storage, queue: Queue, data: dict[str, Any]) -> Job:
-    """A new queued job from a JSON body or form (see `actions.create`)."""
+    """A new queued job from a JSON body or form (see `actions.create`): `ticket` adds it to
+    that dossier, `"paused": "aside"` starts it though the scanner has a paused job."""
+    paused = field(data, "paused", limit=16)
+    if paused not in ("", "aside"):
+        raise bad('paused: expected "aside" (leave the paused job and start a new one)',
+                  "Lựa chọn cho hồ sơ đang tạm dừng không hợp lệ")
+    ticket = field(data, "ticket", limit=32) or None
+    if ticket is not None and not is_ticket(ticket):
+        raise bad(f"ticket: {ticket!r} is not a ticket number", "Số phiếu không hợp lệ", 404)
     return actions.create(cfg, storage, queue, scanner=field(data, "scanner", True, limit=32),
                           preset=field(data, "preset", limit=64),
                           doc=field(data, "doc", limit=actions.MAX_DOC_LEN),
-                          dossier=field(data, "dossier", limit=64) or None)
+                          dossier=field(data, "dossier", limit=64) or None, ticket=ticket,
+                          aside=paused == "aside")
 
 
 def pages(data: dict[str, Any]) -> list[int]:
@@ -89,13 +98,3 @@ def detail(queue: Queue, job: Job) -> dict[str, object]:
     return {**job.summary(), "pdf": Path(job.pdf).name if job.pdf else None, "files": files,
             "page_list": [{"idx": p.idx, "blank": p.blank, "bytes": p.bytes, "kind": p.kind}
                           for p in queue.pages(job.id)]}
-
-
-def dossiers(queue: Queue) -> list[dict[str, object]]:
-    """Jobs grouped by dossier code (or ticket), in scanning order."""
-    groups: dict[str, list[dict[str, object]]] = {}
-    for job in queue.jobs():
-        if job.state == State.FAILED and not job.pages:
-            continue
-        groups.setdefault(job.ref, []).append(job.summary())
-    return [{"ref": ref, "jobs": jobs} for ref, jobs in groups.items()]

@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from edge.web import auth, jobs
+from edge.pipeline.dossiers import listing
+from edge.web import auth
 from edge.web.context import kit
 from edge.web.errors import WebError
 from edge.web.i18n import lang
@@ -52,9 +53,9 @@ def switch_lang() -> BaseResponse:
 @bp.get("/scan")
 @auth.require("staff")
 def scan() -> str:
-    codes = [d["ref"] for d in jobs.dossiers(kit().queue()) if not jobs.is_ticket(str(d["ref"]))]
+    codes = [d.code for d in listing(kit().queue()) if d.code]
     return render_template("scan.html", doc_types=kit().cfg.web.doc_types,
-                           dossier_codes=codes[-30:])
+                           dossier_codes=codes[:30])
 
 
 @bp.get("/dossiers")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from typing import Any
 
 from edge import config
+from edge.pipeline import dossiers
 from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
 from edge.receipts import command, compose, stream, template
@@ -28,12 +27,14 @@ def templates(cfg: config.Config) -> list[dict[str, object]]:
 
 
 def tickets(queue: Queue, now: float | None = None) -> list[dict[str, str]]:
-    """Today's scanned documents, newest first, for the slip form's ticket field: the volunteer
-    picks the ticket instead of copying it by hand, and its dossier code comes with it."""
-    midnight = dt.datetime.combine(dt.date.fromtimestamp(now or time.time()), dt.time())
-    jobs = queue.jobs(set(State) - {State.FAILED}, since=midnight.timestamp())
-    return [{"ticket": j.ticket, "doc": j.doc, "dossier": j.dossier or ""}
-            for j in sorted(jobs, key=lambda j: j.created, reverse=True)[:MAX_TICKETS]]
+    """Today's dossiers, newest first, for the slip form's ticket field: the volunteer picks the
+    ticket instead of copying it by hand, and its dossier code and documents come with it."""
+    out = []
+    for d in dossiers.listing(queue, today=True, now=now):
+        docs = [j.doc for j in d.jobs if j.state != State.FAILED]
+        if docs:
+            out.append({"ticket": d.ticket, "doc": ", ".join(docs), "dossier": d.code or ""})
+    return out[:MAX_TICKETS]
 
 
 def values(data: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
