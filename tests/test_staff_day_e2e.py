@@ -318,8 +318,8 @@ def test_the_staff_day(kit, stack, page_for, tmp_path, view):
         shot(page, f"dossier-{i + 1}")
         give_code(page, tickets[-1], CODES[i])
     assert not small_targets(page), small_targets(page)
-    look_at_pages(page, tickets[0])
     page.goto("/dossiers")
+    look_at_pages(page, tickets[0])
     cards = page.locator(".dossier")
     assert [cards.nth(i).get_attribute("data-ticket") for i in range(3)] == tickets[::-1]
     page.fill("#q", tickets[1])
