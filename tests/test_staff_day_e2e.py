@@ -72,7 +72,11 @@ def small_targets(page) -> list[str]:
 
 def start_scan(page, scanner: str, preset: str) -> None:
     page.select_option("#scanner", scanner)
-    page.click(f"[data-preset={preset}]")
+    try:
+        page.click(f"[data-preset={preset}]")
+    except Exception:
+        shot(page, "failed-preset")
+        raise
     page.click("#start")
     assert_in_view(page.locator("#job"))  # the live progress, not the form, is in view
 
@@ -215,6 +219,7 @@ def scan_dossier(page, docs: list[tuple[str, str]], jam_resume: bool = False) ->
             page.wait_for_function("document.getElementById('adding-next').textContent !== ''")
             adding = page.locator("#adding").text_content()
             assert f"Đang thêm vào hồ sơ {ticket}" in adding and f"số {n}" in adding, adding
+            shot(page, f"adding-{n}")
             page.wait_for_function("document.querySelectorAll('#scanner option').length > 0")
         start_scan(page, scanner, preset)
         if scanner == "sim" and jam_resume:
@@ -334,6 +339,7 @@ def test_the_staff_day(kit, stack, page_for, tmp_path, view):
     page.click("#filter-pending")  # "Chưa nộp": nothing left
     page.wait_for_function("document.querySelectorAll('.dossier').length === 0")
     assert_in_view(page.locator("#list-empty"))
+    assert page.locator("#list-empty").text_content() == "Không còn hồ sơ nào chưa nộp."
     names = [p.name for p in kit.outbox_files() if p.suffix == ".pdf"]
     assert len(names) == 7 and all(n.startswith(tuple(CODES)) for n in names), names
     screenshots(page, "day-home")

@@ -231,6 +231,7 @@ STAFF_WORDS: dict[str, tuple[str, str]] = {
     "code_saved": ("Đã lưu mã hồ sơ; các tệp đã đổi tên.", "Code saved; the files were renamed."),
     "marked_uploaded": ("Đã đánh dấu hồ sơ đã nộp.", "The dossier is marked uploaded."),
     "search_none": ("Không có hồ sơ nào khớp.", "No dossier matches."),
+    "pending_none": ("Không còn hồ sơ nào chưa nộp.", "No dossier left to upload."),
     "today_none": ("Hôm nay chưa quét hồ sơ nào. Bấm “Quét hồ sơ mới” để bắt đầu.",
                    "No dossier scanned today. Press “Scan a new dossier” to begin."),
     "at": ("lúc {time}", "at {time}"),

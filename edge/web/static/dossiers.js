@@ -26,7 +26,8 @@ function dossiersPage() {
     let list;
     try { list = (await api(`/api/dossiers?${q}`)).dossiers; } catch (e) { say($("list-error"), e.message); return; }
     show($("list-error"), "");
-    show($("list-empty"), list.length ? "" : w($("q").value.trim() ? "search_none" : "today_none"));
+    const none = $("q").value.trim() ? "search_none" : filters.pending ? "pending_none" : "today_none";
+    show($("list-empty"), list.length ? "" : w(none));
     const box = $("dossiers"), next = {};
     const cards = list.map((d) => {
       const json = JSON.stringify(d), old = box.querySelector(`[data-ticket="${d.ticket}"]`);

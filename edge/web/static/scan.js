@@ -127,6 +127,7 @@ function scanPage() {
       $("pdf-pages").textContent = w("pages_n", { n: j.pages });
       $("download").href = `/api/jobs/${j.job_id}/files/1`;
       $("uploaded").disabled = j.state === "uploaded";
+      $("rename").parentElement.hidden = !!j.dossier;  // the code is given once, for the dossier
       $("scan-next").textContent = w("scan_next");
       $("scan-next").href = `/scan?ticket=${encodeURIComponent(j.ticket)}`;
       $("open-dossier").textContent = w("open_dossier");
