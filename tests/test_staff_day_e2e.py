@@ -76,6 +76,8 @@ def start_scan(page, scanner: str, preset: str) -> None:
         page.click(f"[data-preset={preset}]")
     except Exception:
         shot(page, "failed-preset")
+        print("PAGE", page.url, page.evaluate("() => [document.getElementById('scanner').value, "
+              "document.getElementById('presets').innerHTML, performance.getEntriesByType('navigation')[0].type]"))
         raise
     page.click("#start")
     assert_in_view(page.locator("#job"))  # the live progress, not the form, is in view
@@ -305,6 +307,8 @@ def test_the_staff_day(kit, stack, page_for, tmp_path, view):
     kit.configure([SANE, sim(jam_after=2)])
     stack.start()
     page = page_for(stack, "staff")
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    page.on("pageerror", lambda e: print("PAGEERROR", e))
     page.set_viewport_size(view)
     assert page.url.endswith("/dossiers")  # the staff home: today's dossiers
     assert_in_view(page.locator("#new-dossier"))

@@ -173,7 +173,7 @@ def t(key: str) -> str:
 
 
 # The staff pages (scan, dossiers): states, what is left to do, the page viewer, the questions
-# asked before a scan, the power line. staff.js gets them as JSON through t("staff_words");
+# asked before a scan, the power line. staff.js gets them as JSON through staff_words();
 # "{n}", "{ref}"... are filled in there.
 STAFF_WORDS: dict[str, tuple[str, str]] = {
     "state.queued": ("Đang chờ quét", "Waiting to scan"),
@@ -245,11 +245,11 @@ STAFF_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _staff_words(i: int) -> str:
+def staff_words() -> str:
+    """STAFF_WORDS in the session's language, as JSON for staff.js (not in WORDS: its keys are
+    no words a person reads)."""
+    i = 0 if lang() == "vi" else 1
     return json.dumps({k: pair[i] for k, pair in STAFF_WORDS.items()}, ensure_ascii=False)
-
-
-WORDS["staff_words"] = (_staff_words(0), _staff_words(1))
 WORDS.update({
     "dossiers_home": ("Hồ sơ", "Dossiers"),
     "today_dossiers": ("Hồ sơ hôm nay", "Today's dossiers"),
