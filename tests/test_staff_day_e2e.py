@@ -344,3 +344,9 @@ def test_the_staff_day(kit, stack, page_for, tmp_path, view):
     names = [p.name for p in kit.outbox_files() if p.suffix == ".pdf"]
     assert len(names) == 7 and all(n.startswith(tuple(CODES)) for n in names), names
     screenshots(page, "day-home")
+    page.click("button[name=lang]")  # English: the same home in the other language
+    page.wait_for_selector(".dossier .state")
+    assert page.locator("#list-title").text_content() == "Today's dossiers"
+    assert card_of(page, tickets[0]).locator(".state").text_content() == "Uploaded to the portal"
+    assert page.locator("#power").is_hidden()  # no UPS in this kit: nothing to say
+    screenshots(page, "day-home-en")

@@ -242,6 +242,7 @@ STAFF_WORDS: dict[str, tuple[str, str]] = {
     "dstate.failed": ("Bị lỗi", "Failed"),
     "title.today": ("Hồ sơ hôm nay", "Today's dossiers"), "title.all": ("Hồ sơ", "Dossiers"),
     "download_pdf": ("Tải PDF", "Download PDF"),
+    "show_pages": ("Các trang đã quét ({n})", "Scanned pages ({n})"),
 }
 
 

@@ -55,7 +55,7 @@ function dossiersPage() {
     $$(".todo").textContent = `${w("todo")}: ` + (d.todo.length ? d.todo.map((t) => w("todo." + t)).join("; ")
       : w("todo.none"));
     $$(".todo").classList.toggle("nothing", !d.todo.length);
-    $$(".documents").replaceChildren(...d.documents.map(documentItem));
+    $$(".documents").replaceChildren(...d.documents.map((j) => documentItem(j, !d.uploaded)));
     $$(".scan-next").textContent = w("scan_next");
     $$(".scan-next").href = `/scan?ticket=${encodeURIComponent(d.ticket)}`;
     $$(".scan-next").hidden = d.uploaded;
@@ -70,13 +70,15 @@ function dossiersPage() {
     return c;
   }
 
-  function documentItem(j) {
+  // a document: its pages folded away once the dossier is uploaded (the list stays short)
+  function documentItem(j, open) {
     const files = j.files.map((f, i) => el("a", { class: "button download", href: `/api/jobs/${j.job_id}/files/${i + 1}`,
       "data-file": f.name }, j.files.length > 1 ? `${w("download_pdf")} (${i + 1})` : w("download_pdf")));
     return el("li", { class: "document", "data-job": j.job_id, "data-state": j.state },
       el("p", {}, el("b", {}, `${w("doc_n", { n: j.seq })}: ${j.doc}`), " · ",
         w("pages_n", { n: j.pages }), " · ", el("span", { class: "doc-state" }, jobState(j.state))),
-      ...thumbs(j), el("div", { class: "buttons" }, ...files));
+      el("details", open ? { open: "" } : {}, el("summary", {}, w("show_pages", { n: pagesOf(j).length })),
+        ...thumbs(j)), el("div", { class: "buttons" }, ...files));
   }
 
   // rename / mark uploaded: the result (or the refusal) stands at the bottom of the card
