@@ -134,6 +134,12 @@ def scan_page(stack, page_for):
 def test_a_double_press_of_scan_starts_one_job(kit, stack, page_for):
     kit.configure([sim(sheets=3)])
     page = scan_page(stack, page_for)
+    page.fill("#doc", "")  # no document type: the refusal stands next to Quét, in view
+    page.click("#start")
+    assert_in_view(page.locator("#scan-error"))
+    assert "loại giấy tờ" in page.locator("#scan-error").text_content()
+    assert jobs(kit) == []
+    page.fill("#doc", "Tờ khai")
     page.dblclick("#start")
     assert_in_view(page.locator("#job"))
     shot(page, "double-press")
@@ -245,6 +251,18 @@ def card_of(page, ticket: str):
     return card
 
 
+def refused(page, ticket: str, code: str, why: str) -> None:
+    """A code refused: the reason stands at the card's bottom, in view, announced."""
+    card = card_of(page, ticket)
+    card.locator(".code").fill(code)
+    card.locator(".save-code").click()
+    error = card.locator(".card-error")
+    assert_in_view(error)
+    assert error.get_attribute("role") == "alert" and why in error.text_content(), \
+        error.text_content()
+    shot(page, "code-refused")
+
+
 def give_code(page, ticket: str, code: str) -> None:
     card = card_of(page, ticket)
     card.locator(".code").fill(code)
@@ -322,6 +340,10 @@ def test_the_staff_day(kit, stack, page_for, tmp_path, view):
         assert card.locator(".document").count() == len(docs)
         assert "Nhập mã hồ sơ của Cổng" in card.locator(".todo").text_content()
         shot(page, f"dossier-{i + 1}")
+        if i == 0:
+            refused(page, tickets[0], "H40-abc", "Mẫu đúng")
+        if i == 1:  # another citizen's code
+            refused(page, tickets[1], CODES[0], CODES[0])
         give_code(page, tickets[-1], CODES[i])
     assert not small_targets(page), small_targets(page)
     page.goto("/dossiers")
