@@ -1,5 +1,6 @@
 """The HTML pages: login, staff scan, technician devices, volunteer slips. Each page is a thin
-template; its live parts are drawn by static/<page>.js (helpers in static/app.js) from the JSON API and its event streams.
+template; its live parts are drawn by static/<page>.js (helpers in static/app.js) from the JSON
+API and its event streams.
 """
 
 from __future__ import annotations

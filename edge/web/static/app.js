@@ -12,7 +12,7 @@ async function api(path, body) {
     headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF } };
   const r = await fetch(path, opts);
   const data = await r.json();
-  if (!r.ok) throw new Error(VI ? data.error_vi : data.error);
+  if (!r.ok) throw Object.assign(new Error(VI ? data.error_vi : data.error), { fields: data.fields });
   return data;
 }
 function el(tag, attrs, ...kids) {
