@@ -28,7 +28,7 @@ from edge.web import i18n
 from edge.web.app import create_app
 
 from .web_browser import Stack
-from .web_kit import PASSWORDS, ROLES, add_web, screenshots
+from .web_kit import ARTIFACTS, PASSWORDS, ROLES, add_web
 
 pytest_plugins = ["tests.web_browser"]  # fixtures: browser
 LANGS = ("vi", "en")
@@ -345,7 +345,8 @@ def test_known_leaks_are_still_there(app, path):
 
 
 def test_screens_in_both_languages(kit, live, browser):
-    """Login, 404, devices and volunteers' pages at 360 and 1280 px, looked at by eye."""
+    """Login (with its error), 404, devices and volunteers' pages at 360x780 and 1280x800 in
+    both languages, into test-artifacts/ to be looked at."""
     for lang in LANGS:
         ctx = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live.url)
         page = ctx.new_page()
@@ -355,16 +356,25 @@ def test_screens_in_both_languages(kit, live, browser):
         page.fill("#name", "staff")
         page.fill("#password", "wrong")
         page.click("#login")
-        page.wait_for_selector(".error")
-        screenshots(page, f"lang-login-{lang}")
+        page.wait_for_selector(".error[role=alert]")
+        shots(page, f"lang-login-{lang}")
         page.fill("#name", "staff")
         page.fill("#password", PASSWORDS["staff"])
         page.click("#login")
         page.wait_for_load_state()
-        page.goto("/no-such-page")
-        screenshots(page, f"lang-404-{lang}")
-        page.goto("/devices")
-        page.wait_for_selector("[data-device=ups-ups]")
-        settle(page)
-        screenshots(page, f"lang-devices-{lang}")
+        for path, name, ready in (("/no-such-page", "404", "#home"),
+                                  ("/devices", "devices", "[data-device=ups-ups]"),
+                                  ("/receipts", "receipts", "#slip-form input")):
+            page.goto(path)
+            page.wait_for_selector(ready)
+            settle(page)
+            shots(page, f"lang-{name}-{lang}")
         ctx.close()
+
+
+def shots(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in ((360, 780), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
