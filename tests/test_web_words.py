@@ -130,6 +130,7 @@ def test_volunteer_prints_then_the_form_is_ready_for_the_next_citizen(kit, stack
             screenshots_at(page, f"receipts-refused-{lang}", width)
             for name, value in FULL.items():
                 page.fill(f"input[name={name}]", value)
+            page.fill("input[name=staff]", "Trần Văn Bình")
             page.click("#print")
             page.wait_for_selector("#print-result.printed")
             assert result.text_content().startswith(printed), result.text_content()
@@ -137,6 +138,7 @@ def test_volunteer_prints_then_the_form_is_ready_for_the_next_citizen(kit, stack
             assert page.locator(".field-error").count() == 0
             assert [page.input_value(f"input[name={n}]") for n in (*FULL, "address")] == [""] * 4
             assert page.input_value("#template") == "reception"
+            assert page.input_value("input[name=staff]") == "Trần Văn Bình"  # same all day
             screenshots_at(page, f"receipts-printed-{lang}", width)
 
 

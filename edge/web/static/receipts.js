@@ -1,6 +1,7 @@
 // The volunteers' page: fill a slip, preview it, print it.
 "use strict";
 // ---------------------------------------------------------------- volunteers: slips
+const KEEP = ["staff", "place"];  // fields about the kit's day, not the citizen: kept after a print
 function receiptsPage() {
   let templates = [], tickets = [];
   const ticketOptions = () => tickets.map((k) =>
@@ -85,8 +86,11 @@ function receiptsPage() {
     if (!d) return;
     const text = VI ? d.message_vi : d.message;
     if (d.state === "failed") { say(text, "error"); return; }
-    // printed, or spooled for the service to print: the form is ready for the next citizen
+    // printed, or spooled for the service to print: the form is ready for the next citizen,
+    // keeping the template and what is the same all day (the officer, the place)
+    const kept = KEEP.map((name) => [name, $("slip-form").elements[name]?.value]);
     drawForm(); $("slip-preview").hidden = true;
+    kept.forEach(([name, value]) => { if (value && $("slip-form").elements[name]) $("slip-form").elements[name].value = value; });
     Object.keys(filled).forEach((k) => delete filled[k]);
     say(`${text} ${$("print-result").dataset.cleared}`, d.state);
   };
