@@ -82,6 +82,7 @@ def test_the_form_opens_on_the_reception_slip_and_names_every_empty_field(app):
     assert r.status_code == 400
     assert r.json["fields"] == ["ticket", "citizen", "procedure"]
     assert r.json["error_vi"] == "Thiếu thông tin bắt buộc: Số phiếu, Người nộp, Thủ tục."
+    assert r.json["error"] == "Fill in: Số phiếu, Người nộp, Thủ tục."
 
 
 def test_the_language_survives_login_and_logout(app):

@@ -298,6 +298,7 @@ class MissingFields(TemplateError):
             else f"template {tpl.name!r}: required fields {names} are missing",
             vi="Thiếu thông tin bắt buộc: " + ", ".join(f.label or f.name for f in missing) + ".")
         self.fields = [f.name for f in missing]
+        self.labels = [f.label or f.name for f in missing]
 
 
 def _value(tpl: Template, f: Field, raw: str, now: dt.datetime) -> str:

@@ -192,11 +192,11 @@ WORDS.update({
                       "The slip is not printed yet on {printer}: {why}"),
     "print_failed": ("Không in được phiếu trên {printer}: {why}",
                      "The slip was not printed on {printer}: {why}"),
-    "required": ("Hãy điền: {fields}.", "Fill in: {fields}."),
+    "required": ("Thiếu thông tin bắt buộc: {fields}.", "Fill in: {fields}."),
     "required_mark": ("Bắt buộc", "Required"),
     "date_hint": ("ngày/tháng/năm", "dd/mm/yyyy"),
-    "next_citizen": ("Biểu mẫu đã để trống cho người tiếp theo.",
-                     "The form is cleared for the next citizen."),
+    "next_citizen": ("Biểu mẫu đã sẵn sàng cho người tiếp theo.",
+                     "The form is ready for the next citizen."),
 })
 
 # request fields named in errors ("Hãy nhập mã hồ sơ"), by their JSON key

@@ -62,8 +62,20 @@ def values(data: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
 
 def build(cfg: config.Config, data: dict[str, Any], preview: bool = True) -> Slip:
     name, printer_name, given = values(data)
-    printer = command.choose(cfg, printer_name, preview=preview)
-    return compose.build(cfg, printer, name, given)
+    return _compose(cfg, command.choose(cfg, printer_name, preview=preview), name, given)
+
+
+def _compose(cfg: config.Config, printer: config.ReceiptPrinter, name: str,
+             given: dict[str, str]) -> Slip:
+    """The slip; empty required fields refused all at once, named in words, for the form to
+    mark each (`fields`)."""
+    try:
+        return compose.build(cfg, printer, name, given)
+    except template.MissingFields as e:
+        said = ", ".join(e.labels)
+        err = bad(t("required", "en").format(fields=said), t("required", "vi").format(fields=said))
+        err.fields = e.fields  # type: ignore[attr-defined]
+        raise err from None
 
 
 def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
@@ -71,7 +83,7 @@ def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
     naming the printer as people know it (its label), in both languages."""
     name, printer_name, given = values(data)
     printer = command.choose(cfg, printer_name, preview=False)
-    slip = compose.build(cfg, printer, name, given)
+    slip = _compose(cfg, printer, name, given)
     outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
     state = outcome.state if outcome.state in ("printed", "failed") else "queued"
     key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
