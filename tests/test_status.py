@@ -6,7 +6,6 @@ import re
 import pytest
 
 from edge.cli import shown
-from edge.health import Metric
 
 from .test_daemon import daemon, wait_for  # noqa: F401  (fixture)
 
@@ -63,7 +62,7 @@ def test_one_shot_poll_without_the_service(kit):
     (82_888_888_888, "B", "77.2 GB"), (2048, "B/s", "2.0 KB/s"), (55.1, "°C", "55.1°C"),
     (True, "", "True")])
 def test_status_shows_sizes_in_human_units(value, unit, text):
-    assert shown(Metric(value, unit)) == text
+    assert shown(value, unit) == text
 
 
 def test_the_running_service_snapshot_is_shown(kit, daemon):  # noqa: F811

@@ -222,6 +222,6 @@ def lang() -> str:
     return str(session.get("lang") or current_app.config["EDGE_LANG"])
 
 
-def t(key: str, language: str | None = None) -> str:
+def t(key: str) -> str:
     vi, en = WORDS.get(key, (key, key))
-    return vi if (language or lang()) == "vi" else en
+    return vi if lang() == "vi" else en

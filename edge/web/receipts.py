@@ -12,7 +12,7 @@ from edge.pipeline.queue import Queue
 from edge.receipts import command, compose, stream, template
 from edge.receipts.slip import Slip
 from edge.web.errors import bad
-from edge.web.i18n import t
+from edge.web.i18n import WORDS
 from edge.web.labels import label
 
 MAX_TICKETS = 50
@@ -73,7 +73,8 @@ def _compose(cfg: config.Config, printer: config.ReceiptPrinter, name: str,
         return compose.build(cfg, printer, name, given)
     except template.MissingFields as e:
         said = ", ".join(e.labels)
-        err = bad(t("required", "en").format(fields=said), t("required", "vi").format(fields=said))
+        vi, en = WORDS["required"]
+        err = bad(en.format(fields=said), vi.format(fields=said))
         err.fields = e.fields  # type: ignore[attr-defined]
         raise err from None
 
@@ -87,9 +88,9 @@ def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
     outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
     state = outcome.state if outcome.state in ("printed", "failed") else "queued"
     key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
-    said = {lang: t(key, lang).format(
+    said = {lang: text.format(
         ticket=slip.ticket or "", printer=label(cfg, "receipt", printer.name, lang),
         why=outcome.vi if lang == "vi" else outcome.message).replace("  ", " ")
-        for lang in ("vi", "en")}
+        for lang, text in zip(("vi", "en"), WORDS[key], strict=True)}
     return {"state": state, "printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
             "message": said["en"], "message_vi": said["vi"]}

@@ -69,7 +69,7 @@ function receiptsPage() {
   }
   async function send(path) {
     try { const d = await api(path, body()); mark([]); return d; } catch (e) {
-      mark(e.fields); say(e.message, "error"); return null;
+      mark(e.data && e.data.fields); say(e.message, "error"); return null;
     }
   }
   $("preview").onclick = async () => {
