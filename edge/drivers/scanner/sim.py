@@ -108,7 +108,8 @@ class SimScanner(Scanner):
             time.sleep(sim.page_delay)
             self.fed += 1
             if s.source == "adf-duplex" and self.fed % 2 == 0 and sim.blank_backs:
-                page = render_blank(self.fed, s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm)
+                page = render_blank(self.fed, s.dpi, self.cfg.page_width_mm,
+                                    self.cfg.page_height_mm)
             else:
                 page = render_page(self.fed, s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm,
                                    seal=self.fed >= sides - 1)
