@@ -57,7 +57,7 @@ def next_quality(page: ScannedPage, quality: int, size: int, max_bytes: int) -> 
     """The highest quality of the QUALITY_STEP ladder below `quality` at which the page is
     predicted to fit: each step costs a full-size encode (45 ms at 300 dpi colour), the
     prediction a few encodes of the small analysis copy. The caller checks the real size."""
-    ladder = list(range(quality - QUALITY_STEP, MIN_QUALITY, -QUALITY_STEP)) + [MIN_QUALITY]
+    ladder = [*range(quality - QUALITY_STEP, MIN_QUALITY, -QUALITY_STEP), MIN_QUALITY]
     small = Image.fromarray(page.small("RGB" if page.image.mode == "RGB" else "L"))
     ref = _jpeg_size(small, quality)
     for q in ladder[:-1]:
