@@ -131,6 +131,10 @@ class Worker:
                     if self.stop.is_set() or self.hold.is_set():
                         pages.halt.set()  # the pages already read are still kept
                 self.waited = (pages.waited, pages.read)
+            log.info("job %d: %d page(s) read, the scanner waited %.1f s on page processing",
+                     job.id, pages.read, pages.waited,
+                     extra={"event": "scan.waited", "job": job.id, "pages": pages.read,
+                            "seconds": round(pages.waited, 2)})
             if self.stop.is_set():
                 raise scan_error("CANCELLED", scanner.name, "the service is stopping")
             if self.hold.is_set():
