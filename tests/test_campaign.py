@@ -44,6 +44,17 @@ def check_consistent(kit, round_no):
     return jobs
 
 
+def worked_off(kit):
+    """Power is back: the service runs until it has worked off the queue; the jobs then."""
+    daemon = kit.popen("run")
+    wait_for(lambda: all(j["state"] not in ("queued", "scanning", "assembling")
+                         for j in json.loads(kit.edge("jobs", "--json").stdout)),
+             timeout=180, what="queue worked off")
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=60) == 0
+    return json.loads(kit.edge("jobs", "--json").stdout)
+
+
 def test_twenty_power_cuts(kit):
     rng = random.Random(SEED)
     kit.configure([{"name": "sim", "driver": "sim", "source": "adf", "dpi": 100,
@@ -68,13 +79,7 @@ def test_twenty_power_cuts(kit):
         kill(procs)
         check_consistent(kit, f"round {round_no}, seed {SEED}")
     # power is back for good: the service works off the queue, staff resume what was paused
-    daemon = kit.popen("run")
-    wait_for(lambda: all(j["state"] not in ("queued", "scanning", "assembling")
-                         for j in json.loads(kit.edge("jobs", "--json").stdout)),
-             timeout=180, what="queue worked off")
-    daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=60) == 0
-    for job in json.loads(kit.edge("jobs", "--json").stdout):
+    for job in worked_off(kit):
         if job["state"] == "paused":
             assert kit.edge("resume", str(job["job_id"]), timeout=120).returncode == 0
     jobs = check_consistent(kit, "final")
@@ -108,13 +113,7 @@ def test_power_cuts_with_pages_in_flight(kit):
         jobs = check_consistent(kit, f"in-flight round {round_no}, seed {SEED + 1}")
         for job in jobs:
             assert job["pages"] >= reported.get(job["job_id"], 0), (round_no, job)
-    daemon = kit.popen("run")  # power is back: the service works off what was queued
-    wait_for(lambda: all(j["state"] not in ("queued", "scanning", "assembling")
-                         for j in json.loads(kit.edge("jobs", "--json").stdout)),
-             timeout=180, what="queue worked off")
-    daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=60) == 0
-    for job in json.loads(kit.edge("jobs", "--json").stdout):
+    for job in worked_off(kit):
         if job["state"] == "paused":
             command = "finish" if job["pages"] else "resume"
             assert kit.edge(command, str(job["job_id"]), timeout=120).returncode == 0, job
