@@ -262,10 +262,11 @@ def scanner_wait(pages: int) -> None:
 def two_scanner_rss(tmp: Path, env: dict[str, str], sheets: int) -> float:
     """Peak RSS (MB) of `edge run` while two simulated 300 dpi colour scanners each scan
     `sheets` pages at once."""
-    scanner = ('[[scanner]]\nname = "{}"\ndriver = "sim"\nsource = "adf"\nmode = "color"\n'
-               f'dpi = 300\nsim = {{ sheets = {sheets}, page_delay = 0.0 }}\n')
-    cfg = edge_config(tmp / f"rss{sheets}.toml", tmp / f"rss{sheets}",
-                      scanner.format("left") + scanner.format("right"))
+    scanners = "".join(f'[[scanner]]\nname = "{name}"\ndriver = "sim"\nsource = "adf"\n'
+                       f'mode = "color"\ndpi = 300\n'
+                       f'sim = {{ sheets = {sheets}, page_delay = 0.0 }}\n'
+                       for name in ("left", "right"))
+    cfg = edge_config(tmp / f"rss{sheets}.toml", tmp / f"rss{sheets}", scanners)
     daemon = started(cfg, env)
     scans = [subprocess.Popen([str(VENV_BIN / "edge"), "--config", str(cfg), "scan", "--scanner",
                                name, "--doc", "Tờ khai"], env=env, stdout=subprocess.DEVNULL,
@@ -283,6 +284,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--pages", type=int, default=24, help="pages of the batches of parts 2, 3")
     ap.add_argument("--sheets", type=int, nargs=2, default=[50, 200])
+    ap.add_argument("--rss-only", action="store_true", help="part 5 alone")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--period", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -292,10 +294,11 @@ def main() -> None:
         tmp = Path(name)
         (tmp / "dll.conf").write_text("test\n")
         env = {**os.environ, "SANE_CONFIG_DIR": name}
-        cpu = cpu_per_page(tmp, env, args.repeat)
-        scaling(args.pages)
-        scanner_wait(args.pages)
-        pi4_estimate(cpu)
+        if not args.rss_only:
+            cpu = cpu_per_page(tmp, env, args.repeat)
+            scaling(args.pages)
+            scanner_wait(args.pages)
+            pi4_estimate(cpu)
         small, large = args.sheets
         rss = {n: two_scanner_rss(tmp, env, n) for n in (small, large)}
         print(f"\n5. Peak RSS of edge run, two simulated 300 dpi colour scanners at once: "

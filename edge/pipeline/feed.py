@@ -13,6 +13,7 @@ at least one copy of it, 25-60 ms of CPU on a development machine, a third of th
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import queue
@@ -24,6 +25,8 @@ from typing import TypeVar
 
 from PIL import Image
 
+M_MMAP_THRESHOLD = -3  # glibc mallopt()
+MMAP_THRESHOLD = 1 << 20  # larger blocks are mapped apart and unmapped when freed
 PAGE_MEMORY = 96 * 2**20  # bytes of pixels a scanner may have in flight beyond one per core
 SLOT_POLL_SECONDS = 0.1
 T = TypeVar("T")
@@ -38,7 +41,22 @@ def cores() -> int:
 @functools.cache
 def shared_pool() -> Executor:
     """The page threads of this process, one per core, made on first use."""
+    return_big_buffers()
     return ThreadPoolExecutor(cores(), thread_name_prefix="page")
+
+
+def return_big_buffers() -> None:
+    """Have glibc give page-sized buffers back to the system as soon as they are freed.
+
+    By default glibc raises its mmap threshold after each large free, up to 32 MB, so 10-35 MB
+    page buffers soon come from per-thread heaps that only grow: the peak memory of a long
+    batch would creep up with its length.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc: its own allocator's defaults
+        pass
 
 
 def default_bound(width_mm: float, height_mm: float, dpi: int, mode: str) -> int:
