@@ -13,6 +13,7 @@ at least one copy of it, 25-60 ms of CPU on a development machine, a third of th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -25,8 +26,8 @@ from typing import TypeVar
 
 from PIL import Image
 
-M_MMAP_THRESHOLD = -3  # glibc mallopt()
-MMAP_THRESHOLD = 1 << 20  # larger blocks are mapped apart and unmapped when freed
+M_ARENA_MAX = -8  # glibc mallopt()
+ARENAS = 1
 PAGE_MEMORY = 96 * 2**20  # bytes of pixels a scanner may have in flight beyond one per core
 SLOT_POLL_SECONDS = 0.1
 T = TypeVar("T")
@@ -46,17 +47,13 @@ def shared_pool() -> Executor:
 
 
 def return_big_buffers() -> None:
-    """Have glibc give page-sized buffers back to the system as soon as they are freed.
+    """Have the page threads allocate from ARENAS glibc heaps instead of one heap per thread.
 
-    By default glibc raises its mmap threshold after each large free, up to 32 MB, so 10-35 MB
-    page buffers soon come from per-thread heaps that only grow: the peak memory of a long
-    batch would creep up with its length.
+    Each thread's own heap keeps the 10-35 MB page buffers it freed for itself, so the peak
+    memory of a long batch would creep up with its length and with the number of threads.
     """
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    except (OSError, AttributeError):  # not glibc: its own allocator's defaults
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own defaults
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS)
 
 
 def default_bound(width_mm: float, height_mm: float, dpi: int, mode: str) -> int:
@@ -118,6 +115,7 @@ class ReadAhead:
                 image = next(self._pages, None)
                 if image is None:
                     break
+                image.load()  # decoded now: a driver may close its file for the next page
                 self.read += 1
                 start = time.monotonic()
                 self._out.put(self._work(self.read, image))
