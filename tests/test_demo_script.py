@@ -62,7 +62,10 @@ def test_stopping_the_demo_leaves_no_process_behind(demo_config, tmp_path, targe
             os.killpg(script.pid, sig)
         else:
             script.send_signal(sig)
-        script.wait(timeout=60)
+        try:
+            script.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"demo.sh still runs 60 s after {sig!r}: {in_session(script.pid)}")
         deadline = time.monotonic() + 30
         while in_session(script.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
