@@ -5,8 +5,12 @@ partial file under a final name, a wrong password is reported and retried with b
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from edge import config
+from edge.delivery import engine
 from edge.delivery.engine import Deliverer, reason_code
 from edge.delivery.store import Store
-from edge.pipeline import dossiers
+from edge.errors import ConfigError
+from edge.pipeline import dossiers, outbox
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
@@ -244,3 +250,250 @@ def test_rclone_errors_are_told_apart_by_whole_words():
     assert reason_code("Update ReadFrom failed: connection lost") == "unreachable"
     assert reason_code("507 Insufficient Storage") == "full"
     assert reason_code("something odd") == "error"
+
+
+def rclone_of(cfg: config.Config) -> list[int]:
+    """Our rclone processes: those whose command line names this test's rclone config."""
+    mine = str(cfg.runtime_dir / "delivery")
+    out = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if mine in cmdline.read_bytes().decode(errors="replace"):
+                out.append(int(cmdline.parent.name))
+        except OSError:
+            pass
+    return out
+
+
+def delivered_all(kit) -> bool:
+    done = kit.edge("delivery", "status", "--json")
+    return json.loads(done.stdout)["targets"][0]["waiting_files"] == 0 if done.stdout else False
+
+
+def check_destination(kit, dest: Path) -> None:
+    """Every finished file is at the destination once, under its current name, verified; no
+    partial file, no copy under an old name."""
+    jobs = [j for j in json.loads(kit.edge("jobs", "--json").stdout)
+            if j["state"] in ("ready", "uploaded")]
+    want = sorted(Path(f["path"]).name for j in jobs for f in j["files"])
+    pdfs = sorted(p.name for p in dest.rglob("*.pdf") if ".partial-" not in p.name)
+    assert pdfs == want
+    assert not [p for p in dest.rglob("*") if ".partial-edge" in p.name]
+    for folder in {p.parent for p in dest.rglob("*.pdf")}:
+        names = [p.name for p in folder.glob("*.pdf")]
+        check_dossier_folder(folder, names)
+
+
+def test_a_sigkilled_service_mid_delivery_loses_and_duplicates_nothing(kit, tmp_path):
+    from .test_daemon import wait_for
+
+    dest = tmp_path / "usb"
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{dest}", "bwlimit": "40K"}], sheets=6)
+    assert kit.edge("scan", "--scanner", "sim", "--doc", "CCCD").returncode == 0
+    daemon = kit.popen("run")
+    try:
+        wait_for_partial(dest)
+        daemon.kill()
+        daemon.wait()
+        wait_for(lambda: not rclone_of(cfg), timeout=10, what="rclone to die with the service")
+        assert not [p for p in dest.rglob("*.pdf") if ".partial-" not in p.name]
+        daemon = kit.popen("run")
+        wait_for(lambda: delivered_all(kit), timeout=60, what="delivery after the restart")
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+    assert not rclone_of(cfg)
+    check_destination(kit, dest)
+
+
+def two_hours_from(t: float) -> str:
+    start = time.localtime(t + 3600)
+    end = time.localtime(t + 3 * 3600)
+    return f"{start.tm_hour:02d}:00-{end.tm_hour:02d}:00"
+
+
+def test_a_time_window_holds_deliveries_and_says_so(kit, tmp_path):
+    dest = tmp_path / "usb"
+    now = time.time()
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{dest}",
+                           "window": two_hours_from(now)}])
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        scan(cfg, queue)
+        d = Deliverer(cfg)
+        try:
+            assert d.run_once(queue, store, now=now) == 0
+            st = engine.target_status(cfg.delivery[0], store, now)
+            assert (st["state"], st["reason"], st["waiting_files"]) == ("waiting", "window", 3)
+            assert "outside its time window" in kit.edge("delivery", "status").stdout
+            assert d.run_once(queue, store, now=now + 2 * 3600) == 3
+        finally:
+            d.close()
+    assert engine.in_window("19:00-06:30", dt.time(23, 0))
+    assert engine.in_window("19:00-06:30", dt.time(6, 0))
+    assert not engine.in_window("19:00-06:30", dt.time(12, 0))
+
+
+def test_only_on_the_named_interfaces(kit, tmp_path):
+    with WebdavServer(tmp_path / "dav") as server:
+        target = {"name": "office", "url": server.url(), "interfaces": ["wlan0", "eth0"],
+                  "credentials": str(server.credentials())}
+        cfg = configure(kit, [target])
+        with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+            scan(cfg, queue)
+            d = Deliverer(cfg)
+            try:
+                assert d.run_once(queue, store) == 0  # 127.0.0.1 goes out by lo
+                assert store.target("office").waiting == "network"
+                cfg = configure(kit, [{**target, "interfaces": ["lo"]}])
+                d.cfg = cfg
+                assert d.run_once(queue, store) == 3
+            finally:
+                d.close()
+
+
+def test_a_daily_budget_holds_the_rest_until_tomorrow(kit, tmp_path):
+    dest = tmp_path / "usb"
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{dest}", "daily_mb": 1}])
+    now = time.time()
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        scan(cfg, queue)
+        store.count_sent("usb", 1024 * 1024 - 10_000, now)  # today's budget nearly used
+        d = Deliverer(cfg)
+        try:
+            assert d.run_once(queue, store, now=now) == 0
+            st = engine.target_status(cfg.delivery[0], store, now)
+            assert (st["state"], st["reason"]) == ("waiting", "budget")
+            assert d.run_once(queue, store, now=now + 86400) == 3
+        finally:
+            d.close()
+
+
+def test_delivered_files_may_be_purged_after_retention_even_if_not_marked_uploaded(kit,
+                                                                                   tmp_path):
+    targets = [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"},
+               {"name": "nas", "url": f"file://{tmp_path / 'nas'}"},
+               {"name": "extra", "url": f"file://{tmp_path / 'extra'}", "required": False}]
+    cfg = configure(kit, targets, retention_days=2, purge_delivered=True)
+    storage = Storage(cfg.storage.root)
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        delivered, waiting = scan(cfg, queue), scan(cfg, queue)
+        d = Deliverer(cfg)
+        try:
+            assert d.run_once(queue, store) == 18  # 2 dossiers x 3 files x 3 targets
+            for row in store.rows("usb", ticket=waiting.ticket):  # say one never reached usb
+                store.conn.execute("UPDATE items SET state = 'wanted' WHERE target = ? AND "
+                                   "path = ?", ("usb", row.path))
+        finally:
+            d.close()
+        later = time.time() + 3 * 86400
+        rule = engine.purge_rule(cfg, store)
+        assert outbox.purge(storage, queue, 2, now=time.time() + 86400, delivered=rule) == 0
+        assert outbox.purge(storage, queue, 2, now=later, delivered=rule) == 1
+        assert queue.get(delivered.id).purged and not Path(delivered.pdf).exists()
+        assert not queue.get(waiting.id).purged and Path(waiting.pdf).exists()
+    off = configure(kit, targets, retention_days=2)
+    with open_queue(off) as queue, Store(off.storage.root) as store:
+        assert engine.purge_rule(off, store) is None  # default: today's rule only
+
+
+def key_file(text: str = "a-long-passphrase-17") -> Path:
+    """The crypt key off the data partition (/dev/shm is a tmpfs), 0600."""
+    path = Path(tempfile.mkdtemp(dir="/dev/shm")) / "delivery.key"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def test_an_encrypted_target_holds_only_ciphertext_and_reads_back_right(kit, tmp_path):
+    dest, key = tmp_path / "cloud", key_file()
+    try:
+        cfg = configure(kit, [{"name": "cloud", "url": f"file://{dest}", "encrypt": True,
+                               "key_file": str(key)}])
+        with open_queue(cfg) as queue:
+            job = scan(cfg, queue)
+            assert deliver(cfg, queue) == 3
+        stored = {p.name: p for p in dest.rglob("*") if p.is_file()}
+        name = Path(job.pdf).name
+        assert set(stored) == {f"{name}.bin", f"{name}.sha256.bin", "manifest.json.bin"}
+        assert b"%PDF" not in stored[f"{name}.bin"].read_bytes()
+        conf = tmp_path / "read.conf"  # the office decrypts with the same passphrase
+        obscured = subprocess.run(["rclone", "obscure", "-"], input=key.read_text(),
+                                  capture_output=True, text=True).stdout.strip()
+        conf.write_text(f"[d]\ntype = crypt\nremote = {dest}\nfilename_encryption = off\n"
+                        f"directory_name_encryption = false\npassword = {obscured}\n")
+        back = subprocess.run(["rclone", "--config", str(conf), "cat",
+                               f"d:{stored[name + '.bin'].relative_to(dest).with_suffix('')}"],
+                              capture_output=True)
+        assert hashlib.sha256(back.stdout).hexdigest() == job.files[0].sha256
+    finally:
+        shutil.rmtree(key.parent)
+
+
+def test_a_key_on_the_data_partition_or_readable_by_others_is_refused(kit, tmp_path):
+    same = tmp_path / "same.key"
+    same.write_text("a-long-passphrase-17")
+    same.chmod(0o600)
+    with pytest.raises(ConfigError, match="same partition"):
+        configure(kit, [{"name": "cloud", "url": "file:///srv/x", "encrypt": True,
+                         "key_file": str(same)}])
+    key = key_file()
+    try:
+        key.chmod(0o644)
+        with pytest.raises(ConfigError, match="chmod 600"):
+            configure(kit, [{"name": "cloud", "url": "file:///srv/x", "encrypt": True,
+                             "key_file": str(key)}])
+    finally:
+        shutil.rmtree(key.parent)
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ({"url": "ftp://host/x"}, "unknown protocol"),
+    ({"url": "sftp://u:pw@host/x"}, "no password in the URL"),
+    ({"url": "sftp://host/x"}, "credentials: required for sftp"),
+    ({"url": "smb://host"}, "name the share"),
+    ({"url": "s3://bucket/kits"}, "endpoint: required"),
+    ({"url": "file:///x", "window": "7-9"}, "HH:MM-HH:MM"),
+    ({"url": "file:///x", "bwlimit": "fast"}, "512K"),
+])
+def test_bad_targets_are_refused_naming_the_key(kit, target, message):
+    with pytest.raises(ConfigError, match=message) as e:
+        configure(kit, [{"name": "office", **target}])
+    assert "delivery[0]." in e.value.message
+
+
+def test_credentials_are_a_private_file_of_known_keys(kit, tmp_path):
+    creds = tmp_path / "c.toml"
+    creds.write_text('user = "office"\npassword = "x"\n')
+    creds.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        configure(kit, [{"name": "o", "url": "webdav://h/x", "credentials": str(creds)}])
+    creds.chmod(0o600)
+    creds.write_text('user = "office"\npasword = "x"\n')
+    with pytest.raises(ConfigError, match="unknown key 'pasword'"):
+        configure(kit, [{"name": "o", "url": "webdav://h/x", "credentials": str(creds)}])
+
+
+def test_doctor_checks_each_target_without_sending_citizen_data(kit, tmp_path):
+    from edge import doctor
+
+    with WebdavServer(tmp_path / "dav") as server, SshServer(tmp_path / "ssh") as ssh:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(f'user = "office"\npassword = "{WRONG}"\n')
+        bad.chmod(0o600)
+        cfg = configure(kit, [
+            {"name": "office", "url": server.url(), "credentials": str(server.credentials())},
+            {"name": "nas", "url": server.url(), "credentials": str(bad)},
+            {"name": "sftp", "url": ssh.url(), "credentials": str(ssh.credentials())},
+            {"name": "gone", "url": "webdav://127.0.0.1:1/", "credentials": str(bad)}])
+        found = list(doctor._delivery(cfg))
+        checks = {c.what.split(" (")[0]: c for c in found if c.verdict != "WARN"}
+        assert checks["delivery office"].verdict == "ok"
+        assert "checked by reading it back" in checks["delivery office"].what
+        assert checks["delivery nas"].verdict == "FAIL"
+        assert "refused the login" in checks["delivery nas"].what
+        assert str(bad) in checks["delivery nas"].fix
+        assert checks["delivery sftp"].verdict == "ok" and "sha1" in checks["delivery sftp"].what
+        assert [c.what.split(" (")[0] for c in found if c.verdict == "WARN"] == ["delivery sftp"]
+        assert checks["delivery gone"].verdict == "FAIL"
+        assert "network link" in checks["delivery gone"].fix
+        assert not list(server.root.rglob("*")) and not list(ssh.root.rglob("*"))

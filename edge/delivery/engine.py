@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import secrets
 import socket
 import subprocess
 import tempfile
@@ -100,7 +101,7 @@ class Deliverer:
             return 0
         done = 0
         try:
-            done, waiting = self._send(t, store, wanted, stale)
+            done, waiting = self._send(t, store, wanted, stale, now)
         except TransferError as e:
             self._failed(t, store, before, e, now)
             return done
@@ -110,8 +111,8 @@ class Deliverer:
             self.events.event("delivery/recovered", {"target": t.name})
         return done
 
-    def _send(self, t: Delivery, store: Store, wanted: list[Row],
-              stale: list[Row]) -> tuple[int, str]:
+    def _send(self, t: Delivery, store: Store, wanted: list[Row], stale: list[Row],
+              now: float) -> tuple[int, str]:
         rcd = self.rcd(t)
         moves = {r.sha256: r for r in stale}
         done, sent = 0, 0
@@ -119,7 +120,7 @@ class Deliverer:
             for row in ordered(wanted, store, t.name):
                 if self.stop.is_set():
                     break
-                if over_budget(t, store, row.bytes * (1 if verify_type(rcd) else 2)):
+                if over_budget(t, store, row.bytes * (1 if verify_type(rcd) else 2), now):
                     return done, "budget"
                 try:
                     self.deliver(rcd, store, row, moves.pop(row.sha256, None))
@@ -270,12 +271,12 @@ def hash_file(path: Path, kinds: tuple[str, ...]) -> dict[str, str]:
     return {k: h.hexdigest() for k, h in hs.items()}
 
 
-def over_budget(t: Delivery, store: Store, cost: int) -> bool:
+def over_budget(t: Delivery, store: Store, cost: int, now: float) -> bool:
     """Whether sending `cost` bytes now would pass the day's budget (a file larger than the whole
     budget still goes, alone, first thing in the day)."""
     if not t.daily_mb:
         return False
-    sent, _ = store.sent_on(t.name)
+    sent, _ = store.sent_on(t.name, now)
     return sent > 0 and sent + cost > t.daily_mb * 1024 * 1024
 
 
@@ -284,7 +285,7 @@ def held(t: Delivery, now: float) -> str:
     interfaces), or "" (go ahead)."""
     if t.window and not in_window(t.window, dt.datetime.fromtimestamp(now).time()):
         return "window"
-    if t.interfaces and route_interface(t) not in t.interfaces:
+    if t.interfaces and t.where.scheme != "file" and route_interface(t) not in t.interfaces:
         return "network"
     return ""
 
@@ -414,3 +415,31 @@ def purge_rule(cfg: config.Config, store: Store) -> Callable[[Job], float | None
     if not cfg.storage.purge_delivered:
         return None
     return delivered_at(store, [t.name for t in cfg.delivery if t.required])
+
+
+def probe(t: Delivery, work: Path) -> str:
+    """Write, check and delete a small file of random bytes at the target's root (never a
+    citizen's file): TransferError if it cannot be reached, logged in or written. Returns how
+    the copy was checked."""
+    rcd = Rcd(t, work)
+    name = f".edge-doctor-{secrets.token_hex(4)}"
+    try:
+        work.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work) as tmp:
+            local = Path(tmp) / name
+            data = secrets.token_bytes(4096)
+            local.write_bytes(data)
+            rcd.copy_in(local, name)
+            kind = verify_type(rcd)
+            if kind:
+                item = rcd.stat(name, kind) or {}
+                ok = item.get("Hashes", {}).get(kind) == hashlib.new(kind, data).hexdigest()
+            else:
+                rcd.copy_out(name, Path(tmp) / "back")
+                ok = (Path(tmp) / "back").read_bytes() == data
+            rcd.delete(name)
+        if not ok:
+            raise TransferError("the test file read back differs from what was written")
+        return kind or "reading it back"
+    finally:
+        rcd.close()
