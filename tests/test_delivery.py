@@ -497,3 +497,41 @@ def test_doctor_checks_each_target_without_sending_citizen_data(kit, tmp_path):
         assert checks["delivery gone"].verdict == "FAIL"
         assert "network link" in checks["delivery gone"].fix
         assert not list(server.root.rglob("*")) and not list(ssh.root.rglob("*"))
+
+
+def test_telemetry_counts_what_is_delivered_and_what_waits_without_names(kit, tmp_path):
+    from edge.telemetry.service import Telemetry
+
+    from .telemetry_kit import configure as with_mqtt
+    from .telemetry_kit import outbox_rows, validate
+
+    with_mqtt(kit, 1883)
+    dest, creds = tmp_path / "usb", tmp_path / "gone.toml"
+    creds.write_text('user = "office"\npassword = "x"\n')
+    creds.chmod(0o600)
+    with kit.config.open("a") as f:
+        f.write(f'\n[[delivery]]\nname = "usb"\nurl = "file://{dest}"\n\n[[delivery]]\n'
+                f'name = "gone"\nurl = "webdav://127.0.0.1:1/"\ncredentials = "{creds}"\n')
+    cfg = kit.cfg()
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        job = scan(cfg, queue)
+        d = Deliverer(cfg, Telemetry(cfg, []))
+        try:
+            assert d.run_once(queue, store) == 3
+        finally:
+            d.close()
+    rows = [(t, validate(t, p), p) for k, t, p in outbox_rows(kit) if k in ("event", "counts")]
+    events = {b["type"]: b["data"] for t, b, _ in rows if "type" in b}
+    assert events["delivery/delivered"] == {
+        "target": "usb", "files": 3, "bytes": events["delivery/delivered"]["bytes"],
+        "waiting_files": 0, "waiting_bytes": 0,
+        "oldest_waiting_seconds": events["delivery/delivered"]["oldest_waiting_seconds"]}
+    assert events["delivery/delivered"]["bytes"] > job.bytes
+    assert events["delivery/delivered"]["oldest_waiting_seconds"] >= 0  # gone's files wait
+    assert events["delivery/failing"] == {"target": "gone", "reason": "unreachable"}
+    counts = [b for t, b, _ in rows if "/counts/" in t][-1]
+    assert counts["delivered_files"] == 3
+    assert counts["delivered_bytes"] == events["delivery/delivered"]["bytes"]
+    for _, _, payload in rows:
+        assert job.ticket.encode() not in payload and b".pdf" not in payload
+        assert "Giấy".encode() not in payload
