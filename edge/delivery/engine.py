@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,10 +43,15 @@ log = logging.getLogger(__name__)
 HASHES = ("sha256", "sha1", "md5")
 PARTIAL = ".partial-edge-"
 CHUNK = 1 << 20
+SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server for a hash
 
 
 class LocalProblem(EdgeError):
     """The kit's own copy of a file is missing or changed: that file waits, the others go."""
+
+
+class Aborted(TransferError):
+    """Not tried: another transfer to the same target failed first, or the service stops."""
 
 
 class Deliverer:
@@ -113,24 +119,22 @@ class Deliverer:
 
     def _send(self, t: Delivery, store: Store, wanted: list[Row], stale: list[Row],
               now: float) -> tuple[int, str]:
+        """Files and sidecars, then the manifests of dossiers now complete, `t.transfers` at a
+        time; then what renames left behind. (files delivered, why the rest waits)"""
         rcd = self.rcd(t)
+        kind = verify_type(rcd)  # asked once, before the transfers start
         moves = {r.sha256: r for r in stale}
-        done, sent = 0, 0
+        tally = [0, 0]  # files, payload bytes
         try:
-            for row in ordered(wanted, store, t.name):
-                if self.stop.is_set():
-                    break
-                if over_budget(t, store, row.bytes * (1 if verify_type(rcd) else 2), now):
-                    return done, "budget"
-                try:
-                    self.deliver(rcd, store, row, moves.pop(row.sha256, None))
-                    done, sent = done + 1, sent + row.bytes
-                except LocalProblem as e:
-                    log.error("delivery %s: %s", t.name, e.message)
-                    store.item_failed(t.name, row.path, e.message,
-                                      time.time() + t.retry_max_seconds)
+            files = [r for r in wanted if not is_manifest(r)]
+            if waiting := self._batch(t, store, rcd, kind, files, moves, now, tally):
+                return tally[0], waiting
+            left = {r.ticket for r in store.rows(t.name, "wanted") if not is_manifest(r)}
+            manifests = [r for r in wanted if is_manifest(r) and r.ticket not in left]
+            if waiting := self._batch(t, store, rcd, kind, manifests, moves, now, tally):
+                return tally[0], waiting
         finally:
-            self._count(t, store, done, sent)
+            self._count(t, store, tally[0], tally[1])
         remaining = {r.ticket for r in store.rows(t.name, "wanted")}
         for row in store.rows(t.name, "stale"):
             if row.ticket not in remaining and not self.stop.is_set():
@@ -138,30 +142,67 @@ class Deliverer:
                 rcd.delete(partial(row.path))
                 store.gone(t.name, row.path)
                 rcd.rmdir(row.path.rsplit("/", 1)[0])
-        return done, ""
+        return tally[0], ""
 
-    def deliver(self, rcd: Rcd, store: Store, row: Row, moved: Row | None) -> int:
-        """Put one file at its place, verified; the bytes it cost on the link."""
+    def _batch(self, t: Delivery, store: Store, rcd: Rcd, kind: str, rows: list[Row],
+               moves: dict[str, Row], now: float, tally: list[int]) -> str:
+        """Deliver `rows` in parallel, recording each as it is verified; "budget" if some must
+        wait for tomorrow. The first transfer error stops the rest and is raised."""
+        fits, cost = [], 0
+        for row in rows:
+            cost += row.bytes * (1 if kind and row.bytes > SMALL else 2)
+            if over_budget(t, store, cost, now):
+                break
+            fits.append(row)
+        abort = threading.Event()
+        errors: list[TransferError] = []
+        with ThreadPoolExecutor(t.transfers, thread_name_prefix=f"deliver-{t.name}") as pool:
+            jobs = {pool.submit(self.transfer, rcd, row, moves.pop(row.sha256, None), kind,
+                                abort): row for row in fits}
+            for job in as_completed(jobs):
+                row = jobs[job]
+                try:
+                    cost, moved = job.result()
+                except TransferError as e:
+                    abort.set()
+                    errors.append(e)
+                    continue
+                except LocalProblem as e:
+                    log.error("delivery %s: %s", t.name, e.message)
+                    store.item_failed(t.name, row.path, e.message,
+                                      time.time() + t.retry_max_seconds)
+                    continue
+                if moved:
+                    store.gone(t.name, moved)
+                store.delivered(t.name, row.path, row.sha256, cost)
+                tally[0], tally[1] = tally[0] + 1, tally[1] + row.bytes
+        if errors:
+            raise next((e for e in errors if not isinstance(e, Aborted)), errors[0])
+        return "budget" if len(fits) < len(rows) else ""
+
+    def transfer(self, rcd: Rcd, row: Row, moved: Row | None, kind: str,
+                 abort: threading.Event) -> tuple[int, str]:
+        """Put one file at its place, verified (in a worker thread: no database here).
+        (bytes it cost on the link, the stale path it was moved from or "")"""
+        if abort.is_set() or self.stop.is_set():
+            raise Aborted("stopped before this file")
         temp = partial(row.path)
-        kind = verify_type(rcd)
-        with local_copy(row, self.work) as (local, digests):
-            how = "moved on the server from " + moved.path if moved else "sent"
+        kind = kind if row.bytes > SMALL else ""  # a small file: reading it back is cheaper
+        with local_copy(row, self.work, kind) as (local, digests):
             if moved is not None and self._move(rcd, moved.path, temp):
-                store.gone(row.target, moved.path)
-                cost = 0
+                cost, source = 0, moved.path
             else:
-                how = "sent"
                 rcd.copy_in(local, temp)
-                cost = row.bytes
+                cost, source = row.bytes, ""
             cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
             rcd.move(temp, row.path)
         final = rcd.stat(row.path)  # a rename on the server: the size tells it is the same file
         if final is None or int(final.get("Size", -1)) != row.bytes:
             raise TransferError(f"{row.path}: not at its place after the rename")
-        store.delivered(row.target, row.path, row.sha256, cost)
-        log.info("delivery %s: %s %s, %d bytes, checked by %s", row.target, row.path, how,
-                 row.bytes, kind or "reading it back")
-        return cost
+        log.info("delivery %s: %s %s, %d bytes, checked by %s", row.target, row.path,
+                 f"moved on the server from {source}" if source else "sent", row.bytes,
+                 kind or "reading it back")
+        return cost, source
 
     def _move(self, rcd: Rcd, old: str, new: str) -> bool:
         try:
@@ -177,7 +218,12 @@ class Deliverer:
             item = rcd.stat(remote, kind)
             got = str((item or {}).get("Hashes", {}).get(kind, ""))
             size = int((item or {}).get("Size", -1))
+            if not got:  # it computes them: asking failed (sftp runs sha1sum over the link)
+                raise TransferError(f"{remote}: the destination gave no {kind} checksum "
+                                    "(connection lost?)")
             if got != digest or size != row.bytes:
+                if row.source and hash_file(Path(row.source), ("sha256",))["sha256"] != row.sha256:
+                    raise LocalProblem(changed(Path(row.source)))
                 raise TransferError(f"{remote}: the destination's {kind} ({got or 'none'}, "
                                     f"{size} bytes) does not match ours ({digest}, "
                                     f"{row.bytes} bytes)")
@@ -219,13 +265,8 @@ class Deliverer:
             "oldest_waiting_seconds": round(oldest_waiting(store))})
 
 
-def ordered(rows: list[Row], store: Store, target: str) -> Iterator[Row]:
-    """Files and sidecars first; a dossier's manifest once the rest of it is there."""
-    yield from (r for r in rows if not r.path.endswith("/" + plan.MANIFEST))
-    waiting = {r.ticket for r in store.rows(target, "wanted")
-               if not r.path.endswith("/" + plan.MANIFEST)}
-    yield from (r for r in rows if r.path.endswith("/" + plan.MANIFEST)
-                and r.ticket not in waiting)
+def is_manifest(row: Row) -> bool:
+    return row.path.endswith("/" + plan.MANIFEST)
 
 
 def partial(path: str) -> str:
@@ -240,26 +281,37 @@ def verify_type(rcd: Rcd) -> str:
 
 
 @contextmanager
-def local_copy(row: Row, work: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+def local_copy(row: Row, work: Path, kind: str) -> Iterator[tuple[Path, dict[str, str]]]:
     """The file to send (the outbox file, or the body written to a private temporary file) and
-    its digests; LocalProblem if the outbox file is gone or no longer matches its record."""
+    its SHA-256 and `kind` digests, read once; LocalProblem if the outbox file is gone or no
+    longer matches its record."""
+    kinds = tuple(sorted({"sha256", kind} - {""}))
     if row.body is not None:
         work.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=work) as tmp:
             path = Path(tmp) / "body"
             path.write_bytes(row.body)
-            yield path, {h: hashlib.new(h, row.body).hexdigest() for h in HASHES}
+            yield path, {h: hashlib.new(h, row.body).hexdigest() for h in kinds}
         return
     path = Path(row.source or "")
     try:
-        digests = hash_file(path, HASHES)
+        if kinds == ("sha256",) and kind:  # the destination hashes it: no need to read it here
+            if path.stat().st_size != row.bytes:
+                raise LocalProblem(changed(path))
+            yield path, {"sha256": row.sha256}
+            return
+        digests = hash_file(path, kinds)
     except OSError as e:
         raise LocalProblem(f"{path.name}: cannot read the kit's copy ({e.strerror}); run "
                            "`edge verify`") from None
     if digests["sha256"] != row.sha256:
-        raise LocalProblem(f"{path.name} has changed since it was made (SHA-256 does not match "
-                           "the record); not sent; run `edge verify`")
+        raise LocalProblem(changed(path))
     yield path, digests
+
+
+def changed(path: Path) -> str:
+    return (f"{path.name} has changed since it was made (SHA-256 does not match the record); "
+            "not sent; run `edge verify`")
 
 
 def hash_file(path: Path, kinds: tuple[str, ...]) -> dict[str, str]:

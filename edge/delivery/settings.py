@@ -56,6 +56,7 @@ class Delivery:
     region: str = ""  # s3
     webdav_vendor: Literal["other", "nextcloud", "owncloud"] = "other"
     bwlimit: str = ""  # rclone's form: "512K", "2M" (bytes per second); "" no limit
+    transfers: int = 4  # files sent at once
     window: str = ""  # "19:00-06:30": only then (local time); "" any time
     interfaces: list[str] = field(default_factory=list)  # only when the route goes out by one
     daily_mb: int = 0  # bytes sent (and read back) per day, in MB; 0 no limit
@@ -92,6 +93,8 @@ class Delivery:
             out.append(("bwlimit", "bytes per second like 512K or 2M (K, M, G = 1024 ...)"))
         if self.window and window_of(self.window) is None:
             out.append(("window", "HH:MM-HH:MM in local time, e.g. 19:00-06:30"))
+        if not 1 <= self.transfers <= 16:
+            out.append(("transfers", "must be 1..16"))
         if self.daily_mb < 0:
             out.append(("daily_mb", "must be 0 (no limit) or more"))
         if not 1 <= self.retry_min_seconds <= self.retry_max_seconds:
