@@ -570,3 +570,36 @@ def test_a_changed_outbox_file_is_not_delivered_and_the_others_go(kit, tmp_path,
     finally:
         if server:
             server.stop()
+
+
+def test_web_api_shows_per_dossier_and_per_target_delivered_waiting_failing(kit, tmp_path):
+    from edge.web.app import create_app
+
+    from .test_web import client
+    from .web_kit import add_web
+
+    creds = tmp_path / "gone.toml"
+    creds.write_text('user = "office"\npassword = "x"\n')
+    creds.chmod(0o600)
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"},
+                          {"name": "office", "url": "webdav://127.0.0.1:1/",
+                           "credentials": str(creds)}])
+    add_web(kit.config)
+    with open_queue(cfg) as queue:
+        job = scan(cfg, queue)
+        deliver(cfg, queue)
+    app = create_app(kit.cfg())
+    app.testing = True
+    staff = client(app, "staff")
+    d = staff.get(f"/api/dossiers/{job.ticket}").json
+    by = {x["target"]: x for x in d["delivery"]}
+    assert by["usb"]["state"] == "delivered"
+    assert by["office"]["state"] == "failing"
+    assert "Chưa kết nối được" in by["office"]["error_vi"]
+    listed = staff.get("/api/dossiers?today=1").json["dossiers"][0]
+    assert [x["state"] for x in listed["delivery"]] == ["delivered", "failing"]
+    tech = client(app, "tech")
+    targets = {t["name"]: t for t in tech.get("/api/delivery").json["targets"]}
+    assert targets["usb"]["state"] == "ok" and targets["usb"]["sent_today_files"] == 3
+    assert targets["office"]["state"] == "failing" and targets["office"]["waiting_files"] == 3
+    assert "x" not in targets["office"]["url"].split("//")[0]

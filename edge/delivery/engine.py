@@ -455,7 +455,7 @@ def dossier_status(cfg: config.Config, store: Store, ticket: str) -> list[dict[s
         st = store.target(t.name)
         state = ("none" if not rows else "delivered" if all(r.state == "delivered" for r in rows)
                  else "failing" if st.error else "waiting")
-        out.append({"target": t.name, "state": state,
+        out.append({"target": t.name, "required": t.required, "state": state,
                     "reason": st.waiting if state == "waiting" else "",
                     "error": st.error if state == "failing" else "",
                     "error_vi": st.error_vi if state == "failing" else ""})
