@@ -122,8 +122,15 @@ class SshServer(Server):
     def url(self) -> str:
         return f"sftp://{self.user}@127.0.0.1:{self.port}{self.root}"
 
-    def credentials(self, key: Path | None = None) -> Path:
-        return _secret_file(self.dir / "sftp.toml", f'key_file = "{key or self.key}"\n')
+    def credentials(self, password: str = "") -> Path:
+        """A key the server knows, or with any `password` one it does not (a wrong login)."""
+        key = self.key
+        if password:
+            key = self.dir / "otherkey"
+            if not key.exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                               check=True)
+        return _secret_file(self.dir / "sftp.toml", f'key_file = "{key}"\n')
 
 
 class WebdavServer(Server):

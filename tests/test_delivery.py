@@ -137,9 +137,22 @@ def test_smb_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
 WRONG = "Wr0ng-Passw0rd-17"
 
 
+def make_server(kind: str, tmp_path: Path):
+    if kind == "sftp":
+        return SshServer(tmp_path / "ssh")
+    if kind == "webdav":
+        return WebdavServer(tmp_path / "dav")
+    try:
+        return SmbServer(tmp_path / "smb")
+    except PeerError as e:
+        pytest.skip(str(e))
+
+
+@pytest.mark.parametrize("kind", ["webdav", "sftp", "smb"])
 def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(kit, tmp_path,
-                                                                                caplog):
-    with WebdavServer(tmp_path / "dav") as server:
+                                                                                caplog, kind):
+    with make_server(kind, tmp_path) as server:
+        dest = getattr(server, "dest", server.root)
         creds = server.credentials(password=WRONG)
         cfg = configure(kit, [{"name": "office", "url": server.url(), "credentials": str(creds),
                                "retry_min_seconds": 30, "retry_max_seconds": 100}])
@@ -174,24 +187,13 @@ def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(k
                 assert store.target("office").error == ""
             finally:
                 d.close()
-        folder = server.root / "PL01" / time.strftime("%Y-%m-%d") / job.ticket
+        folder = dest / "PL01" / time.strftime("%Y-%m-%d") / job.ticket
         check_dossier_folder(folder, [Path(job.pdf).name])
         assert kit.edge("delivery", "status").returncode == 0
     conf = cfg.runtime_dir / "delivery" / "rclone-office.conf"
     assert conf.stat().st_mode & 0o777 == 0o600
     assert WRONG not in conf.read_text() and WRONG not in caplog.text
     assert WRONG not in status.stdout + status.stderr
-
-
-def make_server(kind: str, tmp_path: Path):
-    if kind == "sftp":
-        return SshServer(tmp_path / "ssh")
-    if kind == "webdav":
-        return WebdavServer(tmp_path / "dav")
-    try:
-        return SmbServer(tmp_path / "smb")
-    except PeerError as e:
-        pytest.skip(str(e))
 
 
 @pytest.mark.parametrize("kind", ["sftp", "webdav", "smb"])
@@ -603,3 +605,21 @@ def test_web_api_shows_per_dossier_and_per_target_delivered_waiting_failing(kit,
     assert targets["usb"]["state"] == "ok" and targets["usb"]["sent_today_files"] == 3
     assert targets["office"]["state"] == "failing" and targets["office"]["waiting_files"] == 3
     assert "x" not in targets["office"]["url"].split("//")[0]
+
+
+def test_cli_delivery_run_to_a_usb_disk_and_status(kit, tmp_path):
+    dest = tmp_path / "usb"
+    cfg = configure(kit, [])
+    assert kit.edge("delivery", "status").stderr.strip().endswith(
+        "no [[delivery]] target in the config; see config/edge.example.toml")
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{dest}"}])
+    with open_queue(cfg) as queue:
+        job = scan(cfg, queue)
+    r = kit.edge("delivery", "run")
+    assert r.returncode == 0, r.stderr
+    assert "usb: 3 file(s) delivered" in r.stdout
+    assert "usb          ok          0 file(s) waiting" in r.stdout
+    status = json.loads(kit.edge("delivery", "status", "--json").stdout)
+    assert status["targets"][0]["sent_today_files"] == 3
+    check_dossier_folder(next(dest.rglob(job.ticket)), [Path(job.pdf).name])
+    assert kit.edge("delivery", "retry", "nope").returncode == 2
