@@ -146,7 +146,8 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
-    sp = cmd("rename", cmd_rename, "give a job its dossier code (moves the PDF and checksum)")
+    sp = cmd("rename", cmd_rename, "give the job's dossier its code (every file moves with its "
+             "checksum; see `edge dossier rename`)")
     sp.add_argument("job")
     sp.add_argument("--dossier", required=True)
     sp.add_argument("--json", action="store_true")

@@ -59,7 +59,7 @@ def test_twenty_power_cuts(kit):
                  and d.poll() is None, what="daemon start")
         procs = [daemon]
         for _ in range(rng.randint(1, 2)):
-            procs.append(kit.popen("scan", "--scanner", "sim", "--doc", "Tờ khai"))
+            procs.append(kit.popen("scan", "--scanner", "sim", "--doc", "Tờ khai", "--set-aside"))
         ready = [j for j in json.loads(kit.edge("jobs", "--json").stdout)
                  if j["state"] == "ready"]
         if ready and rng.random() < 0.5:  # a rename in flight when the power goes

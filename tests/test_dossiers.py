@@ -16,26 +16,14 @@ from edge.errors import JobError, NotFound, StateConflict, StorageError
 from edge.pipeline import actions, dossiers, outbox
 from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
-from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
+
+from . import test_outbox
+from .test_outbox import sim
 
 CODE = "000.00.04.H40-230414-0002"
 OTHER = "000.00.04.H40-230414-0003"
-
-
-def sim(name="sim", sheets=2):
-    return {"name": name, "driver": "sim", "source": "adf", "dpi": 100,
-            "sim": {"sheets": sheets, "page_delay": 0.0}}
-
-
-@pytest.fixture
-def env(kit):
-    kit.configure([sim()])
-    cfg = kit.cfg()
-    storage = Storage(cfg.storage.root)
-    storage.prepare()
-    with Queue(storage.db) as queue:
-        yield cfg, storage, queue
+env = test_outbox.env  # the fixture: a simulated scanner's config, storage and queue
 
 
 def ready(cfg, storage, queue, doc, **where):
@@ -69,7 +57,11 @@ INSERT INTO jobs VALUES (1, 'PL01-261122-001', NULL, 'Tờ khai', 'sim', '', 're
     NULL, 100, 101, NULL, NULL);
 INSERT INTO jobs VALUES (2, 'PL01-261122-002', '000.00.04.H40-230414-0002', 'CCCD', 'sim', '',
     'paused', 'jam', 'kẹt giấy', NULL, 200, 201, NULL, NULL);
+INSERT INTO jobs VALUES (3, 'PL01-261122-003', '000.00.04.H40-230414-0002', 'Tờ khai', 'sim',
+    '', 'ready', '', '', NULL, 300, 301, NULL, NULL);
 INSERT INTO files VALUES (1, 1, 'outbox/a.pdf', 'ab12', 1234, 1, NULL);
+INSERT INTO files VALUES (3, 1, 'outbox/000.00.04.H40-230414-0002_02_to-khai.pdf', 'cd', 9, 0,
+    NULL);
 INSERT INTO pages VALUES (2, 1, 'spool/000002/p0001.pdf', 'cd', 'ef', 99, 0, 'color');
 INSERT INTO history VALUES (1, 100, 'queued', ''), (2, 200, 'paused', 'jam');
 INSERT INTO tickets VALUES ('2026-11-22', 2);
@@ -89,6 +81,8 @@ def test_a_queue_from_before_dossiers_is_upgraded_keeping_every_row(tmp_path):
                                                               "ab12")]
         assert (second.dossier, second.message_vi, second.pages) == (CODE, "kẹt giấy", 1)
         assert [p.kind for p in queue.pages(2)] == ["color"] and queue.history(2)[0][2] == "jam"
+        # the second document given the same code: the seq its file name has
+        assert (queue.get(3).seq, queue.get(3).ticket) == (2, "PL01-261122-003")
         # a ticket names a dossier now: a second document joins the first's
         joined = queue.create(kit="PL01", doc="CCCD", scanner="sim", preset="",
                               ticket=first.ticket)
@@ -96,7 +90,7 @@ def test_a_queue_from_before_dossiers_is_upgraded_keeping_every_row(tmp_path):
         assert queue.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert queue.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with Queue(db) as queue:  # opening again changes nothing
-        assert [j.id for j in queue.jobs()] == [1, 2, 6]
+        assert [(j.id, j.seq) for j in queue.jobs()] == [(1, 1), (2, 1), (3, 2), (6, 2)]
 
 
 def test_documents_join_a_dossier_in_order_and_keep_their_names(env):

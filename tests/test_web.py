@@ -457,7 +457,7 @@ def test_redirects_stay_on_this_site(web, target):
     anon = client(web)
     r = anon.c.post(f"/login?next={target}", data={"name": "staff", "csrf_token": anon.token,
                                                    "password": PASSWORDS["staff"]})
-    assert r.status_code == 302 and r.headers["Location"] == "/scan"
+    assert r.status_code == 302 and r.headers["Location"] == "/dossiers"  # the staff home
 
 
 def test_login_goes_back_to_the_page_asked_for(web):
@@ -535,3 +535,65 @@ def test_status_follows_the_error_type_not_its_wording():
     assert status_of(StateConflict("job 1 is ready, not paused")) == 409
     assert status_of(PowerError("battery")) == status_of(StorageError("disk full")) == 503
     assert status_of(JobError("no job is a bad dossier code here")) == 400
+
+
+def _spooled_page(kit, job_id, idx, size, mode="RGB"):
+    """A one-page PDF in the spool as the worker leaves it, registered as page `idx`."""
+    import img2pdf
+    from PIL import Image
+
+    from edge.pipeline.queue import Page
+
+    img = kit.tmp / f"p{job_id}-{idx}.png"
+    Image.new(mode, size, "white" if mode == "RGB" else 1).save(img)
+    spooled = kit.root / "spool" / f"p{job_id}-{idx}.pdf"
+    spooled.parent.mkdir(parents=True, exist_ok=True)
+    spooled.write_bytes(img2pdf.convert(str(img)))
+    with Queue(kit.root / "queue.db") as q:
+        q.add_page(job_id, Page(idx, f"spool/{spooled.name}", f"{idx:064d}", "0" * 64,
+                                spooled.stat().st_size))
+
+
+def test_the_page_viewer_gets_a_large_picture_of_a_stored_page(web, kit, recwarn):
+    import io
+
+    from PIL import Image
+
+    with Queue(kit.root / "queue.db") as q:
+        job = q.create(kit="PL01", doc="Tờ khai", scanner="adf", preset="")
+    _spooled_page(kit, job.id, 1, (1654, 2339))  # A4 at 200 dpi, colour
+    _spooled_page(kit, job.id, 2, (1654, 2339), mode="1")  # a bilevel page
+    c = client(web, "staff")
+    r = c.get(f"/api/jobs/{job.id}/pages/1/image")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    assert r.headers["Cache-Control"] == "no-store"
+    big = Image.open(io.BytesIO(r.data))
+    assert big.format == "JPEG" and big.size == (1400, 1980)  # fits 1400x2000
+    r = c.get(f"/api/jobs/{job.id}/pages/2/image")
+    assert r.mimetype == "image/png" and Image.open(io.BytesIO(r.data)).width == 1400
+    thumb = Image.open(io.BytesIO(c.get(f"/api/jobs/{job.id}/pages/1/thumb").data))
+    assert thumb.format == "PNG" and thumb.width == 160
+    assert c.get(f"/api/jobs/{job.id}/pages/1/poster").status_code == 404
+    assert_error(c.get(f"/api/jobs/{job.id}/pages/9/image"), 404)
+    assert_error(client(web, "tech").get(f"/api/jobs/{job.id}/pages/1/image"), 403)
+    assert_error(client(web).get(f"/api/jobs/{job.id}/pages/1/image"), 401)
+    deprecated = [str(w.message) for w in recwarn if issubclass(w.category, DeprecationWarning)]
+    assert not [m for m in deprecated if "Page.images" in m], deprecated
+
+
+@pytest.mark.parametrize("status, runtime, want", [
+    ("OL CHRG", 1800, {"state": "mains", "minutes": 30, "charge": 100}),
+    ("OB DISCHRG", 900, {"state": "battery", "minutes": 15, "charge": 100}),
+    ("OB DISCHRG LB", 119, {"state": "low", "minutes": 1, "charge": 100}),
+    ("FSD OB", None, {"state": "low", "minutes": None, "charge": 100}),
+])
+def test_staff_pages_get_the_power_state(status, runtime, want):
+    from edge.health import Health, Metric, Reading
+    from edge.web.devices import power
+
+    metrics = {"ups.status": Metric(status), "battery.charge": Metric(100)}
+    if runtime is not None:
+        metrics["battery.runtime"] = Metric(runtime, "s")
+    system = Health.of("system", "pi", "system", Reading({}))
+    assert power([system, Health.of("ups", "ups", "nut", Reading(metrics))]) == want
+    assert power([system]) is None

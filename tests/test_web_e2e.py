@@ -29,7 +29,8 @@ def test_staff_scans_ten_sheets_and_downloads_the_pdf(kit, stack, page_for, tmp_
                                      "tk": {"label": "Tờ khai", "doc": "Tờ khai"}})])
     stack.start()
     page = page_for(stack, "staff")
-    assert page.url.endswith("/scan")
+    assert page.url.endswith("/dossiers")  # the staff home: today's dossiers
+    page.goto("/scan")
     page.click("[data-preset=ks]")
     assert page.input_value("#doc") == "Giấy khai sinh"
     screenshots(page, "scan-form")
@@ -76,6 +77,7 @@ def test_jam_mid_batch_then_resume(kit, stack, page_for):
                             "blank_backs": False}}])
     stack.start()
     page = page_for(stack, "staff")
+    page.goto("/scan")
     page.fill("#doc", "Tờ khai")
     page.click("#start")
     page.wait_for_selector("#resume:not([hidden])", timeout=30_000)
@@ -197,12 +199,13 @@ def test_blank_backs_are_dropped_and_one_is_restored(kit, stack, page_for):
                     "sim": {"sheets": 2, "page_delay": 0.05, "blank_backs": True}}])
     stack.start()
     page = page_for(stack, "staff")
+    page.goto("/scan")
     page.fill("#doc", "Tờ khai")
     page.click("#start")
     page.wait_for_selector("#result:not([hidden])", timeout=30_000)
     assert page.locator(".thumb.blank").count() == 2
     assert page.locator("#page-count").text_content() == "2"
-    page.locator(".thumb.blank .restore").first.click()
+    page.locator(".blank-cell .restore").first.click()
     page.wait_for_function("document.getElementById('page-count').textContent === '3' && "
                            "document.getElementById('job-state').dataset.state === 'ready'",
                            timeout=30_000)

@@ -114,13 +114,8 @@ def _plan_names(storage: Storage, names: Naming, jobs: list[Job], code: str) -> 
         if [Path(f.path) for f in job.files] == part_paths(wanted, len(job.files)):
             continue
         storage.make_dirs(wanted.parent)
-        for n in itertools.count(1):
-            base = wanted.with_name(naming.with_suffix(wanted.name, n))
-            targets = part_paths(base, len(job.files))
-            if not any(t in taken or t.exists() or sidecar_path(t).exists() for t in targets):
-                break
-        plan[job.id] = base
-        taken.update(targets)
+        plan[job.id] = free_name(wanted, len(job.files), taken)
+        taken.update(part_paths(plan[job.id], len(job.files)))
     return plan
 
 
@@ -154,6 +149,17 @@ def part_paths(base: Path, parts: int) -> list[Path]:
     return [base.with_name(naming.part_name(base.name, i, parts)) for i in range(1, parts + 1)]
 
 
+def free_name(wanted: Path, parts: int, taken: set[Path]) -> Path:
+    """The first name like `wanted` (`a.pdf`, `a-2.pdf`...) whose files (`parts` of them:
+    `a_part1.pdf`...) and sidecars do not exist and are not in `taken`."""
+    for n in itertools.count(1):
+        base = wanted.with_name(naming.with_suffix(wanted.name, n))
+        if not any(t in taken or t.exists() or sidecar_path(t).exists()
+                   for t in part_paths(base, parts)):
+            return base
+    raise AssertionError("unreachable")
+
+
 def link_unique(storage: Storage, queue: Queue, job_id: int, srcs: list[Path],
                 wanted: Path) -> list[Path]:
     """Hard-link `srcs` (a document's files) under the first free name like `wanted`
@@ -163,13 +169,10 @@ def link_unique(storage: Storage, queue: Queue, job_id: int, srcs: list[Path],
     a power cut knows whose files they may be. An existing file is never replaced.
     """
     storage.make_dirs(wanted.parent)
-    n = 1
+    taken: set[Path] = set()
     while True:
-        base = wanted.with_name(naming.with_suffix(wanted.name, n))
-        n += 1
+        base = free_name(wanted, len(srcs), taken)
         targets = part_paths(base, len(srcs))
-        if any(t.exists() or sidecar_path(t).exists() for t in targets):
-            continue
         queue.set_pending_pdf(job_id, base)
         linked: list[Path] = []
         try:
@@ -180,6 +183,7 @@ def link_unique(storage: Storage, queue: Queue, job_id: int, srcs: list[Path],
             for target in linked:
                 target.unlink()
             if isinstance(e, FileExistsError):
+                taken.update(targets)
                 continue
             raise storage_error(e, targets[len(linked)]) from None
         fsync_dir(base.parent)

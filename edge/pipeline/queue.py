@@ -162,14 +162,18 @@ class Queue:
 
     def _rebuild_jobs(self, kept: list[str]) -> None:
         """The jobs table of a queue from before dossiers (ticket UNIQUE, no `seq`) made anew in
-        one transaction: every row kept with its id, each old job a one-document dossier."""
+        one transaction: every row kept with its id, each old job a one-document dossier. Its
+        `seq` is the one its file name has: its rank among the jobs given the same code."""
         listed = ", ".join(kept)
         self.conn.execute("PRAGMA foreign_keys=OFF")  # pages, files, history keep their ids
         try:
             with self.tx() as c:
+                if any(r[1] == "seq" for r in c.execute("PRAGMA table_info(jobs)")):
+                    return  # another process (edge web beside edge run) upgraded it first
                 row = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
                 c.execute(JOBS_TABLE.format(name="jobs_new"))
-                c.execute(f"INSERT INTO jobs_new({listed}) SELECT {listed} FROM jobs")
+                c.execute(f"INSERT INTO jobs_new({listed}, seq) SELECT {listed}, ROW_NUMBER() "
+                          "OVER (PARTITION BY COALESCE(dossier, ticket) ORDER BY id) FROM jobs")
                 c.execute("DROP TABLE jobs")
                 c.execute("ALTER TABLE jobs_new RENAME TO jobs")
                 c.execute("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, scanner)")

@@ -137,14 +137,17 @@ def download(ref: str, part: int) -> Response:
                      download_name=path.name)
 
 
-@bp.get("/jobs/<ref>/pages/<int:idx>/thumb")
+@bp.get("/jobs/<ref>/pages/<int:idx>/thumb", defaults={"size": "thumb"})
+@bp.get("/jobs/<ref>/pages/<int:idx>/image", defaults={"size": "image"})
 @auth.require(*STAFF)
-def thumb(ref: str, idx: int) -> Response:
-    from edge.web.thumbs import thumbnail
+def page_picture(ref: str, idx: int, size: str) -> Response:
+    """A page as a small thumbnail, or as a large picture for the page viewer."""
+    from edge.web import thumbs
 
     k = kit()
-    path = thumbnail(k.storage, k.queue(), jobs.job_id(ref), idx)
-    return send_file(path, mimetype="image/png")
+    path = thumbs.picture(k.storage, k.queue(), jobs.job_id(ref), idx,
+                          thumbs.THUMB if size == "thumb" else thumbs.VIEW)
+    return send_file(path, mimetype=thumbs.mimetype(path))
 
 
 # ------------------------------------------------------------------ technicians: devices

@@ -28,8 +28,9 @@ from edge.web.errors import WebError, bad
 from edge.web.sessions import Accounts, Sessions
 
 ROLES = ("staff", "technician", "volunteer", "admin")
-HOME = {"staff": "pages.scan", "technician": "pages.devices", "volunteer": "pages.receipts",
-        "admin": "pages.scan"}
+# staff land on today's dossiers: the day's work, and "Quét hồ sơ mới" at the top of it
+HOME = {"staff": "pages.dossiers", "technician": "pages.devices", "volunteer": "pages.receipts",
+        "admin": "pages.dossiers"}
 # a check against this hash when the name is unknown keeps the timing the same
 _DUMMY_HASH = generate_password_hash("not a password")
 MAX_KEYS = 10_000

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 from edge import config, monitor
+from edge.drivers.ups import critical
 from edge.health import Health
+from edge.power import ups_words
 
 MAX_AGE = 120.0
 
@@ -41,7 +43,25 @@ def view(cfg: config.Config) -> dict[str, object]:
     on_battery = any(h.kind == "ups" and "OB" in str(h.value("ups.status", "")).split()
                      for h in health or [])
     return {"service": health is not None, "on_battery": on_battery, "at": time.time(),
-            "devices": devices}
+            "devices": devices, "power": power(health or [])}
+
+
+def power(health: list[Health]) -> dict[str, object] | None:
+    """What the staff pages say about power: "mains", "battery" (with minutes and charge left)
+    or "low" (the battery is nearly empty: new scans are refused); None without a UPS reading."""
+    for h in health:
+        words = ups_words(h)
+        if words is None:
+            continue
+        runtime, charge = h.value("battery.runtime"), h.value("battery.charge")
+        return {"state": "low" if critical(words) else "battery" if "OB" in words else "mains",
+                "minutes": int(runtime) // 60 if _number(runtime) else None,
+                "charge": round(charge) if _number(charge) else None}
+    return None
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def samples(health: list[Health]) -> dict[str, float]:

@@ -170,3 +170,95 @@ def lang() -> str:
 def t(key: str) -> str:
     vi, en = WORDS.get(key, (key, key))
     return vi if lang() == "vi" else en
+
+
+# The staff pages (scan, dossiers): states, what is left to do, the page viewer, the questions
+# asked before a scan, the power line. staff.js gets them as JSON through staff_words();
+# "{n}", "{ref}"... are filled in there.
+STAFF_WORDS: dict[str, tuple[str, str]] = {
+    "state.queued": ("Đang chờ quét", "Waiting to scan"),
+    "state.scanning": ("Đang quét", "Scanning"), "state.paused": ("Tạm dừng", "Paused"),
+    "state.assembling": ("Đang tạo tệp PDF", "Making the PDF"),
+    "state.ready": ("Đã xong, chưa nộp", "Done, not uploaded"),
+    "state.uploaded": ("Đã nộp lên Cổng", "Uploaded to the portal"),
+    "state.failed": ("Bị lỗi", "Failed"),
+    "todo.decide_paused": ("Giấy tờ đang tạm dừng: quét tiếp hoặc hoàn tất",
+                           "A paused document: resume or finish it"),
+    "todo.wait_scanning": ("Chờ quét xong", "Wait until scanning ends"),
+    "todo.give_code": ("Nhập mã hồ sơ của Cổng", "Give the portal's dossier code"),
+    "todo.upload": ("Nộp lên Cổng rồi bấm “Đã nộp lên Cổng”",
+                    "Upload to the portal, then press “Mark uploaded”"),
+    "todo.none": ("Không còn việc gì", "Nothing left to do"),
+    "todo": ("Còn phải làm", "Left to do"),
+    "page_n": ("Trang {n}", "Page {n}"), "pages_n": ("{n} trang", "{n} pages"),
+    "page_of": ("Trang {n}/{total}", "Page {n} of {total}"),
+    "doc_n": ("Giấy tờ {n}", "Document {n}"), "docs_n": ("{n} giấy tờ", "{n} documents"),
+    "blank_apart": ("Trang trắng đã bỏ ra (không có trong tệp PDF)",
+                    "Blank sides set aside (not in the PDF)"),
+    "blank_n": ("Trang trắng {n}", "Blank side {n}"),
+    "restore": ("Đưa lại vào tệp", "Put back in the file"),
+    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
+    "close": ("Đóng", "Close"), "back": ("Quay lại", "Go back"),
+    "paused_title": ("Máy quét này còn một giấy tờ đang tạm dừng",
+                     "This scanner has a paused document"),
+    "paused_text": ("{ref} · {doc}: đã quét {n} trang thì dừng. {why} Hãy chọn trước khi quét "
+                    "hồ sơ mới, để giấy tờ của hai người không lẫn vào nhau.",
+                    "{ref} · {doc}: stopped after {n} pages. {why} Choose before a new scan, so "
+                    "two citizens' papers never mix."),
+    "paused_resume": ("Quét tiếp giấy tờ đó", "Resume it"),
+    "paused_finish": ("Hoàn tất giấy tờ đó với {n} trang", "Finish it now with {n} pages"),
+    "paused_aside": ("Để riêng, quét hồ sơ mới", "Set it aside, start a new scan"),
+    "finish_title": ("Hoàn tất khi chưa quét hết?", "Finish before every sheet is scanned?"),
+    "finish_text": ("Giấy tờ này bị dừng giữa chừng và mới có {n} trang. Tệp PDF sẽ chỉ gồm {n} "
+                    "trang này.", "This document was interrupted and holds {n} pages. The PDF "
+                    "will hold only these {n} pages."),
+    "finish_yes": ("Hoàn tất với {n} trang", "Finish with {n} pages"),
+    "busy": ("Máy quét này đang quét một giấy tờ. Chờ quét xong rồi bấm Quét.",
+             "This scanner is busy with a document. Wait until it is done, then press Scan."),
+    "adding": ("Đang thêm vào hồ sơ {ref}", "Adding to dossier {ref}"),
+    "adding_next": ("Giấy tờ tiếp theo là số {n}.", "The next document is number {n}."),
+    "new_dossier": ("Quét hồ sơ mới", "Scan a new dossier"),
+    "scan_next": ("Quét thêm giấy tờ vào hồ sơ này", "Scan another document into it"),
+    "open_dossier": ("Xem hồ sơ", "Open the dossier"),
+    "power.mains": ("Nguồn: điện lưới", "Power: mains"),
+    "power.battery": ("Mất điện lưới: đang chạy bằng pin, còn khoảng {min} phút. Hãy hoàn tất "
+                      "giấy tờ đang quét.", "Mains power lost: on battery, about {min} minutes "
+                      "left. Finish the document being scanned."),
+    "power.battery_unknown": ("Mất điện lưới: đang chạy bằng pin. Hãy hoàn tất giấy tờ đang "
+                              "quét.", "Mains power lost: on battery. Finish the document "
+                              "being scanned."),
+    "power.low": ("Pin sắp hết: không quét hồ sơ mới được cho đến khi có điện lưới trở lại.",
+                  "Battery nearly empty: no new scans until mains power is back."),
+    "code_saved": ("Đã lưu mã hồ sơ; các tệp đã đổi tên.", "Code saved; the files were renamed."),
+    "marked_uploaded": ("Đã đánh dấu hồ sơ đã nộp.", "The dossier is marked uploaded."),
+    "search_none": ("Không có hồ sơ nào khớp.", "No dossier matches."),
+    "pending_none": ("Không còn hồ sơ nào chưa nộp.", "No dossier left to upload."),
+    "today_none": ("Hôm nay chưa quét hồ sơ nào. Bấm “Quét hồ sơ mới” để bắt đầu.",
+                   "No dossier scanned today. Press “Scan a new dossier” to begin."),
+    "at": ("lúc {time}", "at {time}"),
+    "dstate.scanning": ("Đang quét", "Scanning"),
+    "dstate.paused": ("Có giấy tờ tạm dừng", "A document is paused"),
+    "dstate.ready": ("Đã quét xong, chưa nộp", "Scanned, not uploaded"),
+    "dstate.uploaded": ("Đã nộp lên Cổng", "Uploaded to the portal"),
+    "dstate.failed": ("Bị lỗi", "Failed"),
+    "title.today": ("Hồ sơ hôm nay", "Today's dossiers"), "title.all": ("Hồ sơ", "Dossiers"),
+    "download_pdf": ("Tải PDF", "Download PDF"),
+    "show_pages": ("Các trang đã quét ({n})", "Scanned pages ({n})"),
+}
+
+
+def staff_words() -> str:
+    """STAFF_WORDS in the session's language, as JSON for staff.js (not in WORDS: its keys are
+    no words a person reads)."""
+    i = 0 if lang() == "vi" else 1
+    return json.dumps({k: pair[i] for k, pair in STAFF_WORDS.items()}, ensure_ascii=False)
+WORDS.update({
+    "dossiers_home": ("Hồ sơ", "Dossiers"),
+    "today_dossiers": ("Hồ sơ hôm nay", "Today's dossiers"),
+    "search": ("Tìm theo số phiếu hoặc mã hồ sơ", "Search by ticket or dossier code"),
+    "filter_pending": ("Chưa nộp", "Not uploaded"), "filter_today": ("Hôm nay", "Today"),
+    "code": ("Mã hồ sơ trên Cổng", "Portal dossier code"), "save_code": ("Lưu mã", "Save code"),
+    "mark_uploaded": ("Đã nộp lên Cổng", "Mark uploaded"),
+    "download_zip": ("Tải cả hồ sơ (ZIP)", "Download the dossier (ZIP)"),
+    "viewer": ("Xem trang", "Page viewer"),
+})

@@ -9,10 +9,10 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from werkzeug.wrappers import Response as BaseResponse
 
 from edge.pipeline.dossiers import listing
-from edge.web import auth, dossier_api
+from edge.web import auth
 from edge.web.context import kit
 from edge.web.errors import WebError
-from edge.web.i18n import lang
+from edge.web.i18n import lang, staff_words
 
 bp = Blueprint("pages", __name__)
 
@@ -55,16 +55,14 @@ def switch_lang() -> BaseResponse:
 def scan() -> str:
     codes = [d.code for d in listing(kit().queue()) if d.code]
     return render_template("scan.html", doc_types=kit().cfg.web.doc_types,
-                           dossier_codes=codes[:30])
+                           dossier_codes=codes[:30], staff_words=staff_words())
 
 
 @bp.get("/dossiers")
 @auth.require("staff")
 def dossiers() -> str:
-    q = kit().queue()
-    found = [{**dossier_api.view(q, d), "jobs": [j.summary() for j in d.jobs]}
-             for d in reversed(listing(q))]  # the page lists them newest first
-    return render_template("dossiers.html", dossiers=found)
+    """The staff home: today's dossiers (drawn by static/dossiers.js from /api/dossiers)."""
+    return render_template("dossiers.html", staff_words=staff_words())
 
 
 @bp.get("/devices")

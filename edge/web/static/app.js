@@ -12,7 +12,9 @@ async function api(path, body) {
     headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF } };
   const r = await fetch(path, opts);
   const data = await r.json();
-  if (!r.ok) throw new Error(VI ? data.error_vi : data.error);
+  if (!r.ok) {  // the message in the page's language; the whole answer (a 409's job...) in .data
+    throw Object.assign(new Error(VI ? data.error_vi : data.error), { status: r.status, data });
+  }
   return data;
 }
 function el(tag, attrs, ...kids) {
