@@ -585,7 +585,7 @@ def test_web_api_shows_per_dossier_and_per_target_delivered_waiting_failing(kit,
     creds.chmod(0o600)
     cfg = configure(kit, [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"},
                           {"name": "office", "url": "webdav://127.0.0.1:1/",
-                           "credentials": str(creds)}])
+                           "label": "Máy tính một cửa", "credentials": str(creds)}])
     add_web(kit.config)
     with open_queue(cfg) as queue:
         job = scan(cfg, queue)
@@ -604,7 +604,12 @@ def test_web_api_shows_per_dossier_and_per_target_delivered_waiting_failing(kit,
     targets = {t["name"]: t for t in tech.get("/api/delivery").json["targets"]}
     assert targets["usb"]["state"] == "ok" and targets["usb"]["sent_today_files"] == 3
     assert targets["office"]["state"] == "failing" and targets["office"]["waiting_files"] == 3
-    assert "x" not in targets["office"]["url"].split("//")[0]
+    assert targets["office"]["label"] == "Máy tính một cửa"
+    with Store(cfg.storage.root) as store:
+        assert store.target("office").next_try > time.time()
+        r = tech.post("/api/delivery/retry", {})
+        assert r.status_code == 200
+        assert store.target("office").next_try == 0
 
 
 def test_cli_delivery_run_to_a_usb_disk_and_status(kit, tmp_path):

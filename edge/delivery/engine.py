@@ -435,7 +435,7 @@ def target_status(t: Delivery, store: Store, now: float | None = None) -> dict[s
     sent, files = store.sent_on(t.name, now)
     failing = bool(st.error) and bool(waiting)
     return {
-        "name": t.name, "url": t.url, "required": t.required,
+        "name": t.name, "label": t.label or t.name, "url": t.url, "required": t.required,
         "state": "failing" if failing else "waiting" if waiting else "ok",
         "reason": st.waiting if waiting and not failing else "",
         "error": st.error if failing else "", "error_vi": st.error_vi if failing else "",
@@ -455,7 +455,8 @@ def dossier_status(cfg: config.Config, store: Store, ticket: str) -> list[dict[s
         st = store.target(t.name)
         state = ("none" if not rows else "delivered" if all(r.state == "delivered" for r in rows)
                  else "failing" if st.error else "waiting")
-        out.append({"target": t.name, "required": t.required, "state": state,
+        out.append({"target": t.name, "label": t.label or t.name, "required": t.required,
+                    "state": state,
                     "reason": st.waiting if state == "waiting" else "",
                     "error": st.error if state == "failing" else "",
                     "error_vi": st.error_vi if state == "failing" else ""})

@@ -50,6 +50,7 @@ class Delivery:
 
     name: str
     url: str
+    label: str = ""  # what staff read (e.g. "Máy tính bộ phận một cửa"); default: the name
     credentials: Path | None = None  # TOML file, 0600: user/password/key_file... per protocol
     required: bool = True  # counts for "delivered everywhere" (retention, the staff's list)
     endpoint: str = ""  # s3: the server (e.g. https://minio.tinh.gov.vn)
@@ -75,6 +76,8 @@ class Delivery:
         out: list[tuple[str, str]] = []
         if not re.fullmatch(NAME, self.name):
             out.append(("name", "must be 1-32 lower-case letters, digits, '-' or '_'"))
+        if len(self.label) > 60 or any(not c.isprintable() for c in self.label):
+            out.append(("label", "at most 60 printable characters"))
         try:
             where = self.where
         except ConfigError as e:

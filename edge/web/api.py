@@ -183,6 +183,18 @@ def delivery() -> Response:
                    oldest_waiting_seconds=round(engine.oldest_waiting(k.delivery())))
 
 
+@bp.post("/delivery/retry")
+@auth.require(*DEVICES)
+def delivery_retry() -> Response:
+    """Forget every target's backoff: the service tries again within seconds."""
+    from edge.delivery import engine
+
+    k = kit()
+    k.delivery().retry_now()
+    return jsonify(targets=[engine.target_status(t, k.delivery()) for t in k.cfg.delivery],
+                   oldest_waiting_seconds=round(engine.oldest_waiting(k.delivery())))
+
+
 @bp.get("/history")
 @auth.require(*DEVICES)
 def history() -> Response:
