@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from edge.pipeline.queue import connect, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -105,10 +106,7 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.path = root / DB_NAME
-        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -120,15 +118,8 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return immediate(self.conn)
 
     def rows(self, target: str | None = None, state: str | None = None,
              ticket: str | None = None) -> list[Row]:
