@@ -15,7 +15,8 @@ from edge.pipeline.lock import file_lock
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 
-REASONS = {"window": "outside its time window", "network": "not on an allowed network",
+REASONS = {"disk": "its disk is not plugged in (not mounted)",
+           "window": "outside its time window", "network": "not on an allowed network",
            "budget": "today's byte budget is used up", "": "sending"}
 
 

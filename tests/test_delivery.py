@@ -628,3 +628,28 @@ def test_cli_delivery_run_to_a_usb_disk_and_status(kit, tmp_path):
     assert status["targets"][0]["sent_today_files"] == 3
     check_dossier_folder(next(dest.rglob(job.ticket)), [Path(job.pdf).name])
     assert kit.edge("delivery", "retry", "nope").returncode == 2
+
+
+def test_a_usb_disk_target_waits_while_the_disk_is_not_mounted(kit, tmp_path):
+    folder = tmp_path / "media-usb"  # an empty folder where the disk would be mounted
+    folder.mkdir()
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{folder}/hoso", "mount": str(folder)}])
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        scan(cfg, queue)
+        d = Deliverer(cfg)
+        try:
+            assert d.run_once(queue, store) == 0
+            assert store.target("usb").waiting == "disk"
+            assert not list(folder.iterdir())  # nothing written onto the SD card
+            assert "not plugged in" in kit.edge("delivery", "status").stdout
+            d.cfg = configure(kit, [{"name": "usb", "url": "file:///proc/hoso",
+                                     "mount": "/proc"}])
+            assert engine.held(d.cfg.delivery[0], time.time()) == ""  # a mount point: go
+        finally:
+            d.close()
+    creds = tmp_path / "c.toml"
+    creds.write_text('user = "u"\n')
+    creds.chmod(0o600)
+    with pytest.raises(ConfigError, match="mount: only for file"):
+        configure(kit, [{"name": "o", "url": "webdav://h/x", "mount": "/media/usb",
+                         "credentials": str(creds)}])

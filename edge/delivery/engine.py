@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import secrets
 import socket
@@ -333,8 +334,10 @@ def over_budget(t: Delivery, store: Store, cost: int, now: float) -> bool:
 
 
 def held(t: Delivery, now: float) -> str:
-    """Why nothing may be sent to `t` now: "window", "network" (not on the allowed
-    interfaces), or "" (go ahead)."""
+    """Why nothing may be sent to `t` now: "disk" (its disk is not mounted), "window",
+    "network" (not on the allowed interfaces), or "" (go ahead)."""
+    if t.mount is not None and not os.path.ismount(t.mount):
+        return "disk"  # else the files would go to the empty folder on the SD card
     if t.window and not in_window(t.window, dt.datetime.fromtimestamp(now).time()):
         return "window"
     if t.interfaces and t.where.scheme != "file" and route_interface(t) not in t.interfaces:

@@ -60,6 +60,7 @@ class Delivery:
     transfers: int = 4  # files sent at once
     window: str = ""  # "19:00-06:30": only then (local time); "" any time
     interfaces: list[str] = field(default_factory=list)  # only when the route goes out by one
+    mount: Path | None = None  # file://: only while this is a mount point (the USB disk is in)
     daily_mb: int = 0  # bytes sent (and read back) per day, in MB; 0 no limit
     encrypt: bool = False  # rclone crypt: the destination holds only ciphertext
     key_file: Path | None = None  # the crypt password, off the data partition
@@ -92,6 +93,10 @@ class Delivery:
                 self.secrets()
             except ConfigError as e:
                 out.append(("credentials", e.message))
+        if self.mount is not None and where.scheme != "file":
+            out.append(("mount", "only for file:// targets (the disk's mount point)"))
+        if self.mount is not None and not where.path.startswith(str(self.mount)):
+            out.append(("mount", f"the url's path must be under {self.mount}"))
         if self.bwlimit and not BWLIMIT.fullmatch(self.bwlimit):
             out.append(("bwlimit", "bytes per second like 512K or 2M (K, M, G = 1024 ...)"))
         if self.window and window_of(self.window) is None:
