@@ -394,20 +394,21 @@ def reason_code(message: str) -> str:
 def explain(t: Delivery, message: str) -> tuple[str, str]:
     """(English for the log and CLI, Vietnamese for staff) of a failed delivery."""
     code = reason_code(message)
+    who = t.label or f"nơi nhận {t.name}"
     creds = str(t.credentials) if t.credentials else "the credentials file"
     if code == "login":
         return (f"the destination refused the login; check the user and password in {creds} "
                 f"({message})",
-                f"Nơi nhận {t.name} từ chối đăng nhập (sai tên hoặc mật khẩu). Hãy báo kỹ thuật "
-                "viên.")
+                f"{who[0].upper()}{who[1:]} từ chối đăng nhập (sai tên hoặc mật khẩu). Hãy báo "
+                "kỹ thuật viên.")
     if code == "full":
         return (f"the destination is full ({message})",
-                f"Nơi nhận {t.name} đã hết chỗ. Hãy báo kỹ thuật viên.")
+                f"{who[0].upper()}{who[1:]} đã hết chỗ. Hãy báo kỹ thuật viên.")
     if code == "unreachable":
         return (f"cannot reach the destination ({message})",
-                f"Chưa kết nối được tới {t.name} (mạng hoặc máy chủ). Sẽ tự gửi lại.")
+                f"Chưa kết nối được tới {who} (mạng hoặc máy chủ). Sẽ tự gửi lại.")
     return (f"delivery failed: {message}",
-            f"Gửi tệp về {t.name} bị lỗi. Sẽ tự thử lại; nếu còn lỗi hãy báo kỹ thuật viên.")
+            f"Gửi tệp về {who} bị lỗi. Sẽ tự thử lại; nếu còn lỗi hãy báo kỹ thuật viên.")
 
 
 def oldest_waiting(store: Store, now: float | None = None) -> float:
