@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sqlite3
@@ -297,11 +298,21 @@ def cmd_status(cfg: config.Config, args: argparse.Namespace) -> int:
         print(f"device status ({source}):")
         for h in snapshot:
             print(f"  {h.kind:<8}{h.name:<12}{h.driver:<9}{h.state:<8}"
-                  + "  ".join(f"{k}={m.value}{m.unit}" for k, m in list(h.metrics.items())[:6]))
+                  + "  ".join(f"{k}={shown(m.value, m.unit)}"
+                              for k, m in list(h.metrics.items())[:6]))
             for p in h.problems:
                 print(f"    {p.severity}: {p.en}")
     bad = {State.FAULT, State.ABSENT, State.UNKNOWN}
     return EXIT_FAILED if any(h.state in bad for h in snapshot) else EXIT_OK
+
+
+def shown(n: object, unit: str) -> str:
+    """A metric for people: sizes in KB/MB/GB (`--json` keeps the bytes), the rest as it is."""
+    if unit not in ("B", "B/s") or isinstance(n, bool) or not isinstance(n, int | float):
+        return f"{n}{unit}"
+    prefixes = ("B", "KB", "MB", "GB", "TB")
+    step = min(len(prefixes) - 1, int(math.log(max(abs(n), 1), 1024)))
+    return f"{n / 1024 ** step:.{0 if step == 0 else 1}f} {prefixes[step]}{unit[1:]}"
 
 
 PRINT_DONE = {"completed", "canceled", "aborted"}

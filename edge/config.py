@@ -277,6 +277,8 @@ def _validate(cfg: Config, path: Path) -> None:
     except ValueError as e:
         raise bad("storage.name_template", str(e)) from None
     _validate_devices(cfg, ("ups", "modem", "printer", "usb"), bad)
+    for key, why in cfg.system.problems():
+        raise bad(f"system.{key}", why)
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
     _validate_devices(cfg, ("scanner",), bad)

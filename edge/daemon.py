@@ -61,7 +61,7 @@ def devices(cfg: config.Config) -> list[device.Device]:
     out = [registry.make("system", cfg.system)]
     for kind in ("ups", "modem", "printer", "usb"):
         out += [registry.make(kind, c) for c in getattr(cfg, kind)]
-    out += [registry.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id))
+    out += [registry.make("usb", PyusbSettings(name=s.name, id=s.watched_usb_id, label=s.label))
             for s in cfg.scanner if s.watched_usb_id]
     return out + [registry.make("receipt", c) for c in cfg.receipt_printer]
 

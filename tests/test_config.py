@@ -67,11 +67,11 @@ def test_cli_check_config_exit_codes(kit, tmp_path):
 @pytest.mark.parametrize("table, refusal, allowed", [
     ('[[ups]]\nname = "u"\ndriver = "megatec"\ndevice = "/dev/ttyUSB0"\nhost = "10.0.0.2"\n',
      "ups[0]: unknown key 'host' for driver 'megatec'",
-     "battery_cells, baudrate, cell_empty_volts, cell_full_volts, device, driver, interval, name, "
-     "timeout"),
+     "battery_cells, baudrate, cell_empty_volts, cell_full_volts, device, driver, interval, label, "
+     "name, timeout"),
     ('[[modem]]\nname = "m"\ndriver = "at"\ndevice = "/dev/ttyUSB2"\nurl = "http://x/"\n',
      "modem[0]: unknown key 'url' for driver 'at'",
-     "baudrate, device, driver, interval, name, reconnect_after, timeout"),
+     "baudrate, device, driver, interval, label, name, reconnect_after, timeout"),
 ])
 def test_check_config_refuses_a_key_the_driver_does_not_take(kit, table, refusal, allowed):
     kit.config.write_text(kit.config.read_text() + table)
@@ -174,3 +174,37 @@ def test_config_with_secrets_readable_by_others_is_warned_about(kit):
     kit.config.write_text(text)  # no secrets in it: nothing to say
     kit.config.chmod(0o644)
     assert "chmod" not in kit.edge("check-config").stderr
+
+
+LABELLED = {"scanner": '[[scanner]]\nname = "s2"\ndriver = "sim"\n',
+            "ups": '[[ups]]\nname = "u"\ndriver = "sim"\n',
+            "printer": '[[printer]]\nname = "p"\ndriver = "sim"\n',
+            "modem": '[[modem]]\nname = "m"\ndriver = "sim"\n',
+            "usb": '[[usb]]\nname = "b"\nid = "04c5:132e"\ndriver = "sim"\n',
+            "receipt_printer": '[[receipt_printer]]\nname = "r"\ntransport = "sim"\n',
+            "system": '[system]\ndriver = "sim"\n'}
+
+
+@pytest.mark.parametrize("section", sorted(LABELLED))
+def test_every_device_may_carry_a_label(kit, section):
+    kit.config.write_text(kit.config.read_text() + LABELLED[section]
+                          + 'label = "Máy Fujitsu bàn 1"\n')
+    cfg = kit.cfg()
+    devices = [cfg.system] if section == "system" else getattr(cfg, section)
+    (device,) = [d for d in devices if getattr(d, "name", "") in ("", "s2", "u", "p", "m", "b", "r")
+                 or section == "system"]
+    assert device.label == "Máy Fujitsu bàn 1"
+
+
+@pytest.mark.parametrize("label, why", [
+    ("x" * 41, "1-40 printable characters"), (" bàn 1", "without leading or trailing spaces"),
+    ("bàn\\u001b[31m", "printable"), ("", None)])
+@pytest.mark.parametrize("section", ["scanner", "receipt_printer", "system", "ups"])
+def test_a_label_is_checked_like_every_other_key(kit, section, label, why):
+    kit.config.write_text(kit.config.read_text() + LABELLED[section] + f'label = "{label}"\n')
+    if why is None:
+        kit.cfg()
+        return
+    with pytest.raises(ConfigError, match="label") as e:
+        kit.cfg()
+    assert why in e.value.message and str(kit.config) in e.value.message

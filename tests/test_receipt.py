@@ -111,6 +111,14 @@ def test_unknown_template_lists_the_available_ones():
     assert "appointment, note, reception" in str(e.value)
 
 
+def test_every_empty_required_field_is_named_at_once():
+    tpl = template.load("reception")
+    with pytest.raises(template.MissingFields) as e:
+        template.fill(tpl, {"address": "Thôn Đông"}, NOW)
+    assert e.value.fields == ["ticket", "citizen", "procedure"]
+    assert e.value.vi == "Thiếu thông tin bắt buộc: Số phiếu, Người nộp, Thủ tục."
+
+
 @pytest.mark.parametrize("change, expected", [
     ({"citizen": ""}, "required field 'citizen' (Người nộp) is missing"),
     ({"citizen": "A" * 61}, "field 'citizen' is 61 characters long, at most 60"),
@@ -598,7 +606,7 @@ def test_cli_queues_for_an_offline_printer(kit, printer):
 @pytest.mark.parametrize("args, code, expected", [
     (["--template", "nope"], 2, "available: appointment, note, reception"),
     (["--template", "reception", "--set", "ticket=PL01-261122-007"], 2,
-     "required field 'citizen'"),
+     "required fields 'citizen' (Người nộp), 'procedure' (Thủ tục) are missing"),
     (["--template", "note", "--set", "text=x", "--set", "colour=red"], 2,
      "has no field 'colour'"),
     (["--template", "note", "--set", "text"], 2, "expected KEY=VALUE"),

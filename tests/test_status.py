@@ -1,6 +1,11 @@
 """`edge status`: the running service's device snapshot, or a one-shot poll without one."""
 
 import json
+import re
+
+import pytest
+
+from edge.cli import shown
 
 from .test_daemon import daemon, wait_for  # noqa: F401  (fixture)
 
@@ -47,6 +52,17 @@ def test_one_shot_poll_without_the_service(kit):
     assert r.returncode == 1  # something is absent: a script can tell
     text = kit.edge("status").stdout
     assert "fi7160" in text and "absent" in text and "not connected" in text
+    free = devices[("system", "pi")]["metrics"]["system.disk_free"]
+    assert free["unit"] == "B" and isinstance(free["value"], int)  # --json: bytes
+    assert re.search(r"system\.disk_free=\d+\.\d (MB|GB|TB) ", text), text
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (0, "B", "0 B"), (1023, "B", "1023 B"), (1536, "B", "1.5 KB"), (5 * 1024 ** 2, "B", "5.0 MB"),
+    (82_888_888_888, "B", "77.2 GB"), (2048, "B/s", "2.0 KB/s"), (55.1, "°C", "55.1°C"),
+    (True, "", "True")])
+def test_status_shows_sizes_in_human_units(value, unit, text):
+    assert shown(value, unit) == text
 
 
 def test_the_running_service_snapshot_is_shown(kit, daemon):  # noqa: F811

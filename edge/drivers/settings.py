@@ -10,23 +10,32 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from edge.errors import ConfigError
 
 NAME = r"[A-Za-z0-9_-]{1,32}"
 USB_ID = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}"
+LABEL_MAX = 40
 
 
+@dataclass(frozen=True)
 class Settings:
-    """Base of every driver's settings; `kind` names the config section (`[[ups]]`...)."""
+    """Base of every driver's settings; `kind` names the config section (`[[ups]]`...).
+
+    `label` is what people see ("Máy quét Fujitsu bàn 1"); the `name` stays the id in config,
+    logs, the CLI and telemetry. Without a label the UI says the kind's word (edge/labels.py).
+    """
 
     kind: ClassVar[str]
     selector: ClassVar[str] = "driver"  # the key naming the driver in a section's table
     required: ClassVar[tuple[str, ...]] = ()  # keys this driver cannot work without
+    label: str = field(default="", kw_only=True)
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """(key, why) for each value this driver cannot work with; the key is relative."""
+        yield from label_problem(self.label)
         for key in self.required:
             if not getattr(self, key):
                 yield key, f"required for driver {getattr(self, self.selector)!r}"
@@ -35,6 +44,14 @@ class Settings:
 def name_problem(name: str) -> Iterator[tuple[str, str]]:
     if not re.fullmatch(NAME, name):
         yield "name", "must be 1-32 letters, digits, '-' or '_'"
+
+
+def label_problem(label: str) -> Iterator[tuple[str, str]]:
+    """A label is shown to people: printable text of sensible length, or nothing."""
+    if label and (label != label.strip() or not label.isprintable()
+                  or len(label) > LABEL_MAX):
+        yield "label", (f"{label[:60]!r}: must be 1-{LABEL_MAX} printable characters without "
+                        'leading or trailing spaces, e.g. "Máy quét Fujitsu bàn 1"')
 
 
 def usb_id_problem(key: str, value: str) -> Iterator[tuple[str, str]]:

@@ -37,7 +37,7 @@ class PyusbDevice(Device):
         if dev is None:
             raise DeviceAbsent(
                 f"USB device {self.cfg.id} ({self.name}) is not connected",
-                vi=f"Không thấy thiết bị {self.name} trên cổng USB. Kiểm tra cáp USB và "
+                vi=f"Không thấy {self.cfg.label or 'thiết bị'} trên cổng USB. Kiểm tra cáp USB và "
                    "công tắc nguồn của thiết bị.")
         return Reading({"usb.present": Metric(True), "usb.bus": Metric(int(dev.bus or 0)),
                         "usb.address": Metric(int(dev.address or 0))})

@@ -281,7 +281,24 @@ def fill(tpl: Template, given: Mapping[str, str], now: dt.datetime) -> dict[str,
                 f"template {tpl.name!r} has no field {name!r} "
                 f"(fields: {', '.join(tpl.fields) or 'none'})",
                 vi=f"Mẫu phiếu {tpl.title!r} không có mục {name!r}.")
+    missing = [f for f in tpl.fields.values()
+               if f.required and not (" ".join(given.get(f.name, "").split()) or f.default)]
+    if missing:
+        raise MissingFields(tpl, missing)
     return {name: _value(tpl, f, given.get(name, ""), now) for name, f in tpl.fields.items()}
+
+
+class MissingFields(TemplateError):
+    """Required fields left empty: all of them named at once (`fields` for forms to mark)."""
+
+    def __init__(self, tpl: Template, missing: list[Field]) -> None:
+        names = ", ".join(f"{f.name!r} ({f.label})" for f in missing)
+        super().__init__(
+            f"template {tpl.name!r}: required field {names} is missing" if len(missing) == 1
+            else f"template {tpl.name!r}: required fields {names} are missing",
+            vi="Thiếu thông tin bắt buộc: " + ", ".join(f.label or f.name for f in missing) + ".")
+        self.fields = [f.name for f in missing]
+        self.labels = [f.label or f.name for f in missing]
 
 
 def _value(tpl: Template, f: Field, raw: str, now: dt.datetime) -> str:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 
 from edge.pipeline import actions
 from edge.pipeline.job import State
-from edge.web import auth, csrf, devices, jobs, receipts
+from edge.web import auth, csrf, devices, jobs, labels, receipts
 from edge.web.context import kit
 from edge.web.errors import as_json, bad
 from edge.web.sse import stream
@@ -67,7 +67,7 @@ def me() -> Response:
 @auth.require(*STAFF)
 def scanners() -> Response:
     cfg = kit().cfg
-    out = [{"name": s.name, "driver": s.driver,
+    out = [{"name": s.name, "label": labels.label(cfg, "scanner", s.name), "driver": s.driver,
             "presets": [{"name": n, "label": p.label or n, "doc": p.doc}
                         for n, p in s.presets.items()]}
            for s in cfg.scanner if not s.imports]

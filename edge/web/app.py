@@ -69,17 +69,11 @@ def _errors(app: Flask) -> None:
     def edge_error(e: EdgeError) -> tuple[Response, int] | tuple[str, int]:
         if request.path.startswith("/api/"):
             return as_json(e)
-        return render_template("error.html", error=e), status_of(e)
+        return render_template("error.html", error=e, status=status_of(e)), status_of(e)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[Response, int] | tuple[str, int]:
-        status = e.code or 500
-        vi = {404: "Không tìm thấy", 405: "Phương thức không được phép",
-              413: "Dữ liệu gửi lên quá lớn"}.get(status, "Yêu cầu không hợp lệ")
-        err = EdgeError(e.description or e.name, vi=vi)
-        if request.path.startswith("/api/"):
-            return jsonify(error=err.message, error_vi=vi), status
-        return render_template("error.html", error=err), status
+        return _refusal(e.code or 500)
 
     @app.errorhandler(sqlite3.DatabaseError)
     def database(e: sqlite3.DatabaseError) -> tuple[Response, int] | tuple[str, int]:
@@ -89,11 +83,18 @@ def _errors(app: Flask) -> None:
                         "damaged')", vi="Cơ sở dữ liệu bị hỏng, hãy báo kỹ thuật viên")
         if request.path.startswith("/api/"):
             return jsonify(error=err.message, error_vi=err.vi), 503
-        return render_template("error.html", error=err), 503
+        return render_template("error.html", error=err, status=503), 503
 
     @app.errorhandler(Exception)
-    def internal(e: Exception) -> tuple[Response, int]:
+    def internal(e: Exception) -> tuple[Response, int] | tuple[str, int]:
         log.exception("internal error on %s %s", request.method, request.path)
-        return jsonify(error="internal error (logged); nothing scanned is lost",
-                       error_vi="Lỗi hệ thống; các trang đã quét vẫn an toàn. Hãy báo kỹ thuật "
-                                "viên."), 500
+        return _refusal(500)
+
+
+def _refusal(status: int) -> tuple[Response, int] | tuple[str, int]:
+    """What the framework refuses (404, 405, 413...) or an internal error: the kit's own words
+    from the i18n table, as JSON under /api/, else as the kit's error page, in one language."""
+    vi, en = i18n.ERROR_WORDS.get(status, i18n.ERROR_WORDS[400 if status < 500 else 500])
+    if request.path.startswith("/api/"):
+        return jsonify(error=en, error_vi=vi), status
+    return render_template("error.html", error=EdgeError(en, vi=vi), status=status), status

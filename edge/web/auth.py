@@ -125,10 +125,13 @@ def _start(user: config.WebUser) -> None:
 
 
 def logout() -> None:
-    sid = session.get("sid")
+    """End the session; the language chosen stays for the login page and the next login."""
+    sid, lang = session.get("sid"), session.get("lang")
     if sid:
         sessions().close(str(sid))
     session.clear()
+    if lang:
+        session["lang"] = lang
     g.user = None
 
 

@@ -12,6 +12,7 @@ from edge import config, monitor
 from edge.drivers.ups import critical
 from edge.health import Health
 from edge.power import ups_words
+from edge.web.labels import label
 
 MAX_AGE = 120.0
 
@@ -39,7 +40,7 @@ def snapshot(cfg: config.Config) -> list[Health] | None:
 def view(cfg: config.Config) -> dict[str, object]:
     """Every device's health plus the banners the page shows (on battery, service down)."""
     health = snapshot(cfg)
-    devices = [h.summary() for h in health or []]
+    devices = [{**h.summary(), "label": label(cfg, h.kind, h.name)} for h in health or []]
     on_battery = any(h.kind == "ups" and "OB" in str(h.value("ups.status", "")).split()
                      for h in health or [])
     return {"service": health is not None, "on_battery": on_battery, "at": time.time(),

@@ -29,7 +29,8 @@ def status_of(e: EdgeError) -> int:
 
 def as_json(e: EdgeError) -> tuple[Response, int]:
     status = status_of(e)
-    resp = jsonify(error=e.message, error_vi=e.vi)
+    fields = getattr(e, "fields", None)  # the inputs a form should mark (slips)
+    resp = jsonify(error=e.message, error_vi=e.vi, **({"fields": fields} if fields else {}))
     if retry := getattr(e, "retry_after", None):
         resp.headers["Retry-After"] = str(retry)
     return resp, status

@@ -153,9 +153,64 @@ UNIT_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+# a device card's state word: how urgent, not what is wrong (the problem text says that); a
+# UPS's own words, since a low battery is a power alarm, not a broken device
+STATE_WORDS: dict[str, tuple[str, str]] = {
+    "ok": ("Bình thường", "OK"), "warning": ("Cần chú ý", "Needs attention"),
+    "fault": ("Cần xử lý ngay", "Needs action now"),
+    "absent": ("Không thấy thiết bị", "Not found"), "unknown": ("Không rõ trạng thái", "Unknown"),
+    "ups.warning": ("Cảnh báo nguồn điện", "Power warning"),
+    "ups.fault": ("Báo động nguồn điện", "Power alarm"),
+}
+
+# the kit's own error pages and API errors for what the framework refuses (by HTTP status)
+ERROR_WORDS: dict[int, tuple[str, str]] = {
+    400: ("Yêu cầu không hợp lệ.", "The request is not valid."),
+    401: ("Hãy đăng nhập trước.", "Log in first."),
+    403: ("Tài khoản của bạn không có quyền dùng chức năng này.",
+          "Your account may not use this."),
+    404: ("Không có trang này. Hãy kiểm tra lại địa chỉ hoặc về trang chính.",
+          "There is no such page. Check the address or go back to the start page."),
+    405: ("Trang này không nhận thao tác đó. Hãy về trang chính và làm lại.",
+          "This page does not take that action. Go back to the start page and try again."),
+    413: ("Dữ liệu gửi lên quá lớn.", "What was sent is too large."),
+    429: ("Quá nhiều yêu cầu. Hãy chờ một lát rồi thử lại.",
+          "Too many requests. Wait a moment and try again."),
+    500: ("Lỗi hệ thống; các trang đã quét vẫn an toàn. Hãy báo kỹ thuật viên.",
+          "Internal error (logged); nothing scanned is lost. Tell the technician."),
+    503: ("Dịch vụ tạm thời không dùng được. Hãy báo kỹ thuật viên.",
+          "The service cannot do this now. Tell the technician."),
+}
+WORDS.update({f"error_{code}": pair for code, pair in ERROR_WORDS.items()})
+WORDS.update({
+    "error_title": ("Có lỗi", "Something went wrong"),
+    "error_title_404": ("Không tìm thấy trang", "Page not found"),
+    "home": ("Về trang chính", "Back to the start page"),
+    "imported": ("Tệp nhập vào", "Imported files"),
+    "printed_on": ("Đã in phiếu {ticket} trên {printer}.", "Slip {ticket} printed on {printer}."),
+    "print_waiting": ("Phiếu chưa in được trên {printer}: {why}",
+                      "The slip is not printed yet on {printer}: {why}"),
+    "print_failed": ("Không in được phiếu trên {printer}: {why}",
+                     "The slip was not printed on {printer}: {why}"),
+    "required": ("Thiếu thông tin bắt buộc: {fields}.", "Fill in: {fields}."),
+    "required_mark": ("Bắt buộc", "Required"),
+    "date_hint": ("ngày/tháng/năm", "dd/mm/yyyy"),
+    "next_citizen": ("Biểu mẫu đã sẵn sàng cho người tiếp theo.",
+                     "The form is ready for the next citizen."),
+})
+
+# request fields named in errors ("Hãy nhập mã hồ sơ"), by their JSON key
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "scanner": ("máy quét", "scanner"), "doc": ("tên giấy tờ", "document type"),
+    "dossier": ("mã hồ sơ", "dossier code"), "preset": ("loại giấy tờ", "preset"),
+    "name": ("tên đăng nhập", "user name"), "password": ("mật khẩu", "password"),
+    "ticket": ("số phiếu", "ticket"),
+}
+
+
 def _device_words(i: int) -> str:
     tables = {"metrics": METRIC_WORDS, "ups": UPS_WORDS, "kinds": KIND_WORDS,
-              "values": VALUE_WORDS, "units": UNIT_WORDS}
+              "values": VALUE_WORDS, "units": UNIT_WORDS, "states": STATE_WORDS}
     return json.dumps({name: {k: pair[i] for k, pair in table.items()}
                        for name, table in tables.items()}, ensure_ascii=False)
 

@@ -16,6 +16,7 @@ from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.web.errors import bad
+from edge.web.i18n import FIELD_WORDS
 
 MAX_FIELD = 200
 JOB_REF = re.compile(r"[0-9]{1,9}")
@@ -29,22 +30,23 @@ def is_ticket(ref: str) -> bool:
 def field(data: dict[str, Any], key: str, required: bool = False,
           limit: int = MAX_FIELD) -> str:
     """A string field of a JSON body or form, checked for type and length."""
+    name = FIELD_WORDS.get(key, ("", ""))[0] or "này"
     value = data.get(key, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise bad(f"{key}: expected a string", f"Trường {key} không hợp lệ")
+        raise bad(f"{key}: expected a string", f"Trường {name} không hợp lệ")
     value = value.strip()
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\ud800") from a JSON escape
-            raise bad(f"{key}: not valid text", f"Trường {key} có ký tự không hợp lệ") from None
+            raise bad(f"{key}: not valid text", f"Trường {name} có ký tự không hợp lệ") from None
     if len(value) > limit:
-        raise bad(f"{key}: at most {limit} characters", f"Trường {key} quá dài (tối đa {limit} "
+        raise bad(f"{key}: at most {limit} characters", f"Trường {name} quá dài (tối đa {limit} "
                   "ký tự)", 413 if len(value) > 10 * limit else 400)
     if required and not value:
-        raise bad(f"{key} is required", f"Hãy nhập {key}")
+        raise bad(f"{key} is required", f"Hãy nhập {name}")
     return value
 
 

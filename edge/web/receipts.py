@@ -11,13 +11,17 @@ from edge.pipeline.queue import Queue
 from edge.receipts import command, compose, stream, template
 from edge.receipts.slip import Slip
 from edge.web.errors import bad
+from edge.web.i18n import WORDS
+from edge.web.labels import label
 
 MAX_TICKETS = 50
+DEFAULT_TEMPLATE = "reception"  # phiếu tiếp nhận: what most citizens get
 
 
 def templates(cfg: config.Config) -> list[dict[str, object]]:
-    out = []
-    for name in sorted(template.available(compose.templates_folder(cfg))):
+    out = []  # the reception slip first: the form opens on it
+    for name in sorted(template.available(compose.templates_folder(cfg)),
+                       key=lambda n: (n != DEFAULT_TEMPLATE, n)):
         tpl = template.load(name, compose.templates_folder(cfg))
         out.append({"name": name, "title": tpl.title, "fields": [
             {"name": f.name, "label": f.label or f.name, "kind": f.kind, "required": f.required,
@@ -59,16 +63,35 @@ def values(data: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
 
 def build(cfg: config.Config, data: dict[str, Any], preview: bool = True) -> Slip:
     name, printer_name, given = values(data)
-    printer = command.choose(cfg, printer_name, preview=preview)
-    return compose.build(cfg, printer, name, given)
+    return _compose(cfg, command.choose(cfg, printer_name, preview=preview), name, given)
+
+
+def _compose(cfg: config.Config, printer: config.ReceiptPrinter, name: str,
+             given: dict[str, str]) -> Slip:
+    """The slip; empty required fields refused all at once, named in words, for the form to
+    mark each (`fields`)."""
+    try:
+        return compose.build(cfg, printer, name, given)
+    except template.MissingFields as e:
+        said = ", ".join(e.labels)
+        vi, en = WORDS["required"]
+        err = bad(en.format(fields=said), vi.format(fields=said))
+        err.fields = e.fields  # type: ignore[attr-defined]
+        raise err from None
 
 
 def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
-    """Spool and send the slip; printed, queued (the service retries) or failed, and why."""
+    """Spool and send the slip: printed, queued (the service retries) or failed, said in words
+    naming the printer as people know it (its label), in both languages."""
     name, printer_name, given = values(data)
     printer = command.choose(cfg, printer_name, preview=False)
-    slip = compose.build(cfg, printer, name, given)
+    slip = _compose(cfg, printer, name, given)
     outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
     state = outcome.state if outcome.state in ("printed", "failed") else "queued"
-    return {"state": state, "printer": printer.name, "ticket": slip.ticket,
-            "message": outcome.message, "message_vi": outcome.vi}
+    key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
+    said = {lang: text.format(
+        ticket=slip.ticket or "", printer=label(cfg, "receipt", printer.name, lang),
+        why=outcome.vi if lang == "vi" else outcome.message).replace("  ", " ")
+        for lang, text in zip(("vi", "en"), WORDS[key], strict=True)}
+    return {"state": state, "printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
+            "message": said["en"], "message_vi": said["vi"]}

@@ -50,5 +50,6 @@ class File(ReceiptSettings):
 
     def failure(self, error: Exception) -> EdgeError:
         if isinstance(error, OSError):
-            return DeviceError(f"receipt printer {self.name}: cannot write {self.path}: {error}")
+            return DeviceError(f"receipt printer {self.name}: cannot write {self.path}: {error}",
+                               vi="Không ghi được ra máy in phiếu. Hãy báo kỹ thuật viên.")
         return super().failure(error)

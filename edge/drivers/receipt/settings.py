@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from edge.drivers.settings import label_problem
 from edge.errors import ConfigError, DeviceAbsent, EdgeError
 from edge.health import Reading
 
@@ -38,6 +39,7 @@ class ReceiptSettings:
 
     name: str = "receipt"
     transport: str = "sim"
+    label: str = ""  # what people see, e.g. "Máy in phiếu bàn 1" (see edge/drivers/settings.py)
     paper_mm: Literal[58, 80] = 80  # 384 or 576 dots
     text_mode: Literal["raster", "codepage"] = "raster"
     profile: str = "default"  # python-escpos capability profile, e.g. "TM-T20II"
@@ -79,6 +81,8 @@ class ReceiptSettings:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", self.name):
             raise ConfigError(f"receipt_printer {self.name!r}: name must be 1-32 letters, "
                               "digits, '-' or '_'")
+        for key, why in label_problem(self.label):
+            raise ConfigError(f"receipt_printer {self.name!r}: {key}: {why}")
         if self.timeout <= 0 or self.interval < 0.5 or self.retry_seconds < 0:
             raise ConfigError(f"receipt_printer {self.name!r}: timeout must be positive, "
                               "interval at least 0.5 s and retry_seconds not negative")
@@ -117,8 +121,9 @@ class ReceiptSettings:
 
     def lost(self, why: object) -> DeviceAbsent:
         """The printer is not there: what to check."""
+        who = self.label or "Máy in phiếu"
         return DeviceAbsent(f"receipt printer {self.name} ({self.where}) does not answer: {why}",
-                            vi=f"Máy in phiếu {self.name} không phản hồi. {self.what_to_check}")
+                            vi=f"{who} không phản hồi. {self.what_to_check}")
 
 
 def of(transport: object) -> type[ReceiptSettings]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from edge.drivers.settings import Settings, build, name_problem, usb_id_problem
+from edge.drivers.settings import Settings, build, label_problem, name_problem, usb_id_problem
 
 Source = Literal["flatbed", "adf", "adf-duplex"]
 Mode = Literal["color", "gray", "lineart"]
@@ -78,6 +78,7 @@ class ScannerSettings(Settings):
 
     def problems(self) -> Iterator[tuple[str, str]]:
         yield from name_problem(self.name)
+        yield from label_problem(self.label)
         for pname, p in [("", Preset()), *self.presets.items()]:
             yield from _page_problems(f"presets.{pname}." if pname else "", p, self)
 

@@ -1,14 +1,15 @@
 // The technician's page: live device states and the history charts.
 "use strict";
 // ---------------------------------------------------------------- technicians: devices
-// Labels and words come from i18n.py (#devices data-words); each row keeps its raw key in
-// data-metric and its raw value in title, for whoever helps on the phone.
+// Labels and words come from i18n.py (#devices data-words), each device's name from its config
+// label (edge/web/labels.py); each card keeps its config id and each row its raw key in title
+// attributes, for whoever helps on the phone.
 const ORDER = ["ups.status", "battery.charge", "battery.runtime", "input.voltage", "ups.load",
   "network.connected", "network.operator", "signal.bars", "signal.rsrp", "signal.sinr",
   "printer.state", "supply.black_toner", "receipt.paper", "system.cpu_temp", "system.disk_free",
   "system.disk_used", "system.memory_used", "system.uptime"];
 const UPS_GOOD = ["OL"], UPS_BAD = ["OB", "LB", "RB", "FSD", "OVER", "OFF", "ALARM"];
-let W = { metrics: {}, ups: {}, kinds: {}, values: {}, units: {} };
+let W = { metrics: {}, ups: {}, kinds: {}, values: {}, units: {}, states: {} };
 function bars(rsrp) {
   const n = rsrp >= -85 ? 4 : rsrp >= -95 ? 3 : rsrp >= -105 ? 2 : rsrp >= -115 ? 1 : 0;
   return "▮".repeat(n) + "▯".repeat(4 - n);
@@ -37,10 +38,13 @@ function upsStatus(s) {
   return el("b", {}, ...tags.flatMap((t, i) => i ? [" ", t] : [t]));
 }
 function metricRow(key, m) {
+  // a text the device itself reports (a model name...) is data, not a word of ours
+  const raw = typeof m.value === "string" && !W.values[`${key}=${m.value}`];
   return el("div", { class: "metric", "data-metric": key, title: `${key} = ${m.value}${m.unit ? " " + m.unit : ""}` },
     el("span", {}, W.metrics[key] || key),
-    key === "ups.status" ? upsStatus(m.value) : el("b", {}, metricText(key, m)));
+    key === "ups.status" ? upsStatus(m.value) : el("b", raw ? { translate: "no" } : {}, metricText(key, m)));
 }
+const LABELS = {};  // "kind.name" -> what people call the device (its config label)
 function rank(key) { const i = ORDER.indexOf(key); return i < 0 ? ORDER.length : i; }
 function devicesPage() {
   W = JSON.parse($("devices").dataset.words);
@@ -61,10 +65,11 @@ function devicesPage() {
 function drawDevices(v) {
   $("on-battery").hidden = !v.on_battery;
   $("no-service").hidden = v.service;
+  v.devices.forEach((d) => { LABELS[`${d.kind}.${d.name}`] = d.label; });
   $("devices").replaceChildren(...v.devices.map((d) => {
     const box = el("section", { class: `card device ${d.state}`, "data-device": `${d.kind}-${d.name}` },
-      el("h2", {}, `${W.kinds[d.kind] || d.kind} `, el("small", {}, d.name), " ",
-        el("span", { class: "state" }, stateText(d.state))));
+      el("h2", { title: `${d.kind} ${d.name}` }, `${d.label} `,
+        el("span", { class: "state" }, W.states[`${d.kind}.${d.state}`] || W.states[d.state] || d.state)));
     const m = d.metrics;
     if (m["battery.charge"]) box.append(el("meter", { min: 0, max: 100, low: 25, high: 50, optimum: 100,
       value: m["battery.charge"].value }));
@@ -118,10 +123,11 @@ function drawCharts() {
   $("no-history").hidden = series.length > 0;
   box.replaceChildren(...series.map(([name, pts, key]) => {
     const unit = CHARTS[key][2], last = pts[pts.length - 1][1];
-    const device = name.slice(0, -key.length - 1).split(".").slice(1).join(".");
+    const device = name.slice(0, -key.length - 1), kind = device.split(".")[0];
+    const who = LABELS[device] || W.kinds[kind] || "";
     const svg = svgEl("svg", { class: "chart", role: "img", "data-series": name });
     return el("section", { class: "card chart-card", "data-chart": key },
-      el("h3", {}, el("span", {}, `${W.metrics[key] || key} `, el("small", {}, device)),
+      el("h3", {}, el("span", {}, `${W.metrics[key] || key} `, el("small", {}, who)),
         el("b", { class: "latest" }, metricText(key, { value: last, unit }))), svg);
   }));
   box.querySelectorAll("svg.chart").forEach((svg, i) => drawChart(svg, series[i][1], series[i][2]));

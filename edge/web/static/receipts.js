@@ -1,6 +1,7 @@
 // The volunteers' page: fill a slip, preview it, print it.
 "use strict";
 // ---------------------------------------------------------------- volunteers: slips
+const KEEP = ["staff", "place"];  // fields about the kit's day, not the citizen: kept after a print
 function receiptsPage() {
   let templates = [], tickets = [];
   const ticketOptions = () => tickets.map((k) =>
@@ -23,13 +24,13 @@ function receiptsPage() {
           ...Object.entries(f.choices).map(([k, v]) => el("option", { value: k }, v)));
       } else {
         input = el("input", { name: f.name, maxlength: f.max_length,
-          placeholder: f.kind === "date" ? "dd/mm/yyyy" : f.kind === "ticket" ? "PL01-261122-007" : "" });
+          placeholder: f.kind === "date" ? $("print-result").dataset.date : f.kind === "ticket" ? "PL01-261122-007" : "" });
       }
       if (f.kind === "ticket") {  // today's scans to pick from; the dossier code comes along
         input.setAttribute("list", "tickets"); input.autocomplete = "off";
         input.onchange = () => fillFromTicket(input.value.trim());
       }
-      return el("label", {}, f.label + (f.required ? " *" : ""), input);
+      return el("label", { "data-field": f.name }, f.label + (f.required ? " *" : ""), input);
     }), el("datalist", { id: "tickets" }, ...ticketOptions()));
   }
   const filled = {};  // what the last picked ticket put in: replaced when another is picked
@@ -48,21 +49,50 @@ function receiptsPage() {
     new FormData($("slip-form")).forEach((v, k) => { fields[k] = v; });
     return { template: $("template").value, fields };
   }
+  // the outcome in words, in view; a refusal marks every field it names next to its input
+  function say(text, state) {
+    const box = $("print-result");
+    box.dataset.state = state; box.className = `notice ${state}`; show(box, text);
+    if (text) box.scrollIntoView({ block: "nearest" });
+  }
+  function mark(fields) {
+    const form = $("slip-form");
+    form.querySelectorAll(".field-error").forEach((n) => n.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+    (fields || []).forEach((name) => {
+      const input = form.elements[name];
+      if (!input) return;
+      input.setAttribute("aria-invalid", "true");
+      input.after(el("span", { class: "field-error", role: "alert" }, $("print-result").dataset.required));
+    });
+    if (fields && fields.length && form.elements[fields[0]]) form.elements[fields[0]].focus({ preventScroll: true });
+  }
+  async function send(path) {
+    try { const d = await api(path, body()); mark([]); return d; } catch (e) {
+      mark(e.data && e.data.fields); say(e.message, "error"); return null;
+    }
+  }
   $("preview").onclick = async () => {
-    try {
-      const d = await api("/api/receipts/preview", body());
-      $("slip-preview").src = "data:image/png;base64," + d.png; $("slip-preview").hidden = false;
-      show($("print-result"), "");
-    } catch (e) { show($("print-result"), e.message); }
+    const d = await send("/api/receipts/preview");
+    if (!d) return;
+    $("slip-preview").src = "data:image/png;base64," + d.png; $("slip-preview").hidden = false;
+    say("", "");
+    $("slip-preview").scrollIntoView({ block: "nearest" });
   };
   $("print").onclick = async () => {
     $("print").disabled = true;
-    try {
-      const d = await api("/api/receipts/print", body());
-      $("print-result").dataset.state = d.state;
-      show($("print-result"), `${d.state}${d.ticket ? " · " + d.ticket : ""}${d.message ? " — " + (VI ? d.message_vi : d.message) : ""}`);
-    } catch (e) { $("print-result").dataset.state = "error"; show($("print-result"), e.message); }
+    const d = await send("/api/receipts/print");
     $("print").disabled = false;
+    if (!d) return;
+    const text = VI ? d.message_vi : d.message;
+    if (d.state === "failed") { say(text, "error"); return; }
+    // printed, or spooled for the service to print: the form is ready for the next citizen,
+    // keeping the template and what is the same all day (the officer, the place)
+    const kept = KEEP.map((name) => [name, $("slip-form").elements[name]?.value]);
+    drawForm(); $("slip-preview").hidden = true;
+    kept.forEach(([name, value]) => { if (value && $("slip-form").elements[name]) $("slip-form").elements[name].value = value; });
+    Object.keys(filled).forEach((k) => delete filled[k]);
+    say(`${text} ${$("print-result").dataset.cleared}`, d.state);
   };
 }
 
