@@ -461,7 +461,8 @@ def dossier_status(cfg: config.Config, store: Store, ticket: str) -> list[dict[s
                  else "failing" if st.error else "waiting")
         out.append({"target": t.name, "label": t.label or t.name, "required": t.required,
                     "state": state,
-                    "reason": st.waiting if state == "waiting" else "",
+                    "reason": (st.waiting if state == "waiting" else
+                               reason_code(st.error) if state == "failing" else ""),
                     "error": st.error if state == "failing" else "",
                     "error_vi": st.error_vi if state == "failing" else ""})
     return out

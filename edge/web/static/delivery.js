@@ -35,7 +35,6 @@ function deliverySection() {
     } catch (e) { show($("delivery-error"), e.message); return; }
     show($("delivery-error"), "");
     box.replaceChildren(...v.targets.map(card));
-    $("delivery-none").hidden = v.targets.length > 0;
     $("delivery-retry").hidden = !v.targets.some((t) => t.state !== "ok");
     if (action) show($("delivery-done"), say("retrying"));
   }
