@@ -35,7 +35,7 @@ from edge.delivery.rclone import Rcd, TransferError
 from edge.delivery.settings import Delivery, window_of
 from edge.delivery.store import Row, Store, TargetState
 from edge.errors import EdgeError
-from edge.pipeline.job import Job
+from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 from edge.telemetry.events import Events, Off
 
@@ -82,8 +82,10 @@ class Deliverer:
         return sum(self.run_target(t, store, now) for t in self.cfg.delivery)
 
     def replan(self, queue: Queue, store: Store, force: bool = False) -> None:
-        mark = tuple(queue.conn.execute("SELECT COUNT(*), MAX(updated), MAX(id) FROM jobs")
-                     .fetchone())
+        # only finished documents matter: pages arriving in a scan do not plan anything again
+        mark = tuple(queue.conn.execute(
+            "SELECT COUNT(*), MAX(updated), MAX(id), COUNT(purged) FROM jobs WHERE state IN "
+            "(?, ?)", (State.READY, State.UPLOADED)).fetchone())
         if mark == self._planned and not force:
             return
         items, tickets = plan.plan(queue, self.cfg.kit.id)
@@ -100,6 +102,8 @@ class Deliverer:
         if before.next_try > now or not (wanted or stale):
             if not wanted and not stale and before.waiting:
                 store.set_target(dataclasses.replace(before, waiting=""))
+            if t.name in self.rcds:
+                self.rcds[t.name].close()  # nothing to send: no idle connection
             return 0
         hold = held(t, now)
         if hold:
