@@ -72,3 +72,14 @@ def test_staff_and_technicians_see_where_each_dossier_went(kit, tmp_path, stack,
     assert_in_view(tech.locator("#delivery-done"))
     assert tech.locator("#delivery-done").text_content() == "Sẽ thử gửi lại trong vài giây."
     screenshots(tech, "delivery-devices")
+
+    tech.click("button[name=lang]")  # English: the same section in English
+    tech.locator("#delivery [data-target=office]").wait_for()
+    assert tech.locator("h2", has_text="Sending to the commune office").count() == 1
+    assert "All sent" in tech.locator("#delivery [data-target=usb]").text_content()
+    assert "Sent today: 3 file(s)" in tech.locator("#delivery [data-target=usb]").text_content()
+    screenshots(tech, "delivery-devices-en")
+    page.click("button[name=lang]")
+    page.locator(".dossier .delivery [data-target=usb]").wait_for()
+    assert (page.locator(".dossier .delivery [data-target=usb]").text_content()
+            == "Ổ đĩa USB: Sent to the commune office")
