@@ -39,7 +39,7 @@ class ScanSettings:
         if preset and preset not in cfg.presets:
             names = ", ".join(cfg.presets) or "none configured"
             raise ConfigError(f"scanner {cfg.name} has no preset {preset!r} (presets: {names})",
-                              vi=f"Máy quét {cfg.name} không có mẫu quét {preset!r}")
+                              vi="Máy quét này không có mẫu quét đã chọn")
         p = cfg.presets[preset] if preset else Preset()
         return cls(
             source=p.source or cfg.source,

@@ -189,7 +189,7 @@ class SaneScanner(Scanner):
         while True:
             try:
                 self.dev.start()
-                page = self.dev.snap(True)
+                page = _snap(self.dev)
             except sane._sane.error as e:
                 status = status_of(e)
                 _cancel(self.dev, settle=True)
@@ -210,6 +210,16 @@ class SaneScanner(Scanner):
         if dev is not None:
             _cancel(dev)
             dev.close()
+
+
+def _snap(dev: sane.SaneDev) -> Image.Image:
+    """The page being scanned, as SaneDev.snap(no_cancel=True) gives it but without its extra
+    copy of the pixels (`bytes(data)`: 26 MB for a 300 dpi colour side)."""
+    data, width, height, samples, _ = dev.dev.snap(True, False, None)
+    if not data:
+        raise RuntimeError("Scanner returned no data")
+    mode = "RGB" if samples == 3 else "L"
+    return Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
 
 
 def _cancel(dev: sane.SaneDev, *, settle: bool = False) -> None:

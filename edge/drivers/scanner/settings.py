@@ -16,6 +16,7 @@ from edge.drivers.settings import Settings, build, label_problem, name_problem, 
 Source = Literal["flatbed", "adf", "adf-duplex"]
 Mode = Literal["color", "gray", "lineart"]
 OptionValue = str | int | float | bool
+MAX_IN_FLIGHT = 32  # pages read but not yet written, per scanner
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class ScannerSettings(Settings):
     max_file_mb: int = 20
     options: dict[str, OptionValue] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
+    pages_in_flight: int = 0  # read, not yet written; 0: from the cores and page size, 1: serial
 
     @property
     def watched_usb_id(self) -> str:
@@ -79,6 +81,9 @@ class ScannerSettings(Settings):
     def problems(self) -> Iterator[tuple[str, str]]:
         yield from name_problem(self.name)
         yield from label_problem(self.label)
+        if not 0 <= self.pages_in_flight <= MAX_IN_FLIGHT:
+            yield "pages_in_flight", (f"{self.pages_in_flight} is outside 0..{MAX_IN_FLIGHT} "
+                                      "(0: from the core count and page size; 1: no read-ahead)")
         for pname, p in [("", Preset()), *self.presets.items()]:
             yield from _page_problems(f"presets.{pname}." if pname else "", p, self)
 

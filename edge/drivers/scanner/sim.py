@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
@@ -64,10 +65,12 @@ def render_page(n: int, dpi: int, width_mm: float, height_mm: float, *, seal: bo
     return page
 
 
-def render_blank(dpi: int, width_mm: float, height_mm: float) -> Image.Image:
-    """The empty back of a sheet: paper with a little scanner noise."""
+def render_blank(n: int, dpi: int, width_mm: float, height_mm: float) -> Image.Image:
+    """The empty back of sheet side `n`: paper with a little scanner noise, the same each time
+    (a batch scanned twice gives the same pages)."""
     w, h = round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi)
-    noise = Image.effect_noise((w, h), 4).point(lambda v: v + 118)
+    paper = np.random.default_rng(n).normal(246, 4, (h, w)).clip(0, 255).astype(np.uint8)
+    noise = Image.fromarray(paper)
     return Image.merge("RGB", (noise, noise, noise))
 
 
@@ -105,7 +108,8 @@ class SimScanner(Scanner):
             time.sleep(sim.page_delay)
             self.fed += 1
             if s.source == "adf-duplex" and self.fed % 2 == 0 and sim.blank_backs:
-                page = render_blank(s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm)
+                page = render_blank(self.fed, s.dpi, self.cfg.page_width_mm,
+                                    self.cfg.page_height_mm)
             else:
                 page = render_page(self.fed, s.dpi, self.cfg.page_width_mm, self.cfg.page_height_mm,
                                    seal=self.fed >= sides - 1)

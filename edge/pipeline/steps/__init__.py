@@ -74,7 +74,11 @@ def paper_level(gray: np.ndarray) -> float:
     """The brightness of the paper: a high percentile, robust to text and to dark borders."""
     if not gray.size:
         return 255.0
-    return hist_percentile(np.bincount(gray.ravel(), minlength=256), PAPER_PERCENTILE)
+    if gray.ndim == 2:  # Pillow counts without the interpreter lock, and faster than bincount
+        hist = Image.fromarray(np.ascontiguousarray(gray)).histogram()
+    else:
+        hist = np.bincount(gray.ravel(), minlength=256)
+    return hist_percentile(hist, PAPER_PERCENTILE)
 
 
 def hist_percentile(hist: Sequence[int] | np.ndarray, q: float) -> float:

@@ -22,7 +22,11 @@ MAX_POINTS = 8_000
 def detect(gray: np.ndarray) -> tuple[float, float]:
     """(angle in degrees, counter-clockwise positive, gain over 0°) for a grey page array."""
     ink = gray < paper_level(gray) * 0.6
-    ys, xs = np.nonzero(ink)
+    # a dark page: every k-th column is plenty, and k times less to index (rows all stay, the
+    # profile is taken along them)
+    k = max(1, np.count_nonzero(ink) // (4 * MAX_POINTS))
+    ys, xs = np.nonzero(ink[:, ::k])
+    xs *= k
     if ys.size < MIN_INK:
         return 0.0, 1.0
     if ys.size > MAX_POINTS:  # an even sample keeps the cost flat on dark pages

@@ -1,0 +1,148 @@
+"""Reading a scanner apart from processing its pages, so the scanner never waits.
+
+The thread that reads a scanner hands each page on at once to a pool of threads shared by every
+scanner of the process, one per core (the heavy parts, Pillow and numpy, run without the
+interpreter lock), and is held up only while `bound` pages of its scanner are in flight (read,
+not yet written): memory stays flat with batch length and with two scanners at once. Pages come
+back in the order they were read; the caller writes each durably before it counts as kept, so a
+power cut loses at most the pages in flight, and recovery is unchanged.
+
+Threads, not processes: handing a 300 dpi colour page (35 MB of pixels) to another process costs
+at least one copy of it, 25-60 ms of CPU on a development machine, a third of the work it moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from PIL import Image
+
+M_ARENA_MAX = -8  # glibc mallopt()
+ARENAS = 1
+PAGE_MEMORY = 96 * 2**20  # bytes of pixels a scanner may have in flight beyond one per core
+SLOT_POLL_SECONDS = 0.1
+T = TypeVar("T")
+_END = object()
+
+
+def cores() -> int:
+    """The cores this process may run on (taskset and cgroups included)."""
+    return len(os.sched_getaffinity(0))
+
+
+@functools.cache
+def shared_pool() -> Executor:
+    """The page threads of this process, one per core, made on first use."""
+    return_big_buffers()
+    return ThreadPoolExecutor(cores(), thread_name_prefix="page")
+
+
+def return_big_buffers() -> None:
+    """Have the page threads allocate from ARENAS glibc heaps instead of one heap per thread.
+
+    Each thread's own heap keeps the 10-35 MB page buffers it freed for itself, so the peak
+    memory of a long batch would creep up with its length and with the number of threads.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own defaults
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS)
+
+
+def default_bound(width_mm: float, height_mm: float, dpi: int, mode: str) -> int:
+    """Pages in flight per scanner: every core busy and one being read, more while they fit
+    in PAGE_MEMORY (Pillow keeps a colour pixel in 4 bytes), never fewer than 2."""
+    pixels = (width_mm / 25.4 * dpi) * (height_mm / 25.4 * dpi)
+    page = pixels * (4 if mode == "color" else 1)
+    n = cores()
+    return max(2, min(n + 1, int(PAGE_MEMORY // page)))
+
+
+def done(fn: Callable[..., T], *args: object) -> Future[T]:
+    """Run `fn` here and now, as a finished future (the serial path: no read-ahead)."""
+    f: Future[T] = Future()
+    try:
+        f.set_result(fn(*args))
+    except Exception as e:
+        f.set_exception(e)
+    return f
+
+
+class ReadAhead:
+    """Reads `pages` in its own thread; `work(n, image)` starts the processing of the n-th page
+    (1-based) and returns its future. Iterate to get the results in reading order.
+
+    `waited` is the time the reading thread spent not reading because of processing: waiting
+    for a free slot, and handing the page on (all of the processing, on the serial path).
+    """
+
+    def __init__(self, pages: Iterator[Image.Image],
+                 work: Callable[[int, Image.Image], Future[T]], bound: int, name: str) -> None:
+        self._pages = pages
+        self._work = work
+        self._slots = threading.Semaphore(bound)
+        self._out: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.halt = threading.Event()  # set: ask the scanner for no more pages
+        self.waited = 0.0
+        self.read = 0
+        self._thread = threading.Thread(target=self._read, name=f"read-{name}", daemon=True)
+
+    def __enter__(self) -> ReadAhead:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[T]:
+        while (item := self._out.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Future)
+            yield item.result()
+            self._slots.release()
+
+    def _read(self) -> None:
+        try:
+            while self._slot():
+                image = next(self._pages, None)
+                if image is None:
+                    break
+                image.load()  # decoded now: a driver may close its file for the next page
+                self.read += 1
+                start = time.monotonic()
+                self._out.put(self._work(self.read, image))
+                del image
+                self.waited += time.monotonic() - start
+        except BaseException as e:  # a scanner status, handed to the writer in its place
+            self._out.put(e)
+        finally:
+            self._out.put(_END)
+
+    def _slot(self) -> bool:
+        """Wait for room for one more page; False once halted."""
+        start = time.monotonic()
+        while not self._slots.acquire(timeout=SLOT_POLL_SECONDS):
+            if self.halt.is_set():
+                return False
+        self.waited += time.monotonic() - start
+        return not self.halt.is_set()
+
+    def close(self) -> None:
+        """Stop reading, wait for the reading thread; pages still in flight are dropped."""
+        self.halt.set()
+        self._thread.join()
+        while True:
+            try:
+                item = self._out.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, Future):
+                item.cancel()
