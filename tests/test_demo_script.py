@@ -31,6 +31,12 @@ def in_session(sid: int) -> list[str]:
     return out
 
 
+def terminal_signals() -> None:
+    """SIGINT as a terminal gives it: a runner started in the background (`cmd &` in a script)
+    ignores SIGINT, its children inherit that, and bash cannot trap a signal ignored at entry."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def demo_config(tmp_path) -> Path:
     """config/demo.toml with a throwaway root and a free port."""
@@ -49,7 +55,7 @@ def test_stopping_the_demo_leaves_no_process_behind(demo_config, tmp_path, targe
     script = subprocess.Popen([str(ROOT / "scripts" / "demo.sh")], cwd=ROOT, text=True,
                               env={**os.environ, "EDGE_CONFIG": str(demo_config)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
+                              start_new_session=True, preexec_fn=terminal_signals)
     try:
         wait_port(port, script, 120)
         deadline = time.monotonic() + 60
@@ -62,7 +68,10 @@ def test_stopping_the_demo_leaves_no_process_behind(demo_config, tmp_path, targe
             os.killpg(script.pid, sig)
         else:
             script.send_signal(sig)
-        script.wait(timeout=60)
+        try:
+            script.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"demo.sh still runs 60 s after {sig!r}: {in_session(script.pid)}")
         deadline = time.monotonic() + 30
         while in_session(script.pid) and time.monotonic() < deadline:
             time.sleep(0.2)

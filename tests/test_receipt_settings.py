@@ -7,7 +7,7 @@ import pytest
 
 from edge.errors import ConfigError
 
-FILE_KEYS = ("font, interval, name, paper_mm, path, profile, qr, retry_seconds, text_mode, "
+FILE_KEYS = ("font, interval, label, name, paper_mm, path, profile, qr, retry_seconds, text_mode, "
              "timeout, transport")
 
 
