@@ -7,6 +7,11 @@
   computes no checksums, like most NAS boxes: the kit reads files back).
 - `SmbServer`: Samba's smbd with a private smb.conf, its own private/lock/state dirs and a
   passdb made with `smbpasswd -c`, one share; root only (smbd wants to be root), else skipped.
+- `S3Server`: moto's S3 server (`moto[server]`, a test extra; rclone 1.60 has no `serve s3`) with
+  signatures checked: an IAM user and its access key are made before moto is told to check every
+  request, so a wrong secret is refused as by MinIO. moto keeps its objects in memory, so the
+  kit reaches it through a `socat` front: stopping the "server" stops the front and every
+  connection it carries (the kit sees the server go away mid-transfer), and the objects stay.
 Each can be stopped and started again on the same port (a server that goes away mid-transfer).
 """
 
@@ -14,11 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 from .peers import PeerError, free_port, stop, wait_until
@@ -92,6 +100,21 @@ class Server:
     def __enter__(self) -> Server:
         self.start()
         return self
+
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def credentials(self, password: str = "") -> Path:
+        raise NotImplementedError
+
+    def target(self, password: str = "") -> dict[str, str]:
+        """The `[[delivery]]` keys for this server (with `password`: a wrong login)."""
+        creds = self.credentials(password) if password else self.credentials()
+        return {"url": self.url(), "credentials": str(creds)}
+
+    def files(self) -> Path:
+        """A local folder holding what the server holds (to look at and `sha256sum -c`)."""
+        return Path(getattr(self, "dest", self.dir / "dest"))
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -199,3 +222,85 @@ class SmbServer(Server):
     @property
     def dest(self) -> Path:
         return self.root / "kit"
+
+
+class S3Server(Server):
+    BUCKET = "hoso"
+    REGION = "us-east-1"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.moto_port = free_port()
+        self.moto: subprocess.Popen[bytes] | None = None
+        self.key_id = self.secret = ""
+
+    def command(self) -> list[str]:  # the front the kit talks to
+        return ["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork",
+                f"TCP:127.0.0.1:{self.moto_port}"]
+
+    def start(self) -> None:
+        if self.moto is None:
+            self._start_moto()
+        super().start()
+
+    def _start_moto(self) -> None:
+        with open(self.dir / "moto.log", "ab") as log:
+            self.moto = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                 str(self.moto_port)], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: _listening(self.moto_port) or self.moto.poll() is not None, 60,
+                   f"moto on port {self.moto_port}")
+        import boto3  # moto[server]'s own dependency: only the tests need it
+
+        endpoint = f"http://127.0.0.1:{self.moto_port}"
+        anyone = {"endpoint_url": endpoint, "region_name": self.REGION,
+                  "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+        iam = boto3.client("iam", **anyone)
+        iam.create_user(UserName="kit")
+        iam.put_user_policy(UserName="kit", PolicyName="s3", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="kit")["AccessKey"]
+        self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
+        boto3.client("s3", **anyone).create_bucket(Bucket=self.BUCKET)
+        urllib.request.urlopen(urllib.request.Request(  # from now on every request is checked
+            endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+            headers={"Content-Type": "text/plain"}), timeout=30).read()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        stop(self.moto)
+        self.moto = None
+
+    def url(self) -> str:
+        return f"s3://{self.BUCKET}/kits"
+
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def credentials(self, password: str = "") -> Path:
+        """The kit's key, or with `password` the same key id with a wrong secret."""
+        return _secret_file(self.dir / "s3.toml", f'access_key_id = "{self.key_id}"\n'
+                            f'secret_access_key = "{password or self.secret}"\n')
+
+    def target(self, password: str = "") -> dict[str, str]:
+        return {**super().target(password), "endpoint": self.endpoint(), "region": self.REGION}
+
+    def files(self) -> Path:
+        """The bucket's objects under kits/, fresh in a local folder (to run sha256sum -c)."""
+        import boto3
+
+        mirror = self.dir / "mirror"
+        shutil.rmtree(mirror, ignore_errors=True)
+        mirror.mkdir()
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.moto_port}",
+                          region_name=self.REGION, aws_access_key_id=self.key_id,
+                          aws_secret_access_key=self.secret)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.BUCKET,
+                                                                 Prefix="kits/"):
+            for obj in page.get("Contents", []):
+                local = mirror / obj["Key"].removeprefix("kits/")
+                local.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(self.BUCKET, obj["Key"], str(local))
+        return mirror

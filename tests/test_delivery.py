@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,7 @@ from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
 
 from .conftest import toml_value
-from .delivery_peers import PeerError, SmbServer, SshServer, WebdavServer
+from .delivery_peers import PeerError, S3Server, SmbServer, SshServer, WebdavServer
 
 CODE = "000.00.04.H40-230414-0002"
 
@@ -83,21 +85,23 @@ def deliver(cfg: config.Config, queue: Queue) -> int:
         d.close()
 
 
-def roundtrip(kit, target: dict, dest: Path) -> None:
-    """Two documents of one dossier arrive, then the dossier's code moves them on the server."""
+def roundtrip(kit, target: dict, files: Callable[[], Path]) -> None:
+    """Two documents of one dossier arrive, then the dossier's code moves them on the server
+    (`files()`: what the destination holds, in a local folder)."""
     cfg = configure(kit, [target])
     with open_queue(cfg) as queue:
         first = scan(cfg, queue)
         second = scan(cfg, queue, doc="CCCD", ticket=first.ticket)
         assert deliver(cfg, queue) == 5  # 2 files, 2 sidecars, the manifest
         day = time.strftime("%Y-%m-%d", time.localtime(first.created))
-        folder = dest / "PL01" / day / first.ticket
+        folder = files() / "PL01" / day / first.ticket
         names = [Path(j.pdf).name for j in (first, second)]
         manifest = check_dossier_folder(folder, names)
         assert [d["seq"] for d in manifest["documents"]] == [1, 2]
         assert manifest["code"] is None
         dossiers.rename(cfg, Storage(cfg.storage.root), queue, first.ticket, CODE)
         assert deliver(cfg, queue) == 5
+        dest = files()
         renamed = dest / "PL01" / day / CODE
         new_names = [Path(j.pdf).name for j in queue.dossier(first.ticket)]
         assert all(n.startswith(CODE) for n in new_names)
@@ -109,19 +113,17 @@ def roundtrip(kit, target: dict, dest: Path) -> None:
 
 def test_file_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
     dest = tmp_path / "usb"
-    roundtrip(kit, {"name": "usb", "url": f"file://{dest}"}, dest)
+    roundtrip(kit, {"name": "usb", "url": f"file://{dest}"}, lambda: dest)
 
 
 def test_sftp_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
     with SshServer(tmp_path / "ssh") as server:
-        roundtrip(kit, {"name": "office", "url": server.url(),
-                        "credentials": str(server.credentials())}, server.root)
+        roundtrip(kit, {"name": "office", **server.target()}, server.files)
 
 
 def test_webdav_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
     with WebdavServer(tmp_path / "dav") as server:
-        roundtrip(kit, {"name": "nextcloud", "url": server.url(),
-                        "credentials": str(server.credentials())}, server.root)
+        roundtrip(kit, {"name": "nextcloud", **server.target()}, server.files)
 
 
 def test_smb_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
@@ -130,8 +132,12 @@ def test_smb_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
     except PeerError as e:
         pytest.skip(str(e))
     with server:
-        roundtrip(kit, {"name": "nas", "url": server.url(),
-                        "credentials": str(server.credentials())}, server.dest)
+        roundtrip(kit, {"name": "nas", **server.target()}, server.files)
+
+
+def test_s3_target_delivers_a_dossier_and_its_rename(kit, tmp_path):
+    with S3Server(tmp_path / "s3") as server:
+        roundtrip(kit, {"name": "minio", **server.target()}, server.files)
 
 
 WRONG = "Wr0ng-Passw0rd-17"
@@ -142,19 +148,21 @@ def make_server(kind: str, tmp_path: Path):
         return SshServer(tmp_path / "ssh")
     if kind == "webdav":
         return WebdavServer(tmp_path / "dav")
+    if kind == "s3":
+        return S3Server(tmp_path / "s3")
     try:
         return SmbServer(tmp_path / "smb")
     except PeerError as e:
         pytest.skip(str(e))
 
 
-@pytest.mark.parametrize("kind", ["webdav", "sftp", "smb"])
+@pytest.mark.parametrize("kind", ["webdav", "sftp", "smb", "s3"])
 def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(kit, tmp_path,
                                                                                 caplog, kind):
     with make_server(kind, tmp_path) as server:
-        dest = getattr(server, "dest", server.root)
-        creds = server.credentials(password=WRONG)
-        cfg = configure(kit, [{"name": "office", "url": server.url(), "credentials": str(creds),
+        target = server.target(password=WRONG)
+        creds = target["credentials"]
+        cfg = configure(kit, [{"name": "office", **target,
                                "retry_min_seconds": 30, "retry_max_seconds": 100}])
         with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
             job = scan(cfg, queue)
@@ -163,7 +171,7 @@ def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(k
                 assert d.run_once(queue, store) == 0
                 st = store.target("office")
                 assert st.attempts == 1
-                assert "refused the login" in st.error and str(creds) in st.error
+                assert "refused the login" in st.error and creds in st.error
                 assert "mật khẩu" in st.error_vi
                 first = st.next_try
                 assert first >= time.time() + 25
@@ -187,7 +195,7 @@ def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(k
                 assert store.target("office").error == ""
             finally:
                 d.close()
-        folder = dest / "PL01" / time.strftime("%Y-%m-%d") / job.ticket
+        folder = server.files() / "PL01" / time.strftime("%Y-%m-%d") / job.ticket
         check_dossier_folder(folder, [Path(job.pdf).name])
         assert kit.edge("delivery", "status").returncode == 0
     conf = cfg.runtime_dir / "delivery" / "rclone-office.conf"
@@ -196,12 +204,11 @@ def test_a_wrong_password_is_reported_and_retried_with_backoff_not_a_busy_loop(k
     assert WRONG not in status.stdout + status.stderr
 
 
-@pytest.mark.parametrize("kind", ["sftp", "webdav", "smb"])
+@pytest.mark.parametrize("kind", ["sftp", "webdav", "smb", "s3"])
 def test_a_server_stopped_mid_transfer_ends_with_every_file_once(kit, tmp_path, kind):
     with make_server(kind, tmp_path) as server:
-        dest = getattr(server, "dest", server.root)
-        cfg = configure(kit, [{"name": "office", "url": server.url(), "bwlimit": "20K",
-                               "credentials": str(server.credentials())}], sheets=6)
+        cfg = configure(kit, [{"name": "office", **server.target(), "bwlimit": "20K"}],
+                        sheets=6)
         with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
             job = scan(cfg, queue)
             assert job.bytes > 150_000  # several seconds at 20 KB/s
@@ -215,12 +222,15 @@ def test_a_server_stopped_mid_transfer_ends_with_every_file_once(kit, tmp_path, 
 
                 first = threading.Thread(target=one_pass)
                 first.start()
-                wait_for_partial(dest)
+                if kind == "s3":  # an object appears only once whole: ask rclone
+                    wait_for_upload(d, "office")
+                else:
+                    wait_for_partial(server.files())
                 server.stop()
                 first.join(60)
                 assert len(results) == 1  # the pass ended (the sidecar may have gone first)
                 assert "cannot reach" in store.target("office").error
-                final = [p for p in dest.rglob("*.pdf") if ".partial-" not in p.name]
+                final = [p for p in server.files().rglob("*.pdf") if ".partial-" not in p.name]
                 assert final == [], "a partial file sits under its final name"
                 server.start()
                 store.retry_now()
@@ -228,9 +238,33 @@ def test_a_server_stopped_mid_transfer_ends_with_every_file_once(kit, tmp_path, 
                 assert [r.state for r in store.rows("office")] == ["delivered"] * 3
             finally:
                 d.close()
+        dest = server.files()
         folder = dest / "PL01" / time.strftime("%Y-%m-%d") / job.ticket
         check_dossier_folder(folder, [Path(job.pdf).name])
         assert not [p for p in dest.rglob("*") if ".partial-edge" in p.name]
+
+
+def wait_for_upload(d: Deliverer, target: str, seconds: float = 60) -> None:
+    """Until the target's rclone is sending a PDF (some of its bytes gone)."""
+    def sending() -> bool:
+        rcd = d.rcds.get(target)
+        if rcd is None or not rcd.url:
+            return False
+        req = urllib.request.Request(rcd.url + "core/stats", data=b"{}", headers={
+            "Content-Type": "application/json", "Authorization": rcd.auth})
+        try:  # not rcd.call: that would stop the rcd when it does not answer yet
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                stats = json.loads(resp.read())
+        except OSError:
+            return False
+        return any(t["name"].endswith(".pdf") and t.get("bytes", 0) > 0
+                   for t in stats.get("transferring") or [])
+
+    deadline = time.monotonic() + seconds
+    while not sending():
+        if time.monotonic() > deadline:
+            raise AssertionError("no transfer started")
+        time.sleep(0.05)
 
 
 def wait_for_partial(root: Path, seconds: float = 30) -> Path:

@@ -54,10 +54,18 @@ def available() -> bool:
     return shutil.which(RCLONE) is not None
 
 
+def environment(**extra: str) -> dict[str, str]:
+    """The service's environment without what would make rclone ignore the kit's own config:
+    AWS_* (the S3 SDK reads AWS_CA_BUNDLE, AWS_PROFILE... even with keys in the config) and
+    RCLONE_* (any rclone flag)."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RCLONE_"))}
+    return keep | extra
+
+
 def obscure(secret: str) -> str:
     """rclone's reversible obscuring of a password in its config (read from stdin, not argv)."""
     done = subprocess.run([RCLONE, "obscure", "-"], input=secret.encode(), capture_output=True,
-                          timeout=30, check=False)
+                          timeout=30, check=False, env=environment())
     if done.returncode != 0:
         raise TransferError("rclone obscure failed: " + done.stderr.decode(errors="replace"))
     return done.stdout.decode().strip()
@@ -163,7 +171,7 @@ class Rcd:
                 "--log-level", "ERROR", "--ignore-checksum"]  # we check, once, ourselves
         if t.bwlimit:
             args += ["--bwlimit", t.bwlimit]
-        env = {**os.environ, "RCLONE_RC_USER": user, "RCLONE_RC_PASS": password}
+        env = environment(RCLONE_RC_USER=user, RCLONE_RC_PASS=password)
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
