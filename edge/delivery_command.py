@@ -16,6 +16,8 @@ from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 
 REASONS = {"disk": "its disk is not plugged in (not mounted)",
+           "clock": "waiting for network time (the clock is not synchronised, its window "
+                    "cannot be trusted)",
            "window": "outside its time window", "network": "not on an allowed network",
            "budget": "today's byte budget is used up", "": "sending"}
 

@@ -240,7 +240,12 @@ class S3Server(Server):
 
     def start(self) -> None:
         if self.moto is None:
-            self._start_moto()
+            try:
+                self._start_moto()
+            except BaseException:
+                stop(self.moto)
+                self.moto = None
+                raise
         super().start()
 
     def _start_moto(self) -> None:

@@ -6,7 +6,6 @@ partial file under a final name, a wrong password is reported and retried with b
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 from edge import config
 from edge.delivery import engine
 from edge.delivery.engine import Deliverer, reason_code
-from edge.delivery.store import Store
+from edge.delivery.store import Store, TargetState
 from edge.errors import ConfigError
 from edge.pipeline import dossiers, outbox
 from edge.pipeline.queue import Queue
@@ -369,6 +368,56 @@ def test_a_time_window_holds_deliveries_and_says_so(kit, tmp_path):
     assert not engine.in_window("19:00-06:30", dt.time(12, 0))
 
 
+def around(t: float) -> str:
+    """A window from an hour before `t` to two hours after."""
+    start, end = time.localtime(t - 3600), time.localtime(t + 2 * 3600)
+    return f"{start.tm_hour:02d}:{start.tm_min:02d}-{end.tm_hour:02d}:{end.tm_min:02d}"
+
+
+def test_a_window_waits_for_network_time_after_a_power_cut(kit, tmp_path, monkeypatch):
+    from edge.drivers import system
+
+    timesync = tmp_path / "timesync"  # systemd-timesyncd runs, no network time yet
+    timesync.mkdir()
+    monkeypatch.setattr(system, "TIMESYNC", timesync)
+    window = around(time.time())
+    with WebdavServer(tmp_path / "dav") as server:
+        cfg = configure(kit, [{"name": "office", **server.target(), "window": window},
+                              {"name": "usb", "url": f"file://{tmp_path / 'usb'}",
+                               "window": window}])
+        with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+            scan(cfg, queue)
+            d = Deliverer(cfg)
+            try:
+                assert d.run_once(queue, store) == 3  # the USB disk needs no network time
+                assert store.target("office").waiting == "clock"
+                st = engine.target_status(cfg.delivery[0], store)
+                assert (st["state"], st["reason"], st["waiting_files"]) == ("waiting", "clock", 3)
+                status = kit.edge("delivery", "status").stdout
+                assert "waiting for network time" in status
+                (timesync / "synchronized").touch()  # the 4G link is up, NTP answered
+                assert d.run_once(queue, store) == 3
+                assert store.target("office").waiting == ""
+            finally:
+                d.close()
+
+
+def test_a_backoff_set_before_the_clock_went_back_does_not_hold_deliveries(kit, tmp_path):
+    """Network time after a power cut can put the clock back by hours: a retry time set by
+    the wrong clock must not hold deliveries that long."""
+    dest = tmp_path / "usb"
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{dest}", "retry_max_seconds": 900}])
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        scan(cfg, queue)
+        store.set_target(TargetState("usb", attempts=3, next_try=time.time() + 6 * 3600,
+                                     error="cannot reach the destination"))
+        d = Deliverer(cfg)
+        try:
+            assert d.run_once(queue, store) == 3
+        finally:
+            d.close()
+
+
 def test_only_on_the_named_interfaces(kit, tmp_path):
     with WebdavServer(tmp_path / "dav") as server:
         target = {"name": "office", "url": server.url(), "interfaces": ["wlan0", "eth0"],
@@ -440,27 +489,40 @@ def key_file(text: str = "a-long-passphrase-17") -> Path:
     return path
 
 
-def test_an_encrypted_target_holds_only_ciphertext_and_reads_back_right(kit, tmp_path):
+def test_an_encrypted_target_holds_only_ciphertext_and_reads_back_right(kit, tmp_path,
+                                                                         caplog):
     dest, key = tmp_path / "cloud", key_file()
     try:
         cfg = configure(kit, [{"name": "cloud", "url": f"file://{dest}", "encrypt": True,
                                "key_file": str(key)}])
+        caplog.set_level("INFO", logger="edge.delivery")
         with open_queue(cfg) as queue:
             job = scan(cfg, queue)
             assert deliver(cfg, queue) == 3
-        stored = {p.name: p for p in dest.rglob("*") if p.is_file()}
-        name = Path(job.pdf).name
-        assert set(stored) == {f"{name}.bin", f"{name}.sha256.bin", "manifest.json.bin"}
-        assert b"%PDF" not in stored[f"{name}.bin"].read_bytes()
+        # the kit verified each file by reading it back through the decryption
+        assert caplog.text.count("checked by reading it back") == 3
+        stored = [p for p in dest.rglob("*") if p.is_file()]
+        assert len(stored) == 3
+        in_names = [job.ticket, "PL01", ".pdf", "manifest", "sha256", "giay"]
+        in_data = [job.ticket.encode(), b"%PDF-", b'"documents"', "Giấy".encode()]
+        for p in dest.rglob("*"):  # no name, folder or byte in the clear
+            name = str(p.relative_to(dest)).lower()
+            assert not [s for s in in_names if s.lower() in name], name
+            if p.is_file():
+                data = p.read_bytes()
+                assert not [s for s in in_data if s in data], p
         conf = tmp_path / "read.conf"  # the office decrypts with the same passphrase
         obscured = subprocess.run(["rclone", "obscure", "-"], input=key.read_text(),
                                   capture_output=True, text=True).stdout.strip()
-        conf.write_text(f"[d]\ntype = crypt\nremote = {dest}\nfilename_encryption = off\n"
-                        f"directory_name_encryption = false\npassword = {obscured}\n")
-        back = subprocess.run(["rclone", "--config", str(conf), "cat",
-                               f"d:{stored[name + '.bin'].relative_to(dest).with_suffix('')}"],
-                              capture_output=True)
-        assert hashlib.sha256(back.stdout).hexdigest() == job.files[0].sha256
+        conf.write_text(f"[d]\ntype = crypt\nremote = {dest}\nfilename_encryption = standard\n"
+                        f"directory_name_encryption = true\npassword = {obscured}\n")
+        plain = tmp_path / "plain"
+        done = subprocess.run(["rclone", "--config", str(conf), "copy", "d:", str(plain)],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        folder = plain / "PL01" / time.strftime("%Y-%m-%d", time.localtime(job.created)) / \
+            job.ticket
+        check_dossier_folder(folder, [Path(job.pdf).name])
     finally:
         shutil.rmtree(key.parent)
 

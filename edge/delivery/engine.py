@@ -34,6 +34,7 @@ from edge.delivery import plan
 from edge.delivery.rclone import Rcd, TransferError
 from edge.delivery.settings import Delivery, window_of
 from edge.delivery.store import Row, Store, TargetState
+from edge.drivers import system
 from edge.errors import EdgeError
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
@@ -45,6 +46,7 @@ HASHES = ("sha256", "sha1", "md5")
 PARTIAL = ".partial-edge-"
 CHUNK = 1 << 20
 SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server for a hash
+FLUSH_SECONDS = 2.0  # verified files are recorded together, at most this long after
 
 
 class LocalProblem(EdgeError):
@@ -97,9 +99,9 @@ class Deliverer:
         """Deliver what waits for one target; its state records why anything still waits."""
         now = time.time() if now is None else now
         before = store.target(t.name)
-        wanted = [r for r in store.rows(t.name, "wanted") if r.next_try <= now]
+        wanted = [r for r in store.rows(t.name, "wanted") if due(r.next_try, t, now)]
         stale = store.rows(t.name, "stale")
-        if before.next_try > now or not (wanted or stale):
+        if not due(before.next_try, t, now) or not (wanted or stale):
             if not wanted and not stale and before.waiting:
                 store.set_target(dataclasses.replace(before, waiting=""))
             if t.name in self.rcds:
@@ -159,28 +161,38 @@ class Deliverer:
             if over_budget(t, store, cost, now):
                 break
             fits.append(row)
+        for folder in sorted({r.path.rpartition("/")[0] for r in fits} - {""}):
+            rcd.mkdir(folder)
         abort = threading.Event()
         errors: list[TransferError] = []
+        done: list[tuple[str, str, int]] = []
+        flushed = time.monotonic()
         with ThreadPoolExecutor(t.transfers, thread_name_prefix=f"deliver-{t.name}") as pool:
             jobs = {pool.submit(self.transfer, rcd, row, moves.pop(row.sha256, None), kind,
                                 abort): row for row in fits}
-            for job in as_completed(jobs):
-                row = jobs[job]
-                try:
-                    cost, moved = job.result()
-                except TransferError as e:
-                    abort.set()
-                    errors.append(e)
-                    continue
-                except LocalProblem as e:
-                    log.error("delivery %s: %s", t.name, e.message)
-                    store.item_failed(t.name, row.path, e.message,
-                                      time.time() + t.retry_max_seconds)
-                    continue
-                if moved:
-                    store.gone(t.name, moved)
-                store.delivered(t.name, row.path, row.sha256, cost)
-                tally[0], tally[1] = tally[0] + 1, tally[1] + row.bytes
+            try:
+                for job in as_completed(jobs):
+                    row = jobs[job]
+                    try:
+                        cost, moved = job.result()
+                    except TransferError as e:
+                        abort.set()
+                        errors.append(e)
+                        continue
+                    except LocalProblem as e:
+                        log.error("delivery %s: %s", t.name, e.message)
+                        store.item_failed(t.name, row.path, e.message,
+                                          time.time() + t.retry_max_seconds)
+                        continue
+                    if moved:
+                        store.gone(t.name, moved)
+                    done.append((row.path, row.sha256, cost))
+                    tally[0], tally[1] = tally[0] + 1, tally[1] + row.bytes
+                    if time.monotonic() - flushed > FLUSH_SECONDS:
+                        store.delivered(t.name, done)
+                        done, flushed = [], time.monotonic()
+            finally:
+                store.delivered(t.name, done)
         if errors:
             raise next((e for e in errors if not isinstance(e, Aborted)), errors[0])
         return "budget" if len(fits) < len(rows) else ""
@@ -191,19 +203,24 @@ class Deliverer:
         (bytes it cost on the link, the stale path it was moved from or "")"""
         if abort.is_set() or self.stop.is_set():
             raise Aborted("stopped before this file")
-        temp = partial(row.path)
         kind = kind if row.bytes > SMALL else ""  # a small file: reading it back is cheaper
+        # S3 shows an object only once whole and refuses one whose Content-MD5 (sent by
+        # rclone) does not match: it goes straight to its name, a server-side copy saved
+        temp = row.path if rcd.atomic and moved is None else partial(row.path)
         with local_copy(row, self.work, kind) as (local, digests):
             if moved is not None and self._move(rcd, moved.path, temp):
                 cost, source = 0, moved.path
             else:
                 rcd.copy_in(local, temp)
                 cost, source = row.bytes, ""
-            cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
-            rcd.move(temp, row.path)
-        final = rcd.stat(row.path)  # a rename on the server: the size tells it is the same file
-        if final is None or int(final.get("Size", -1)) != row.bytes:
-            raise TransferError(f"{row.path}: not at its place after the rename")
+            try:
+                cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
+            except (TransferError, LocalProblem):
+                if temp == row.path:
+                    rcd.delete(temp)
+                raise
+            if temp != row.path:
+                rcd.move(temp, row.path)  # the verified copy, renamed on the server
         log.info("delivery %s: %s %s, %d bytes, checked by %s", row.target, row.path,
                  f"moved on the server from {source}" if source else "sent", row.bytes,
                  kind or "reading it back")
@@ -233,11 +250,7 @@ class Deliverer:
                                     f"{size} bytes) does not match ours ({digest}, "
                                     f"{row.bytes} bytes)")
             return 0
-        self.work.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.work) as tmp:
-            back = Path(tmp) / "readback"
-            rcd.copy_out(remote, back)
-            got = hash_file(back, ("sha256",))["sha256"]
+        got = rcd.sha256(remote)
         if got != row.sha256:
             raise TransferError(f"{remote}: read back, its SHA-256 {got} does not match "
                                 f"{row.sha256}")
@@ -280,7 +293,11 @@ def partial(path: str) -> str:
 
 
 def verify_type(rcd: Rcd) -> str:
-    """The strongest hash the destination computes itself, or "" (read back)."""
+    """The strongest hash the destination computes itself, or "" (read back). Nextcloud's and
+    ownCloud's sha1 is the one the uploader declared (OC-Checksum), not computed from what
+    arrived: WebDAV is always read back."""
+    if rcd.target.where.scheme == "webdav":
+        return ""
     have = {h.lower() for h in rcd.hashes()}
     return next((h for h in HASHES if h in have), "")
 
@@ -328,6 +345,12 @@ def hash_file(path: Path, kinds: tuple[str, ...]) -> dict[str, str]:
     return {k: h.hexdigest() for k, h in hs.items()}
 
 
+def due(next_try: float, t: Delivery, now: float) -> bool:
+    """Whether a retry set for `next_try` is due. One further off than the longest backoff was
+    set by a clock that has since gone back (network time after a power cut): due now."""
+    return next_try <= now or next_try > now + t.retry_max_seconds
+
+
 def over_budget(t: Delivery, store: Store, cost: int, now: float) -> bool:
     """Whether sending `cost` bytes now would pass the day's budget (a file larger than the whole
     budget still goes, alone, first thing in the day)."""
@@ -338,10 +361,19 @@ def over_budget(t: Delivery, store: Store, cost: int, now: float) -> bool:
 
 
 def held(t: Delivery, now: float) -> str:
-    """Why nothing may be sent to `t` now: "disk" (its disk is not mounted), "window",
-    "network" (not on the allowed interfaces), or "" (go ahead)."""
+    """Why nothing may be sent to `t` now: "disk" (its disk is not mounted), "clock" (a window
+    is set and the clock is not synchronised), "window", "network" (not on the allowed
+    interfaces), or "" (go ahead).
+
+    A Pi has no battery clock: after a power cut it starts from the time saved at the last
+    shutdown (fake-hwclock) until network time arrives, so "19:00-06:30" could fall at noon
+    over a paid 4G link. A target with a window waits for the synchronised clock (seconds
+    after the link is up). A USB disk costs nothing and may never see a network: its window
+    uses the clock as it is. Where nothing tells (no systemd-timesyncd), the clock is used."""
     if t.mount is not None and not os.path.ismount(t.mount):
         return "disk"  # else the files would go to the empty folder on the SD card
+    if t.window and t.where.scheme != "file" and system.clock_synced() is False:
+        return "clock"
     if t.window and not in_window(t.window, dt.datetime.fromtimestamp(now).time()):
         return "window"
     if t.interfaces and t.where.scheme != "file" and route_interface(t) not in t.interfaces:
@@ -497,8 +529,7 @@ def probe(t: Delivery, work: Path) -> str:
                 item = rcd.stat(name, kind) or {}
                 ok = item.get("Hashes", {}).get(kind) == hashlib.new(kind, data).hexdigest()
             else:
-                rcd.copy_out(name, Path(tmp) / "back")
-                ok = (Path(tmp) / "back").read_bytes() == data
+                ok = rcd.sha256(name) == hashlib.sha256(data).hexdigest()
             rcd.delete(name)
         if not ok:
             raise TransferError("the test file read back differs from what was written")

@@ -13,9 +13,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 RCLONE = "rclone"
 START_SECONDS = 15.0
 PR_SET_PDEATHSIG = 1
+IN_USE = re.compile(r"share access flags are incompatible|sharing violation|being used",
+                    re.IGNORECASE)
 
 
 class TransferError(EdgeError):
@@ -105,8 +110,8 @@ def config_text(target: Delivery) -> tuple[str, str]:
     if target.encrypt and target.key_file is not None:
         key = target.key_file.read_text(encoding="utf-8").strip()
         text += _section(name + "-crypt", {
-            "type": "crypt", "remote": fs, "filename_encryption": "off",
-            "directory_name_encryption": "false", "password": obscure(key)})
+            "type": "crypt", "remote": fs, "filename_encryption": "standard",
+            "directory_name_encryption": "true", "password": obscure(key)})
         fs = f"{name}-crypt:"
     return text, fs
 
@@ -154,6 +159,12 @@ class Rcd:
         self._hashes: list[str] | None = None
 
     @property
+    def atomic(self) -> bool:
+        """Whether an upload is invisible until whole and checked by the server itself (S3,
+        not through crypt)."""
+        return self.target.where.scheme == "s3" and not self.target.encrypt
+
+    @property
     def fs(self) -> str:
         self.start()
         assert self.remote is not None
@@ -168,7 +179,8 @@ class Rcd:
         args = [RCLONE, "rcd", "--config", str(config_path(t, self.folder)),
                 "--rc-addr", f"127.0.0.1:{port}", "--contimeout", f"{t.timeout_seconds:.0f}s",
                 "--timeout", f"{t.timeout_seconds:.0f}s", "--low-level-retries", "2",
-                "--log-level", "ERROR", "--ignore-checksum"]  # we check, once, ourselves
+                "--log-level", "ERROR", "--ignore-checksum",  # we check, once, ourselves
+                "--rc-serve"]  # reading a file back: a GET of /[fs]/path
         if t.bwlimit:
             args += ["--bwlimit", t.bwlimit]
         env = environment(RCLONE_RC_USER=user, RCLONE_RC_PASS=password)
@@ -185,7 +197,7 @@ class Rcd:
             except TransferError:
                 if self.proc.poll() is not None:
                     break
-                time.sleep(0.05)
+                time.sleep(0.01)
         self.close()
         raise TransferError("rclone rcd did not start; check `rclone version` and the config",
                             vi="Không khởi động được chương trình gửi tệp (rclone)")
@@ -232,21 +244,65 @@ class Rcd:
             self._hashes = [str(h) for h in info.get("Hashes") or []]
         return self._hashes
 
-    def copy_in(self, local: Path, remote: str) -> None:
-        self.call("operations/copyfile", srcFs=str(local.parent), srcRemote=local.name,
-                  dstFs=self.fs, dstRemote=remote)
+    def at(self, remote: str) -> tuple[str, str]:
+        """(an fs, the file's path in it). rclone's WebDAV paces the requests to one fs, 10 ms
+        apart one at a time, and a file takes ~10 of them (checks, folder, upload, read-back,
+        rename): each folder's own fs lets `transfers` dossiers go at once, over the same
+        pooled HTTP connections. Elsewhere one fs: SFTP and SMB open connections per fs."""
+        folder, _, name = remote.rpartition("/")
+        fs = self.fs
+        if not folder or self.target.where.scheme != "webdav":
+            return fs, remote
+        return fs + (folder if fs.endswith(":") else "/" + folder), name
 
-    def copy_out(self, remote: str, local: Path) -> None:
-        self.call("operations/copyfile", srcFs=self.fs, srcRemote=remote,
-                  dstFs=str(local.parent), dstRemote=local.name)
+    def mkdir(self, folder: str) -> None:
+        """Make a folder and its parents (before files go in at once from several folders'
+        fs: their mkdirs of a shared parent would race)."""
+        self.call("operations/mkdir", fs=self.fs, remote=folder)
+
+    def copy_in(self, local: Path, remote: str) -> None:
+        fs, name = self.at(remote)
+        self.call("operations/copyfile", srcFs=str(local.parent), srcRemote=local.name,
+                  dstFs=fs, dstRemote=name)
+
+    def sha256(self, remote: str) -> str:
+        """Read the file back from the destination and hash it as it streams (rcd's
+        `--rc-serve`: nothing written here)."""
+        fs, name = self.at(remote)
+        url = self.url + urllib.parse.quote(f"[{fs}]/{name}", safe="/:")
+        req = urllib.request.Request(url, headers={"Authorization": self.auth})
+        digest = hashlib.sha256()
+        try:
+            with urllib.request.urlopen(req, timeout=self._timeout()) as resp:
+                while block := resp.read(1 << 20):
+                    digest.update(block)
+        except urllib.error.HTTPError as e:
+            raise TransferError(f"{remote}: reading it back failed ({e.code} {e.reason})") \
+                from None
+        except OSError as e:
+            self.close()
+            raise TransferError(f"rclone did not answer: {e}") from None
+        return digest.hexdigest()
 
     def move(self, old: str, new: str) -> None:
-        self.call("operations/movefile", srcFs=self.fs, srcRemote=old, dstFs=self.fs,
-                  dstRemote=new)
+        """Rename on the server. A Windows share refuses it while anyone holds the file open
+        (an antivirus scanning the new file; rclone closing the read-back an instant after the
+        last byte): that is tried again for a few seconds."""
+        (src, old_name), (dst, new_name) = self.at(old), self.at(new)
+        for wait in (0.2, 0.5, 1.0, 2.0, 4.0, 0.0):
+            try:
+                self.call("operations/movefile", srcFs=src, srcRemote=old_name, dstFs=dst,
+                          dstRemote=new_name)
+                return
+            except TransferError as e:
+                if not wait or not IN_USE.search(e.message):
+                    raise
+                time.sleep(wait)
 
     def stat(self, remote: str, hash_type: str = "") -> dict[str, Any] | None:
         opt: dict[str, Any] = {"showHash": True, "hashTypes": [hash_type]} if hash_type else {}
-        item = self.call("operations/stat", fs=self.fs, remote=remote, opt=opt).get("item")
+        fs, name = self.at(remote)
+        item = self.call("operations/stat", fs=fs, remote=name, opt=opt).get("item")
         return dict(item) if item else None
 
     def delete(self, remote: str) -> None:

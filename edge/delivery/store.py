@@ -2,8 +2,9 @@
 
 One row per (target, remote path): what should be there (`wanted`), what is there and verified
 (`delivered`), or what a rename left behind and must go (`stale`). A row becomes `delivered` only
-in the transaction after the destination's checksum matched, so a power cut at any moment means
-at worst one file copied again, never one counted that is not there. Per target, the backoff
+in a transaction after the destination's checksum matched, so a power cut at any moment means at
+worst the files of the last few seconds copied again (to the same names), never one counted that
+is not there. Per target, the backoff
 after a failure and the bytes sent each day (the budget) live here too.
 """
 
@@ -163,15 +164,17 @@ class Store:
                                   " error = '' WHERE target = ? AND path = ?",
                                   (target, r["path"]))
 
-    def delivered(self, target: str, path: str, sha256: str, sent: int,
+    def delivered(self, target: str, done: list[tuple[str, str, int]],
                   now: float | None = None) -> None:
-        """The file at `path` is verified: record it, and the bytes it cost today."""
+        """Files verified at their place, as (path, sha256, bytes the transfer cost): record
+        them, and today's bytes, in one transaction (one fsync for many small files)."""
         now = time.time() if now is None else now
         with self.tx() as c:
-            c.execute("UPDATE items SET state = 'delivered', delivered = ?, attempts = 0, "
-                      "next_try = 0, error = '' WHERE target = ? AND path = ? AND sha256 = ?",
-                      (now, target, path, sha256))
-            self._sent(c, target, sent, 1, now)
+            for path, sha256, sent in done:
+                c.execute("UPDATE items SET state = 'delivered', delivered = ?, attempts = 0, "
+                          "next_try = 0, error = '' WHERE target = ? AND path = ? AND "
+                          "sha256 = ?", (now, target, path, sha256))
+                self._sent(c, target, sent, 1, now)
 
     def gone(self, target: str, path: str) -> None:
         """A stale file was deleted (or moved away) at the destination."""

@@ -327,6 +327,8 @@ STAFF_WORDS.update({
     "delivery.why.": ("đang gửi", "being sent"),
     "delivery.why.disk": ("chưa cắm ổ đĩa USB", "the USB disk is not plugged in"),
     "delivery.why.window": ("ngoài giờ được gửi", "outside its sending hours"),
+    "delivery.why.clock": ("chờ đồng hồ của bộ thiết bị được chỉnh theo mạng",
+                           "waiting for the kit's clock to be set from the network"),
     "delivery.why.network": ("chờ có Wi-Fi hoặc mạng dây", "waiting for Wi-Fi or a cable network"),
     "delivery.why.budget": ("đã hết lượng dữ liệu được gửi hôm nay",
                             "today's data allowance is used up"),
@@ -351,6 +353,10 @@ DELIVERY_WORDS: dict[str, tuple[str, str]] = {
     "why.disk": ("Chưa cắm ổ đĩa USB.", "The USB disk is not plugged in."),
     "why.window": ("Ngoài giờ được gửi; sẽ gửi khi đến giờ.",
                    "Outside its sending hours; it sends when they come."),
+    "why.clock": ("Đồng hồ chưa được chỉnh theo mạng (sau khi mất điện) nên chưa biết có "
+                  "đúng giờ được gửi không; sẽ gửi khi đồng hồ đúng.",
+                  "The clock is not yet set from the network (after a power cut), so the "
+                  "sending hours cannot be told; it sends once the clock is right."),
     "why.network": ("Chỉ gửi qua Wi-Fi hoặc mạng dây; đang chờ.",
                     "Sends over Wi-Fi or cable only; waiting."),
     "why.budget": ("Đã hết lượng dữ liệu được gửi hôm nay; gửi tiếp vào ngày mai.",
