@@ -13,6 +13,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import sane_adf
 from .test_daemon import wait_for
 from .test_delivery import check_destination
@@ -57,6 +59,8 @@ def worked_off(kit):
     return json.loads(kit.edge("jobs", "--json").stdout)
 
 
+# 20 rounds of a service start, scans and kills: 5-6 min on a busy 2-core machine
+@pytest.mark.timeout(1200)
 def test_twenty_power_cuts(kit):
     rng = random.Random(SEED)
     kit.configure([{"name": "sim", "driver": "sim", "source": "adf", "dpi": 100,

@@ -162,7 +162,8 @@ class Deliverer:
                 break
             fits.append(row)
         for folder in sorted({r.path.rpartition("/")[0] for r in fits} - {""}):
-            rcd.mkdir(folder)
+            if rcd.per_folder:
+                rcd.mkdir(folder)
         abort = threading.Event()
         errors: list[TransferError] = []
         done: list[tuple[str, str, int]] = []
@@ -214,7 +215,9 @@ class Deliverer:
                 rcd.copy_in(local, temp)
                 cost, source = row.bytes, ""
             try:
-                cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
+                if not (temp == row.path and row.body is not None):  # our own bytes: the
+                    # server's Content-MD5 check of the upload is the verification
+                    cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
             except (TransferError, LocalProblem):
                 if temp == row.path:
                     rcd.delete(temp)

@@ -101,7 +101,8 @@ def config_text(target: Delivery) -> tuple[str, str]:
     elif where.scheme == "s3":
         opts = {"type": "s3", "provider": "Minio", "endpoint": target.endpoint,
                 "access_key_id": creds.get("access_key_id", ""),
-                "secret_access_key": creds.get("secret_access_key", "")}
+                "secret_access_key": creds.get("secret_access_key", ""),
+                "no_head": "true"}  # nor after: the kit asks for the MD5 itself
         opts |= {"region": target.region} if target.region else {}
     if creds.get("password"):
         opts["pass"] = obscure(creds["password"])
@@ -165,6 +166,11 @@ class Rcd:
         return self.target.where.scheme == "s3" and not self.target.encrypt
 
     @property
+    def per_folder(self) -> bool:
+        """Whether each folder gets its own fs (see `at`)."""
+        return self.target.where.scheme == "webdav"
+
+    @property
     def fs(self) -> str:
         self.start()
         assert self.remote is not None
@@ -183,6 +189,8 @@ class Rcd:
                 "--rc-serve"]  # reading a file back: a GET of /[fs]/path
         if t.bwlimit:
             args += ["--bwlimit", t.bwlimit]
+        if self.atomic:  # uploads go to their names, always (re)written: no HEAD before
+            args += ["--no-check-dest"]
         env = environment(RCLONE_RC_USER=user, RCLONE_RC_PASS=password)
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -251,13 +259,13 @@ class Rcd:
         pooled HTTP connections. Elsewhere one fs: SFTP and SMB open connections per fs."""
         folder, _, name = remote.rpartition("/")
         fs = self.fs
-        if not folder or self.target.where.scheme != "webdav":
+        if not folder or not self.per_folder:
             return fs, remote
         return fs + (folder if fs.endswith(":") else "/" + folder), name
 
     def mkdir(self, folder: str) -> None:
-        """Make a folder and its parents (before files go in at once from several folders'
-        fs: their mkdirs of a shared parent would race)."""
+        """Make a folder and its parents (before files go in at once through several folders'
+        fs: their mkdirs of a shared parent would race; one fs makes them in turn)."""
         self.call("operations/mkdir", fs=self.fs, remote=folder)
 
     def copy_in(self, local: Path, remote: str) -> None:
