@@ -574,14 +574,20 @@ def test_credentials_are_a_private_file_of_known_keys(kit, tmp_path):
 def test_doctor_checks_each_target_without_sending_citizen_data(kit, tmp_path):
     from edge import doctor
 
-    with WebdavServer(tmp_path / "dav") as server, SshServer(tmp_path / "ssh") as ssh:
+    with WebdavServer(tmp_path / "dav") as server, SshServer(tmp_path / "ssh") as ssh, \
+            S3Server(tmp_path / "s3") as s3:
         bad = tmp_path / "bad.toml"
         bad.write_text(f'user = "office"\npassword = "{WRONG}"\n')
         bad.chmod(0o600)
+        s3_bad = tmp_path / "s3-bad.toml"
+        s3_bad.write_text(f'access_key_id = "{s3.key_id}"\nsecret_access_key = "{WRONG}"\n')
+        s3_bad.chmod(0o600)
         cfg = configure(kit, [
             {"name": "office", "url": server.url(), "credentials": str(server.credentials())},
             {"name": "nas", "url": server.url(), "credentials": str(bad)},
             {"name": "sftp", "url": ssh.url(), "credentials": str(ssh.credentials())},
+            {"name": "minio", **s3.target()},
+            {"name": "minio-bad", **s3.target(), "credentials": str(s3_bad)},
             {"name": "gone", "url": "webdav://127.0.0.1:1/", "credentials": str(bad)}])
         found = list(doctor._delivery(cfg))
         checks = {c.what.split(" (")[0]: c for c in found if c.verdict != "WARN"}
@@ -591,6 +597,11 @@ def test_doctor_checks_each_target_without_sending_citizen_data(kit, tmp_path):
         assert "refused the login" in checks["delivery nas"].what
         assert str(bad) in checks["delivery nas"].fix
         assert checks["delivery sftp"].verdict == "ok" and "sha1" in checks["delivery sftp"].what
+        assert checks["delivery minio"].verdict == "ok", checks["delivery minio"]
+        assert "md5" in checks["delivery minio"].what
+        assert checks["delivery minio-bad"].verdict == "FAIL"
+        assert "refused the login" in checks["delivery minio-bad"].what
+        assert not list(s3.files().rglob("*"))  # the probe file is gone
         assert [c.what.split(" (")[0] for c in found if c.verdict == "WARN"] == ["delivery sftp"]
         assert checks["delivery gone"].verdict == "FAIL"
         assert "network link" in checks["delivery gone"].fix
