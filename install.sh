@@ -18,7 +18,7 @@ DATA=/var/lib/edge
 GROUPS_=(scanner lp lpadmin dialout plugdev)
 PACKAGES=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils libusb-1.0-0
           qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core fonts-dejavu-extra acl nut-client
-          cups-ipp-utils tesseract-ocr tesseract-ocr-vie poppler-utils)
+          cups-ipp-utils tesseract-ocr tesseract-ocr-vie poppler-utils rclone iproute2)
 
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }

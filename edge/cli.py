@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, dossier_command, logs
+from edge import __version__, config, daemon, delivery_command, dossier_command, logs
 from edge.errors import ConfigError, EdgeError
 from edge.pipeline import actions, dossiers, naming, outbox
 from edge.pipeline.job import Job, State
@@ -141,6 +141,9 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     dossier_command.add_arguments(cmd(
         "dossier", cmd_dossier, "a citizen's dossier (the documents of one ticket): list, show, "
         "rename with its code, mark uploaded, export as a ZIP"))
+    delivery_command.add_arguments(cmd(
+        "delivery", cmd_delivery, "finished dossiers sent to the commune's storage: status, "
+        "retry now, or one pass here"))
     sp = cmd("jobs", cmd_jobs, "list jobs")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--state", choices=[s.value for s in State])
@@ -404,6 +407,11 @@ def cmd_dossier(cfg: config.Config, args: argparse.Namespace) -> int:
         return dossier_command.run(cfg, storage, queue, args)
 
 
+def cmd_delivery(cfg: config.Config, args: argparse.Namespace) -> int:
+    with _queue(cfg) as (storage, queue):
+        return delivery_command.run(cfg, storage, queue, args)
+
+
 def cmd_rename(cfg: config.Config, args: argparse.Namespace) -> int:
     with _queue(cfg) as (storage, queue):
         job = actions.rename(cfg, storage, queue, args.job, args.dossier)
@@ -439,8 +447,12 @@ def cmd_verify(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
-    with _queue(cfg) as (storage, queue):
-        n = outbox.purge(storage, queue, cfg.storage.retention_days)
+    from edge.delivery.engine import purge_rule
+    from edge.delivery.store import Store
+
+    with _queue(cfg) as (storage, queue), Store(storage.root) as store:
+        n = outbox.purge(storage, queue, cfg.storage.retention_days,
+                         delivered=purge_rule(cfg, store))
     print(f"{n} job(s) purged")
     return EXIT_OK
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.delivery.settings import Delivery
 from edge.drivers import registry
 from edge.drivers.modem.settings import ModemSettings
 from edge.drivers.printer.settings import PrinterSettings
@@ -46,6 +47,7 @@ class Storage:
     name_template: str = DEFAULT_NAME_TEMPLATE
     min_free_mb: int = 100
     runtime_dir: Path | None = None  # small, often rewritten state (a tmpfs such as /run/edge)
+    purge_delivered: bool = False  # also purge ready files delivered to every required target
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class Config:
     receipts: Receipts = field(default_factory=Receipts)
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
+    delivery: list[Delivery] = field(default_factory=list)
     path: Path = Path()
 
     @property
@@ -279,6 +282,19 @@ def _validate(cfg: Config, path: Path) -> None:
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
     _validate_devices(cfg, ("scanner",), bad)
+    _validate_delivery(cfg, bad)
+
+
+def _validate_delivery(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    names: set[str] = set()
+    for i, d in enumerate(cfg.delivery):
+        for key, why in d.problems(cfg.storage.root):
+            raise bad(f"delivery[{i}].{key}", why)
+        if d.name in names:
+            raise bad(f"delivery[{i}].name", f"duplicate delivery name {d.name!r}")
+        names.add(d.name)
+    if cfg.storage.purge_delivered and not any(d.required for d in cfg.delivery):
+        raise bad("storage.purge_delivered", "needs a [[delivery]] target with required = true")
 
 
 def _validate_devices(cfg: Config, kinds: tuple[str, ...],

@@ -25,7 +25,7 @@ from edge.monitor import Monitor, poll_all, read_status
 from edge.notify import notify, watchdog_interval
 from edge.pipeline import hotfolder, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
-from edge.pipeline.lock import holder, worker_lock
+from edge.pipeline.lock import file_lock, holder, worker_lock
 from edge.pipeline.queue import Queue, check_present
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
@@ -39,6 +39,7 @@ PURGE_EVERY_SECONDS = 3600.0
 ERROR_BACKOFF_SECONDS = 5.0
 HOT_FOLDER_POLL_SECONDS = 2.0
 OCR_POLL_SECONDS = 15.0
+DELIVERY_POLL_SECONDS = 2.0
 RECEIPT_RETRY_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 10.0
 STATUS_MAX_AGE_SECONDS = 120.0  # an older snapshot is from a service that is gone
@@ -133,6 +134,8 @@ class Daemon:
                 self._spawn("ocr", self._ocr_loop)
             if self.cfg.receipt_printer:
                 self._spawn("receipts", self._receipt_loop)
+            if self.cfg.delivery:
+                self._spawn("delivery", self._delivery_loop)
             for s in self.cfg.scanner:
                 if s.polls_buttons:
                     self._spawn(f"buttons-{s.name}", self._button_loop, s)
@@ -295,11 +298,33 @@ class Daemon:
         """OCR is a long CPU job: only on mains power, and while staff are not scanning."""
         return self.power.on_mains and ocr.idle_for(queue) >= self.cfg.ocr.idle_seconds
 
+    def _delivery_loop(self) -> None:
+        """Send finished dossiers to the [[delivery]] targets; this thread owns their rclone."""
+        from edge.delivery.engine import Deliverer
+        from edge.delivery.store import Store
+
+        deliverer = Deliverer(self.cfg, self.events, self.stop)
+        with (file_lock(self.storage.locks / "delivery.lock", wait=None),
+              Queue(self.storage.db) as queue, Store(self.storage.root) as store):
+            try:
+                while not self.stop.wait(DELIVERY_POLL_SECONDS):
+                    try:
+                        deliverer.run_once(queue, store)
+                    except Exception:  # a bug or a full card must not end delivery for good
+                        log.exception("delivery error; retrying")
+                        self.stop.wait(ERROR_BACKOFF_SECONDS)
+            finally:
+                deliverer.close()
+
     def _purge_loop(self) -> None:
-        with Queue(self.storage.db) as queue:
+        from edge.delivery.engine import purge_rule
+        from edge.delivery.store import Store
+
+        with Queue(self.storage.db) as queue, Store(self.storage.root) as store:
             while True:
                 try:
-                    outbox.purge(self.storage, queue, self.cfg.storage.retention_days)
+                    outbox.purge(self.storage, queue, self.cfg.storage.retention_days,
+                                 delivered=purge_rule(self.cfg, store))
                 except Exception:  # a failing card must not end purging for good
                     log.exception("retention purge failed; retrying in an hour")
                 if self.stop.wait(PURGE_EVERY_SECONDS):

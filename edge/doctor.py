@@ -36,7 +36,8 @@ def run(cfg: config.Config) -> list[Check]:
     checks: list[Check] = [Check("ok", f"config {cfg.path} is valid")]
     if exposed := config.exposed_secrets(cfg):
         checks.append(Check("WARN", *exposed))
-    for step in (_storage, _queue, _scanners, _slips, _devices, _broker, _clock, _sd_card):
+    for step in (_storage, _queue, _scanners, _slips, _devices, _broker, _delivery, _clock,
+                 _sd_card):
         try:
             checks += list(step(cfg))
         except Exception as e:  # a check that breaks is itself a finding, not a crash
@@ -152,6 +153,47 @@ def _broker(cfg: config.Config) -> Iterator[Check]:
                     "check the 4G link and [mqtt] host/port; telemetry waits in the outbox")
         return
     yield Check("ok", f"MQTT broker {mqtt.host}:{mqtt.port} reachable")
+
+
+def _delivery(cfg: config.Config) -> Iterator[Check]:
+    """Each [[delivery]] target reachable, logged in and writable (a test file of random bytes,
+    written, checked and deleted), and what waits for it."""
+    from edge.delivery import engine, rclone
+    from edge.delivery.store import Store
+
+    if cfg.delivery and not rclone.available():
+        yield Check("FAIL", "rclone is not installed: nothing can be delivered",
+                    "apt-get install rclone")
+        return
+    for t in cfg.delivery:
+        what = f"delivery {t.name} ({t.url})"
+        try:
+            how = engine.probe(t, cfg.runtime_dir / "doctor")
+        except rclone.TransferError as e:
+            message, _ = engine.explain(t, e.message)
+            yield Check("FAIL", f"{what}: {message}", _delivery_fix(t, e.message))
+            continue
+        yield Check("ok", f"{what}: reachable, writable, copies checked by {how}")
+        if t.where.scheme == "sftp" and "known_hosts_file" not in t.secrets():
+            yield Check("WARN", f"{what}: the server's host key is not checked",
+                        f"add known_hosts_file = \"...\" to {t.credentials} "
+                        f"(ssh-keyscan -p PORT HOST > FILE)")
+    if cfg.delivery:
+        with Store(cfg.storage.root) as store:
+            age = engine.oldest_waiting(store)
+        if age > 86400:
+            yield Check("WARN", f"the oldest undelivered file has waited {age / 3600:.0f} h",
+                        "see `edge delivery status`")
+
+
+def _delivery_fix(t: config.Delivery, message: str) -> str:
+    from edge.delivery import engine
+
+    return {"login": f"check the user and password or key in {t.credentials}",
+            "unreachable": "check the network link and that the server is on "
+                           "(and the host name and port in the url)",
+            "full": "free space at the destination"}.get(engine.reason_code(message),
+                                                       "see the message; `edge delivery status`")
 
 
 def _clock(cfg: config.Config) -> Iterator[Check]:

@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 what=${1:-run}
 
 packages=(python3 python3-venv python3-dev gcc libsane1 libsane-dev sane-utils libusb-1.0-0
-          qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core fonts-dejavu-extra)
+          qpdf libjpeg-dev zlib1g-dev fonts-dejavu-core fonts-dejavu-extra rclone iproute2)
 if [ "$what" = test ]; then
     # pdftoppm renders PDFs back in the tests; tesseract reads them back in bench/;
     # chromium runs the web UI's end-to-end tests (Playwright, never `playwright install`)
     # systemd: `systemd-analyze verify` checks the units; udev: `udevadm test` runs the udev rules
+    # openssh (sshd, ssh-keygen) and samba (smbd, smbpasswd): the delivery tests' real servers
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
-               cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev)
+               cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev
+               openssh-server openssh-client samba)
 fi
 
 missing=()

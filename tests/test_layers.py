@@ -21,8 +21,8 @@ ROOT = Path(edge.__file__).parent
 # (importer prefix, forbidden imported prefixes, importers exempt)
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("edge.drivers", ("edge.pipeline", "edge.receipts", "edge.telemetry", "edge.web",
-                      "edge.cli"), ()),
-    ("edge.pipeline", ("edge.web", "edge.cli"), ()),
+                      "edge.cli", "edge.delivery"), ()),
+    ("edge.pipeline", ("edge.web", "edge.cli", "edge.delivery"), ()),
     ("edge", ("edge.cli",), ("edge.cli", "edge.__main__")),
 ]
 

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -234,12 +235,16 @@ def _verify_one(job: Job, f: PdfFile) -> list[Problem]:
     return out
 
 
-def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None = None) -> int:
-    """Delete uploaded jobs' files after the retention period (never before, never others)."""
+def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None = None,
+          delivered: Callable[[Job], float | None] | None = None) -> int:
+    """Delete uploaded jobs' files after the retention period (never before, never others).
+    With `delivered` (when a ready job was delivered to every required target, or None), ready
+    jobs delivered that long ago go too, even if nobody marked them uploaded."""
     limit = (now or time.time()) - retention_days * 86400
     purged = 0
-    for job in queue.jobs({State.UPLOADED}):
-        if job.purged or not job.uploaded or job.uploaded > limit:
+    for job in queue.jobs({State.UPLOADED} | ({State.READY} if delivered else set())):
+        since = job.uploaded if job.state == State.UPLOADED or delivered is None else delivered(job)
+        if job.purged or not since or since > limit:
             continue
         for f in job.files:
             _remove(Path(f.path))

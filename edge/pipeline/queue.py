@@ -126,10 +126,7 @@ class Queue:
         if not new:
             check_present(db)
         try:
-            self.conn = sqlite3.connect(db, timeout=30, isolation_level=None)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn = connect(db)
             # keep the WAL small: on a nearly full card it must not take the last megabytes
             self.conn.execute("PRAGMA wal_autocheckpoint=100")
             self.conn.execute("PRAGMA journal_size_limit=1048576")
@@ -202,13 +199,8 @@ class Queue:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """One immediate (write-locking) transaction; committed durably or rolled back."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+            with immediate(self.conn) as c:
+                yield c
         except sqlite3.DatabaseError as e:
             raise db_error(self.db, e) from None
 
@@ -544,6 +536,27 @@ class Queue:
         values["files"] = tuple(PdfFile(str(self.root / path), sha, size)
                                 for path, sha, size in json.loads(values["files"]))
         return Job(**values)
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    """A connection that commits only when told, durably: WAL, synchronous=FULL, rows by name."""
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One immediate (write-locking) transaction on `conn`: committed, or rolled back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def check_present(db: Path) -> None:

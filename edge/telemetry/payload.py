@@ -20,7 +20,8 @@ from edge.telemetry.topics import device_id
 SCHEMA_VERSION = 1
 JOB_EVENTS = {JobState.READY: "job/ready", JobState.FAILED: "job/failed",
               JobState.PAUSED: "job/paused"}
-COUNT_NAMES = ("jobs", "jobs_failed", "pages", "blank_pages", "receipts", "bytes")
+COUNT_NAMES = ("jobs", "jobs_failed", "pages", "blank_pages", "receipts", "bytes",
+               "delivered_files", "delivered_bytes")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from edge.pipeline.queue import immediate
 from edge.telemetry import TelemetryError
 
 DB_NAME = "telemetry.db"
@@ -82,15 +83,9 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once (BEGIN IMMEDIATE) so it cannot deadlock."""
-        conn = self.conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self.conn()) as conn:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         except sqlite3.Error as e:
             raise self.error(e) from None
 

@@ -172,6 +172,29 @@ def status_events() -> Response:
     return stream(produce)
 
 
+@bp.get("/delivery")
+@auth.require(*DEVICES)
+def delivery() -> Response:
+    """Each [[delivery]] target: delivered today, waiting (and why), failing (the reason)."""
+    from edge.delivery import engine
+
+    k = kit()
+    return jsonify(targets=[engine.target_status(t, k.delivery()) for t in k.cfg.delivery],
+                   oldest_waiting_seconds=round(engine.oldest_waiting(k.delivery())))
+
+
+@bp.post("/delivery/retry")
+@auth.require(*DEVICES)
+def delivery_retry() -> Response:
+    """Forget every target's backoff: the service tries again within seconds."""
+    from edge.delivery import engine
+
+    k = kit()
+    k.delivery().retry_now()
+    return jsonify(targets=[engine.target_status(t, k.delivery()) for t in k.cfg.delivery],
+                   oldest_waiting_seconds=round(engine.oldest_waiting(k.delivery())))
+
+
 @bp.get("/history")
 @auth.require(*DEVICES)
 def history() -> Response:

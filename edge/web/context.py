@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from edge import config
+from edge.delivery.store import Store
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 from edge.web.history import History
@@ -26,6 +27,13 @@ class Kit:
         if q is None:
             q = self.local.queue = Queue(self.storage.db)
         return q
+
+    def delivery(self) -> Store:
+        """This thread's connection to the delivery queue."""
+        d = getattr(self.local, "delivery", None)
+        if d is None:
+            d = self.local.delivery = Store(self.storage.root)
+        return d
 
 
 def kit() -> Kit:

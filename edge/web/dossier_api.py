@@ -9,6 +9,7 @@ import functools
 
 from flask import Blueprint, Response, jsonify, request
 
+from edge.delivery import engine
 from edge.errors import JobError
 from edge.pipeline import dossiers, naming
 from edge.pipeline.queue import Queue
@@ -22,8 +23,11 @@ MAX_QUERY = 64
 
 
 def view(queue: Queue, dossier: dossiers.Dossier) -> dict[str, object]:
-    """DOSSIER: its documents as `GET /api/jobs/<id>` shows a job, with their seq."""
-    return dossier.summary(functools.partial(jobs.detail, queue))
+    """DOSSIER: its documents as `GET /api/jobs/<id>` shows a job, with their seq; and where
+    it has been delivered ([[delivery]] targets: delivered, waiting and why, failing)."""
+    k = kit()
+    return {**dossier.summary(functools.partial(jobs.detail, queue)),
+            "delivery": engine.dossier_status(k.cfg, k.delivery(), dossier.ticket)}
 
 
 def checked_ref(ref: str) -> str:

@@ -317,3 +317,59 @@ WORDS.update({
     "download_zip": ("Tải cả hồ sơ (ZIP)", "Download the dossier (ZIP)"),
     "viewer": ("Xem trang", "Page viewer"),
 })
+
+# Delivery to the commune office. Staff (the dossier cards, through staff_words): per target,
+# sent, waiting and why, or not sent and why.
+STAFF_WORDS.update({
+    "delivery.delivered": ("Đã gửi về xã", "Sent to the commune office"),
+    "delivery.waiting": ("Chờ gửi về xã", "Waiting to be sent to the commune office"),
+    "delivery.failing": ("Chưa gửi được về xã", "Not sent to the commune office yet"),
+    "delivery.why.": ("đang gửi", "being sent"),
+    "delivery.why.disk": ("chưa cắm ổ đĩa USB", "the USB disk is not plugged in"),
+    "delivery.why.window": ("ngoài giờ được gửi", "outside its sending hours"),
+    "delivery.why.clock": ("chờ đồng hồ của bộ thiết bị được chỉnh theo mạng",
+                           "waiting for the kit's clock to be set from the network"),
+    "delivery.why.network": ("chờ có Wi-Fi hoặc mạng dây", "waiting for Wi-Fi or a cable network"),
+    "delivery.why.budget": ("đã hết lượng dữ liệu được gửi hôm nay",
+                            "today's data allowance is used up"),
+    "delivery.fail.unreachable": ("chưa kết nối được, sẽ tự gửi lại",
+                                  "cannot connect yet, it tries again by itself"),
+    "delivery.fail.login": ("nơi nhận từ chối mật khẩu, hãy báo kỹ thuật viên",
+                            "the password is refused there, tell the technician"),
+    "delivery.fail.full": ("nơi nhận đã hết chỗ, hãy báo kỹ thuật viên",
+                           "no space left there, tell the technician"),
+    "delivery.fail.error": ("bị lỗi, hãy báo kỹ thuật viên", "an error, tell the technician"),
+})
+# The technician's page (static/delivery.js, from #delivery data-words; {n}, {size}, {age},
+# {time} are filled in there).
+DELIVERY_WORDS: dict[str, tuple[str, str]] = {
+    "state.ok": ("Đã gửi hết", "All sent"), "state.waiting": ("Đang chờ gửi", "Waiting"),
+    "state.failing": ("Lỗi gửi", "Failing"),
+    "waiting_n": ("Chờ gửi: {n} tệp ({size})", "Waiting: {n} file(s) ({size})"),
+    "oldest": ("Tệp chờ lâu nhất: {age}", "Oldest waiting file: {age}"),
+    "today": ("Hôm nay đã gửi {n} tệp, đã truyền {size}",
+              "Sent today: {n} file(s), {size} transferred"),
+    "budget": ("Giới hạn mỗi ngày: {size}", "Daily limit: {size}"),
+    "why.disk": ("Chưa cắm ổ đĩa USB.", "The USB disk is not plugged in."),
+    "why.window": ("Ngoài giờ được gửi; sẽ gửi khi đến giờ.",
+                   "Outside its sending hours; it sends when they come."),
+    "why.clock": ("Đồng hồ chưa được chỉnh theo mạng (sau khi mất điện) nên chưa biết có "
+                  "đúng giờ được gửi không; sẽ gửi khi đồng hồ đúng.",
+                  "The clock is not yet set from the network (after a power cut), so the "
+                  "sending hours cannot be told; it sends once the clock is right."),
+    "why.network": ("Chỉ gửi qua Wi-Fi hoặc mạng dây; đang chờ.",
+                    "Sends over Wi-Fi or cable only; waiting."),
+    "why.budget": ("Đã hết lượng dữ liệu được gửi hôm nay; gửi tiếp vào ngày mai.",
+                   "Today's data allowance is used up; it goes on tomorrow."),
+    "next_try": ("Sẽ tự thử lại lúc {time}.", "Tries again at {time}."),
+    "retrying": ("Sẽ thử gửi lại trong vài giây.", "Trying again within seconds."),
+    "seconds": ("{n} giây", "{n} s"), "minutes": ("{n} phút", "{n} min"),
+    "hours": ("{n} giờ", "{n} h"), "days": ("{n} ngày", "{n} days"),
+}
+WORDS.update({
+    "delivery": ("Gửi tệp về xã", "Sending to the commune office"),
+    "delivery_retry": ("Thử gửi lại ngay", "Try again now"),
+    "delivery_words": tuple(  # type: ignore[dict-item]
+        json.dumps({k: pair[i] for k, pair in DELIVERY_WORDS.items()}, ensure_ascii=False)
+        for i in (0, 1)),
+})

@@ -68,7 +68,7 @@ def dossiers() -> str:
 @bp.get("/devices")
 @auth.require("technician", "staff")
 def devices() -> str:
-    return render_template("devices.html")
+    return render_template("devices.html", delivery=bool(kit().cfg.delivery))
 
 
 @bp.get("/receipts")

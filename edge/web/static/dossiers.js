@@ -55,6 +55,9 @@ function dossiersPage() {
     $$(".todo").textContent = `${w("todo")}: ` + (d.todo.length ? d.todo.map((t) => w("todo." + t)).join("; ")
       : w("todo.none"));
     $$(".todo").classList.toggle("nothing", !d.todo.length);
+    const sent = (d.delivery || []).filter((x) => x.state !== "none");
+    $$(".delivery").replaceChildren(...sent.map(deliveryItem));
+    $$(".delivery").hidden = !sent.length;
     $$(".documents").replaceChildren(...d.documents.map((j) => documentItem(j, !d.uploaded)));
     $$(".scan-next").textContent = w("scan_next");
     $$(".scan-next").href = `/scan?ticket=${encodeURIComponent(d.ticket)}`;
@@ -68,6 +71,14 @@ function dossiersPage() {
     $$(".save-code").onclick = () => act(c, d, "rename", { dossier: $$(".code").value }, "code_saved");
     $$(".mark-uploaded").onclick = () => act(c, d, "uploaded", {}, "marked_uploaded");
     return c;
+  }
+
+  // where the dossier has gone: per target (its label), sent, waiting and why, or why not
+  function deliveryItem(x) {
+    const why = x.state === "waiting" ? ` (${w("delivery.why." + x.reason)})`
+      : x.state === "failing" ? ` (${w("delivery.fail." + x.reason)})` : "";
+    return el("li", { class: x.state, "data-target": x.target, "data-state": x.state },
+      `${x.label}: ${w("delivery." + x.state)}${why}`);
   }
 
   // a document: its pages folded away once the dossier is uploaded (the list stays short)

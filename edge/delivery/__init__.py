@@ -1,0 +1,1 @@
+"""Delivery: finished dossiers copied off the kit to the commune's own storage, verified."""
