@@ -16,6 +16,7 @@ import numpy as np
 import pikepdf
 from PIL import Image
 
+from edge.pipeline.g4 import g4_tiff
 from edge.pipeline.queue import Page
 from edge.pipeline.steps import PAPER_PERCENTILE, Kind, ScannedPage, hist_percentile
 from edge.pipeline.steps.colour import balanced, chroma_mask
@@ -154,13 +155,6 @@ def _jpeg_size(image: Image.Image, quality: int) -> int:
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=quality)
     return buf.tell()
-
-
-def g4_tiff(bw: Image.Image, dpi: int) -> bytes:
-    """CCITT G4 in a one-strip TIFF: img2pdf then copies the data as it is (no transcoding)."""
-    buf = io.BytesIO()
-    bw.save(buf, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
-    return buf.getvalue()
 
 
 def mixed_page(page: ScannedPage, quality: int) -> bytes:
