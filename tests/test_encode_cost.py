@@ -32,7 +32,9 @@ def strip_and_tags(tiff: bytes) -> tuple[bytes, dict]:
 def test_g4_through_ctypes_is_pillows_g4(name):
     image, _ = sample_set()[name]
     bw = encode.to_bilevel(image)
-    assert strip_and_tags(g4.g4_tiff(bw, DPI)) == strip_and_tags(pillow_g4(bw, DPI))
+    pillows = strip_and_tags(pillow_g4(bw, DPI))
+    assert strip_and_tags(g4.g4_tiff(bw, DPI)) == pillows
+    assert strip_and_tags(g4.g4_tiff(encode.white_pixels(image), DPI)) == pillows
 
 
 @pytest.mark.parametrize("size", [(1, 1), (17, 5), (9, 300)])

@@ -86,7 +86,7 @@ class Source:
         if page.kind == "mixed" and page.colour_box:
             return mixed_page(page, quality)
         if self.jpeg is None:
-            image = g4_tiff(to_bilevel(page.image), page.dpi)
+            image = g4_tiff(white_pixels(page.image), page.dpi)
         else:
             image = saved(self.jpeg, "JPEG", quality=quality, dpi=(page.dpi, page.dpi))
         return image if max_bytes and len(image) > max_bytes else self.pdf(image)
@@ -212,10 +212,24 @@ def to_bilevel(image: Image.Image) -> Image.Image:
     if image.mode == "1":
         return image
     gray = _as(image, "L")
-    hist = np.array(_reduced(gray).histogram())
-    # never above 3/4 of the paper: on a nearly empty page Otsu would split the paper's noise
-    t = min(otsu(hist), int(hist_percentile(hist, PAPER_PERCENTILE) * 0.75))
+    t = text_threshold(gray)
     return gray.point(lambda v: 255 if v > t else 0, mode="1")
+
+
+def white_pixels(image: Image.Image) -> Image.Image | np.ndarray:
+    """`to_bilevel(image)` as `g4_tiff` takes it, for less: a boolean array (True: white)
+    rather than Pillow's 1-bit image, which costs a full pass more to make and to unpack."""
+    if image.mode == "1":
+        return image
+    gray = _as(image, "L")
+    return np.asarray(gray) > text_threshold(gray)
+
+
+def text_threshold(gray: Image.Image) -> int:
+    """Otsu's threshold of a grey page, never above 3/4 of the paper: on a nearly empty page
+    Otsu would split the paper's noise."""
+    hist = np.array(_reduced(gray).histogram())
+    return min(otsu(hist), int(hist_percentile(hist, PAPER_PERCENTILE) * 0.75))
 
 
 def _reduced(image: Image.Image) -> Image.Image:
