@@ -40,6 +40,14 @@ def cores() -> int:
 
 
 @functools.cache
+def shared_slots() -> threading.Semaphore:
+    """Pages in flight in the whole process, whatever the number of scanners: one per core and
+    one being read. Two scanners then hold no more pages than one that keeps every core busy,
+    and the memory of the service stays within that of one."""
+    return threading.Semaphore(cores() + 1)
+
+
+@functools.cache
 def shared_pool() -> Executor:
     """The page threads of this process, one per core, made on first use."""
     return_big_buffers()
@@ -84,10 +92,14 @@ class ReadAhead:
     """
 
     def __init__(self, pages: Iterator[Image.Image],
-                 work: Callable[[int, Image.Image], Future[T]], bound: int, name: str) -> None:
+                 work: Callable[[int, Image.Image], Future[T]], bound: int, name: str,
+                 shared: threading.Semaphore | None = None) -> None:
         self._pages = pages
         self._work = work
         self._slots = threading.Semaphore(bound)
+        self._shared = shared or shared_slots()
+        self._held = 0  # shared slots this reader holds (pages read and not yet handed out)
+        self._lock = threading.Lock()
         self._out: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.halt = threading.Event()  # set: ask the scanner for no more pages
         self.waited = 0.0
@@ -107,7 +119,7 @@ class ReadAhead:
                 raise item
             assert isinstance(item, Future)
             yield item.result()
-            self._slots.release()
+            self._release()
 
     def _read(self) -> None:
         try:
@@ -127,22 +139,37 @@ class ReadAhead:
             self._out.put(_END)
 
     def _slot(self) -> bool:
-        """Wait for room for one more page; False once halted."""
+        """Wait for room for one more page, in this scanner's bound and in the process's;
+        False once halted."""
         start = time.monotonic()
-        while not self._slots.acquire(timeout=SLOT_POLL_SECONDS):
-            if self.halt.is_set():
-                return False
+        for slots in (self._slots, self._shared):
+            while not slots.acquire(timeout=SLOT_POLL_SECONDS):
+                if self.halt.is_set():
+                    if slots is self._shared:
+                        self._slots.release()
+                    return False
+        with self._lock:
+            self._held += 1
         self.waited += time.monotonic() - start
         return not self.halt.is_set()
 
+    def _release(self) -> None:
+        with self._lock:
+            self._held -= 1
+        self._shared.release()
+        self._slots.release()
+
     def close(self) -> None:
-        """Stop reading, wait for the reading thread; pages still in flight are dropped."""
+        """Stop reading, wait for the reading thread; pages still in flight are dropped (and
+        their room in the process's bound given back)."""
         self.halt.set()
         self._thread.join()
         while True:
             try:
                 item = self._out.get_nowait()
             except queue.Empty:
-                return
+                break
             if isinstance(item, Future):
                 item.cancel()
+        while self._held > 0:
+            self._release()
