@@ -209,11 +209,30 @@ def run_worker(tmp: Path, images: list[object], pages: int, period: float,
     with Queue(storage.db) as queue:
         job = queue.create(kit="BENCH", doc="Tờ khai", scanner="feed", preset="")
         w = worker_module.Worker(cfg, storage, queue, cfg.scanner[0])
+        before = page_threads_schedstat()
         start = time.monotonic()
         job = w.run(job)
         wall = time.monotonic() - start
+        after = page_threads_schedstat()
     assert job.state.value == "ready", job.message
-    return {"wall": wall, "waited": w.waited[0], "pages": pages}
+    wanting = sum(after[t] - before.get(t, 0) for t in after) / 1e9 / wall
+    return {"wall": wall, "waited": w.waited[0], "pages": pages, "wanting": wanting,
+            "threads": len(after)}
+
+
+def page_threads_schedstat() -> dict[int, int]:
+    """Nanoseconds each page thread has spent on a core or waiting in a run queue for one
+    (/proc/<pid>/task/<tid>/schedstat): its time not blocked, on the interpreter lock or
+    on anything else. Summed over a run and divided by its wall time, the number of cores
+    the page threads could use: the scaling a machine with the cores free would show."""
+    import threading
+
+    out = {}
+    for t in threading.enumerate():
+        if t.name.startswith("page") and t.native_id is not None:
+            run, wait, _ = Path(f"/proc/self/task/{t.native_id}/schedstat").read_text().split()
+            out[t.native_id] = int(run) + int(wait)
+    return out
 
 
 def child(part: str, pages: int, period: float) -> None:
@@ -245,6 +264,10 @@ def scaling(pages: int) -> None:
     print(f"\n2. Throughput: {pages} pre-rendered 300 dpi colour pages, no delay, whole Worker")
     print(f"  taskset -c 0   {r1:6.2f} pages/s\n  taskset -c 0,1 {r2:6.2f} pages/s\n"
           f"  ratio {r2 / r1:.2f}x (target >= 1.70)")
+    print(f"  page threads wanting a core (on one or queued for one, not blocked), "
+          f"taskset -c 0,1: {two['wanting']:.2f} of {two['threads']} on average: about the "
+          "ratio two free cores would give (a busy machine lowers it: a thread preempted while "
+          "it holds the interpreter lock blocks the other)")
 
 
 def scanner_wait(pages: int) -> None:

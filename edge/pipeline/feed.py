@@ -28,7 +28,7 @@ from PIL import Image
 
 M_ARENA_MAX = -8  # glibc mallopt()
 ARENAS = 1
-PAGE_MEMORY = 96 * 2**20  # bytes of pixels a scanner may have in flight beyond one per core
+PAGE_MEMORY = 128 * 2**20  # pixels a scanner may have in flight: 3 A4 pages at 300 dpi colour
 SLOT_POLL_SECONDS = 0.1
 T = TypeVar("T")
 _END = object()
