@@ -154,9 +154,7 @@ def saved(image: Image.Image, fmt: str, **params: object) -> bytes:
 
 
 def _jpeg_size(image: Image.Image, quality: int) -> int:
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=quality)
-    return buf.tell()
+    return len(saved(image, "JPEG", quality=quality))
 
 
 def mixed_page(page: ScannedPage, quality: int) -> bytes:
