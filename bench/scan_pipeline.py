@@ -328,7 +328,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="edge-bench-") as name:
         tmp = Path(name)
         (tmp / "dll.conf").write_text("test\n")
-        env = {**os.environ, "SANE_CONFIG_DIR": name}
+        env = {**os.environ, "SANE_CONFIG_DIR": name,
+               "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}  # as systemd/edge.service has it
         if not args.rss_only:
             cpu = cpu_per_page(tmp, env, args.repeat)
             scaling(args.pages)
