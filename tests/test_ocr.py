@@ -1,5 +1,7 @@
 """The deferred OCR text layer: real tesseract (vie) on a finished PDF, swapped in safely."""
 
+import os
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -41,6 +43,26 @@ def test_text_layer_is_added_and_the_checksum_follows(ready):
     assert queue.ocr_done(job.id)
     assert outbox.verify(storage, queue) == []  # sidecar and page-image digest still agree
     assert not ocr.run_once(cfg, storage, queue, threading.Event())  # nothing left to do
+
+
+def test_rendering_and_tesseract_run_only_when_no_scan_wants_the_cpu(ready, tmp_path,
+                                                                    monkeypatch):
+    """Each child records its scheduling policy (field 41 of /proc/self/stat: 5 is
+    SCHED_IDLE), then runs the real program."""
+    cfg, storage, queue, _ = ready
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    for name in ("pdftoppm", "tesseract"):
+        real = shutil.which(name)
+        shim = shims / name
+        shim.write_text(f"#!/bin/sh\ncut -d' ' -f41 /proc/$$/stat >> {tmp_path}/{name}.policy\n"
+                        f'exec {real} "$@"\n')
+        shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:{os.environ['PATH']}")
+    assert ocr.run_once(cfg, storage, queue, threading.Event())
+    for name in ("pdftoppm", "tesseract"):
+        policies = (tmp_path / f"{name}.policy").read_text().split()
+        assert policies and set(policies) == {str(os.SCHED_IDLE)}, (name, policies)
 
 
 def test_a_swap_cut_short_is_completed_by_recovery(ready, tmp_path):

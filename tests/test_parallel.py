@@ -3,10 +3,12 @@ serial path writes, and two scanners at once (simulated feeders, real files, que
 
 import json
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from edge.errors import ConfigError
 from edge.pipeline import feed
@@ -115,3 +117,50 @@ def test_two_scanners_at_once(kit):
         pages = listed[job["job_id"]]["page_list"]
         assert [p["blank"] for p in pages] == [i % 2 == 0 for i in range(1, 2 * SHEETS + 1)]
     assert kit.edge("verify").returncode == 0
+
+
+def test_two_scanners_share_the_processs_bound_and_get_it_back():
+    """Two readers with a bound of 3 pages each and a process bound of 3: never more than 3
+    pages in flight together (the memory of one scanner keeping every core busy), every page
+    comes out in order, and a reader stopped with pages in flight gives its room back."""
+    shared = threading.Semaphore(3)
+    go = threading.Event()
+    lock = threading.Lock()
+    in_flight, most = [0], [0]
+
+    def work(n, image):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+
+        def done():
+            go.wait(60)
+            with lock:
+                in_flight[0] -= 1
+            return n
+        return pool.submit(done)
+
+    def pages(k):
+        return (Image.new("L", (8, 8)) for _ in range(k))
+
+    with ThreadPoolExecutor(8) as pool:
+        left = feed.ReadAhead(pages(6), work, 3, "left", shared)
+        right = feed.ReadAhead(pages(6), work, 3, "right", shared)
+        with left, right:
+            wait_for(lambda: left.read + right.read == 3, what="three pages read")
+            go.set()
+            got = {}
+            readers = [threading.Thread(target=lambda r=r: got.setdefault(r, list(r)))
+                       for r in (left, right)]
+            for t in readers:
+                t.start()
+            for t in readers:
+                t.join(60)
+        assert got == {left: [1, 2, 3, 4, 5, 6], right: [1, 2, 3, 4, 5, 6]}
+        assert most[0] == 3
+        go.clear()
+        stopped = feed.ReadAhead(pages(6), work, 3, "stopped", shared)
+        with stopped:
+            wait_for(lambda: stopped.read == 3, what="three pages read")
+        go.set()
+    assert all(shared.acquire(blocking=False) for _ in range(3))

@@ -27,6 +27,9 @@ from edge.pipeline.storage import Storage, fsync_dir, sha256_file
 log = logging.getLogger(__name__)
 
 RENDER_DPI = 200
+# SCHED_IDLE: rendering and tesseract get a core only when nothing else wants it, so a scan
+# started while a document is being read keeps every core (tesseract spreads over them all)
+IDLE = ["chrt", "--idle", "0"]
 
 
 class Cancelled(Exception):
@@ -42,12 +45,12 @@ def text_layer(pdf: Path, out: Path, lang: str, stop: threading.Event) -> None:
                 if stop.is_set():
                     raise Cancelled
                 png, text = Path(tmp) / f"p{i}", Path(tmp) / f"t{i}"
-                subprocess.run(["pdftoppm", "-r", str(RENDER_DPI), "-f", str(i), "-l", str(i),
-                                "-png", "-singlefile", str(pdf), str(png)], check=True,
+                subprocess.run([*IDLE, "pdftoppm", "-r", str(RENDER_DPI), "-f", str(i), "-l",
+                                str(i), "-png", "-singlefile", str(pdf), str(png)], check=True,
                                capture_output=True)
-                subprocess.run(["tesseract", f"{png}.png", str(text), "-l", lang, "--dpi",
-                                str(RENDER_DPI), "-c", "textonly_pdf=1", "pdf"], check=True,
-                               capture_output=True)
+                subprocess.run([*IDLE, "tesseract", f"{png}.png", str(text), "-l", lang,
+                                "--dpi", str(RENDER_DPI), "-c", "textonly_pdf=1", "pdf"],
+                               check=True, capture_output=True)
                 layers.append(pikepdf.open(f"{text}.pdf"))
                 page.add_overlay(layers[-1].pages[0])
             doc.save(out)

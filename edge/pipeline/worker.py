@@ -118,7 +118,9 @@ class Worker:
             file = self.storage.rel(spool / f"p{kept + n:04d}.pdf")
             if bound == 1:  # parallelism off: processed in the reading thread, as it comes
                 return feed.done(process, image, settings, kept + n, file)
-            return self.pool.submit(process, image, settings, kept + n, file)
+            box = [image]  # the pool's work item keeps its arguments until the page is done:
+            del image      # the page's pixels go as soon as process() lets go of them
+            return self.pool.submit(lambda: process(box.pop(), settings, kept + n, file))
 
         with make(self.scanner_cfg) as scanner:
             scanner.job_dir = spool

@@ -200,7 +200,9 @@ class SaneScanner(Scanner):
                 _cancel(self.dev, settle=True)
                 raise scan_error("IO_ERROR", self.name, str(e)) from None
             n += 1
-            yield page
+            box = [page]
+            del page  # held here, a page would stay in memory until the next one is read
+            yield box.pop()
             if self.flatbed:
                 _cancel(self.dev)
                 return

@@ -115,7 +115,11 @@ class SimScanner(Scanner):
                                    seal=self.fed >= sides - 1)
             if s.mode != "color":
                 page = page.convert("L")
-            yield page.point(lambda v: 255 if v > 160 else 0) if s.mode == "lineart" else page
+            if s.mode == "lineart":
+                page = page.point(lambda v: 255 if v > 160 else 0)
+            box = [page]
+            del page  # held here, a page would stay in memory until the next one is read
+            yield box.pop()
 
     def close(self) -> None:
         self.settings = None

@@ -1,0 +1,79 @@
+"""Cheaper page encoding gives the same bytes: G4 through libtiff with ctypes (no interpreter
+lock) as Pillow's, JPEG into an anonymous file as into a BytesIO, and a page well over its
+byte budget encoded once at full size instead of twice."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from edge.pipeline import encode, g4
+from edge.pipeline.steps import ScannedPage
+
+from .pages import DPI, sample_set
+
+NAMES = sorted(sample_set())
+
+
+def pillow_g4(bw: Image.Image, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    bw.save(buf, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
+    return buf.getvalue()
+
+
+def strip_and_tags(tiff: bytes) -> tuple[bytes, dict]:
+    with Image.open(io.BytesIO(tiff)) as im:
+        tags = dict(im.tag_v2)
+    start, length = tags.pop(273)[0], tags[279][0]
+    return tiff[start:start + length], tags
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_g4_through_ctypes_is_pillows_g4(name):
+    image, _ = sample_set()[name]
+    bw = encode.to_bilevel(image)
+    pillows = strip_and_tags(pillow_g4(bw, DPI))
+    assert strip_and_tags(g4.g4_tiff(bw, DPI)) == pillows
+    assert strip_and_tags(g4.g4_tiff(encode.white_pixels(image), DPI)) == pillows
+
+
+@pytest.mark.parametrize("size", [(1, 1), (17, 5), (9, 300)])
+def test_g4_rows_that_do_not_fill_their_last_byte(size):
+    bw = Image.effect_noise(size, 120).point(lambda v: 255 if v > 128 else 0, mode="1")
+    assert g4.packed(bw) == bw.tobytes()
+    assert strip_and_tags(g4.g4_tiff(bw, 300)) == strip_and_tags(pillow_g4(bw, 300))
+
+
+def test_jpeg_into_an_anonymous_file_is_the_bytesio_jpeg():
+    image, _ = sample_set()["colour-photo"]
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=75, dpi=(DPI, DPI))
+    assert encode.saved(image, "JPEG", quality=75, dpi=(DPI, DPI)) == buf.getvalue()
+
+
+def noisy_page() -> ScannedPage:
+    """A 300 dpi colour page that JPEG cannot shrink: far over a 1 MB budget at quality 75."""
+    image = Image.merge("RGB", [Image.effect_noise((2000, 2400), 60) for _ in range(3)])
+    return ScannedPage(image, 300, kind="color")
+
+
+def test_a_page_well_over_its_budget_is_encoded_once_at_full_size(monkeypatch):
+    full_size = []
+    real = encode.saved
+
+    def spy(image, fmt, **params):
+        if image.size == (2000, 2400):
+            full_size.append(params["quality"])
+        return real(image, fmt, **params)
+
+    monkeypatch.setattr(encode, "saved", spy)
+    page = noisy_page()
+    data = encode.encode_page(page, 75, max_bytes=1024 * 1024)
+    assert len(data) <= 1024 * 1024
+    assert full_size == [page.notes["quality"]] and full_size[0] < 75
+
+
+def test_a_page_under_its_budget_keeps_its_quality():
+    page = noisy_page()
+    encode.encode_page(page, 75, max_bytes=50 * 1024 * 1024)
+    assert "quality" not in page.notes
