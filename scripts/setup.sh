@@ -15,6 +15,8 @@ if [ "$what" = test ]; then
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
                cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev)
 fi
+# postgresql: the fleet tests run `edge fleet --db postgresql://` on a throwaway cluster (initdb)
+[ "$what" = test ] && packages+=(postgresql)
 
 missing=()
 for p in "${packages[@]}"; do
