@@ -105,3 +105,12 @@ def fleet_db(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "fleet.db")
     return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def cleanup():
+    """Closes subscribers, stops telemetry threads and kills processes a test leaves behind."""
+    things: list = []
+    yield things.append
+    for t in reversed(things):
+        t.kill() if hasattr(t, "kill") else t.close()

@@ -48,15 +48,6 @@ def broker(tmp_path):
     b.stop()
 
 
-@pytest.fixture
-def cleanup():
-    """Closes subscribers, stops telemetry threads and kills processes a test leaves behind."""
-    things: list = []
-    yield things.append
-    for t in reversed(things):
-        t.kill() if hasattr(t, "kill") else t.close()
-
-
 def ups_health(charge: float, status: str = "OL") -> Health:
     return Health.of("ups", "ups", "sim", Reading({"battery.charge": Metric(charge, "%"),
                                                    "ups.status": Metric(status)}))
