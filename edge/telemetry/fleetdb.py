@@ -42,9 +42,9 @@ class Unreadable(Exception):
 class FleetDB:
     """One connection; the collector's thread writes, `--table` and `edge fleet serve` read."""
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, *, readonly: bool = False) -> None:
         self.target = str(target)
-        self.db: Engine = open_engine(self.target)
+        self.db: Engine = open_engine(self.target, readonly=readonly)
 
     def close(self) -> None:
         self.db.close()
