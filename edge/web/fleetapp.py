@@ -174,7 +174,7 @@ def kit(name: str) -> str:
         if points:
             charts.append((key, points[-1][1], unit,
                            fleetsvg.chart(points, since, now, unit, fixed, t(key))))
-    days = [(d, db().counts(name, d) or {}) for d in _last_days(14)]
+    days = [(d, db().counts(name, d) or {}) for d in _last_days(7)]
     return render_template("fleet_kit.html", row=row, now=now, charts=charts, days=days,
                            events=db().recent_events(name, EVENTS_SHOWN))
 

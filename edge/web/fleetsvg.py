@@ -12,9 +12,9 @@ from html import escape
 
 from markupsafe import Markup
 
-W, H = 600, 170
-TOP, BOTTOM, LEFT, RIGHT = 10, H - 24, 70, W - 8
-BUCKETS = 150
+W, H = 360, 170  # about the width it is drawn at (a phone, a grid column): text stays legible
+TOP, BOTTOM, LEFT, RIGHT = 10, H - 24, 66, W - 8
+BUCKETS = 120
 
 
 def buckets(points: list[tuple[float, float]], t0: float, t1: float) -> list[float | None]:
