@@ -21,7 +21,8 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 class Postgres:
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        self.fsync = fsync  # off in the tests: they test behaviour, not the disk
         if not (BIN / "initdb").exists():
             raise PeerError("PostgreSQL 15 is needed for the fleet tests (apt-get install "
                             "postgresql)")
@@ -40,7 +41,8 @@ class Postgres:
         data = self.dir / "data"
         self.run(str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                  "-E", "UTF8", "--locale=C")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        opts += "" if self.fsync else " -c fsync=off"
         self.run(str(BIN / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "pg.log"), "-o",
                  opts, "-w", "-t", "120", "start")
         return self

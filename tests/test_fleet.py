@@ -84,6 +84,18 @@ def test_a_newer_payload_version_is_kept_raw_with_a_warning(store, caplog):
     assert store.kits()[0]["last_event"] == "job/ready"
 
 
+def test_a_burst_is_stored_together_and_one_bad_message_spoils_nothing(store):
+    newer = json.loads(event(3))
+    newer["v"] = 2
+    burst = [(f"{BASE}/event", event(1)), (f"{BASE}/event", event(2)),
+             (f"{BASE}/event", json.dumps(newer).encode()), (f"{BASE}/event", event(1)),
+             ("not/ours", b"{}")]
+    assert store.store_many(burst) == ["event", "event", "unread", "duplicate", "ignored"]
+    assert [e["seq"] for e in store.events()] == [1, 2]
+    assert store.store_many([(f"{BASE}/event", event(s)) for s in (2, 3, 4)]) == \
+        ["duplicate", "event", "event"]
+
+
 def test_metrics_become_samples_and_counts_keep_the_newest(store):
     for i in range(3):
         store.store(f"{BASE}/metrics", metrics(1000.0 + 300 * i, 90 - i, -95 - i,

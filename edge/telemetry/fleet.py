@@ -3,9 +3,10 @@
 Runs on any Linux server, without a kit config: subscribes to every kit's topics (`dvc/#`) with a
 persistent session (fixed client id, clean session off), so the broker keeps what arrives while
 the collector is down; a message is acknowledged only once stored (fleetdb.py, SQLite or
-PostgreSQL). With `--share GROUP` several collectors split one shared subscription
-(`$share/GROUP/dvc/#`); either way the store keeps each event once. `--table` prints kit, site,
-online since, battery, signal, last event and today's counts from the database.
+PostgreSQL), the messages of a burst in one transaction. With `--share GROUP` several
+collectors split one shared subscription (`$share/GROUP/dvc/#`); either way the store keeps
+each event once. `--table` prints kit, site, online since, battery, signal, last event and
+today's counts from the database.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ LOOP_SECONDS = 1.0
 CONNACK_SECONDS = 15.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 PRUNE_SECONDS = 3600.0
+# messages that arrive together are stored in one transaction: at most this many, and the
+# socket is read again for this long before they are committed and acknowledged
+BURST_MAX = 500
+BURST_WAIT = 0.01
 
 
 def main(args: argparse.Namespace) -> int:
@@ -99,6 +104,7 @@ class Collector:
         self.db_path = db
         self.keep_days = keep_days
         self.pruned = 0.0
+        self.burst: list[mqtt.MQTTMessage] = []
         self.topic = topic
         self.client_id = client_id
         self.backoff = link.Backoff(1.0, 120.0)
@@ -133,14 +139,17 @@ class Collector:
         try:
             c = link.client(self.broker, self.client_id, clean=False, manual_ack=True)
             c.on_connect = self._on_connect
-            c.on_message = lambda c, userdata, msg: self._on_message(c, db, msg)
+            c.on_message = lambda c, userdata, msg: self.burst.append(msg)
             link.connect(c, self.broker)
         except TelemetryError as e:
             return "failed", str(e)
         deadline = time.monotonic() + CONNACK_SECONDS
         try:
             while not stop.is_set():
-                rc = c.loop(LOOP_SECONDS)
+                before = len(self.burst)
+                rc = c.loop(BURST_WAIT if self.burst else LOOP_SECONDS)
+                if self.burst and (len(self.burst) == before or len(self.burst) >= BURST_MAX):
+                    self._store(c, db)  # the socket went quiet, or the burst is big enough
                 self._prune(db)
                 if self.refused:
                     return "refused", self.refused
@@ -151,9 +160,12 @@ class Collector:
                                    f"({mqtt.error_string(rc)})"
                 if not self.connected and time.monotonic() > deadline:
                     return "failed", f"MQTT broker {self.broker} did not answer CONNECT"
+            if self.burst:
+                self._store(c, db)
             c.disconnect()
             return "stopped", ""
         finally:
+            self.burst.clear()  # not acknowledged: the broker sends them again
             sock = c.socket()
             if sock is not None:
                 sock.close()
@@ -178,15 +190,18 @@ class Collector:
         self.complaints.connected(self.broker)
         c.subscribe(self.topic, qos=1)
 
-    def _on_message(self, c: mqtt.Client, db: FleetDB, msg: mqtt.MQTTMessage) -> None:
+    def _store(self, c: mqtt.Client, db: FleetDB) -> None:
+        """Store the messages read so far in one transaction, then acknowledge them."""
+        burst, self.burst = self.burst, []
         try:
-            what = db.store(msg.topic, msg.payload)
-        except TelemetryError as e:  # not acknowledged: the broker sends it again
+            outcomes = db.store_many([(m.topic, m.payload) for m in burst])
+        except TelemetryError as e:  # not acknowledged: the broker sends them again
             self.failed = str(e)
             return
-        if what == "duplicate":
-            log.debug("%s: a redelivered event, already stored", msg.topic)
-        c.ack(msg.mid, msg.qos)
+        for msg, what in zip(burst, outcomes, strict=True):
+            if what == "duplicate":
+                log.debug("%s: a redelivered event, already stored", msg.topic)
+            c.ack(msg.mid, msg.qos)
 
 
 def table(db: FleetDB, day: str) -> list[dict[str, object]]:

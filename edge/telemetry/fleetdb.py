@@ -52,6 +52,29 @@ class FleetDB:
     def store(self, topic: str, body: bytes, now: float | None = None) -> str:
         """Record one message; returns what it was (`event`, `duplicate`, `state`... `ignored`,
         `unread`)."""
+        now = time.time() if now is None else now
+        try:
+            with self.db.transaction():
+                return self._one(topic, body, now, guarded=True)
+        except self.db.errors as e:
+            raise TelemetryError(f"fleet database {self.db}: cannot store {topic}: {e}") \
+                from None
+
+    def store_many(self, messages: list[tuple[str, bytes]], now: float | None = None
+                   ) -> list[str]:
+        """Record a burst in one transaction (one commit, not one per message); if one of them
+        cannot be read, again one by one so that only that one lands in `unread`."""
+        now = time.time() if now is None else now
+        try:
+            with self.db.transaction():
+                return [self._one(t, b, now, guarded=False) for t, b in messages]
+        except Unreadable:
+            return [self.store(t, b, now) for t, b in messages]
+        except self.db.errors as e:
+            raise TelemetryError(f"fleet database {self.db}: cannot store {len(messages)} "
+                                 f"messages: {e}") from None
+
+    def _one(self, topic: str, body: bytes, now: float, *, guarded: bool) -> str:
         parsed = parse(topic)
         try:
             data = json.loads(body) if body else None
@@ -60,20 +83,16 @@ class FleetDB:
         if parsed is None or not isinstance(data, dict) or not isinstance(data.get("kit"), str):
             return "ignored"
         base, kind, arg = parsed
-        now = time.time() if now is None else now
+        if not guarded:
+            return self._store(base, kind, arg, data, body.decode(), now)
         try:
-            with self.db.transaction():
-                try:
-                    with self.db.savepoint():
-                        return self._store(base, kind, arg, data, body.decode(), now)
-                except Unreadable as e:
-                    log.warning("%s: %s; kept in the table `unread`", topic, e)
-                    self.db.execute("INSERT INTO unread (topic, payload, why, received) "
-                                    "VALUES (?, ?, ?, ?)", (topic, body.decode(), str(e), now))
-                    return "unread"
-        except self.db.errors as e:
-            raise TelemetryError(f"fleet database {self.db}: cannot store {topic}: {e}") \
-                from None
+            with self.db.savepoint():
+                return self._store(base, kind, arg, data, body.decode(), now)
+        except Unreadable as e:
+            log.warning("%s: %s; kept in the table `unread`", topic, e)
+            self.db.execute("INSERT INTO unread (topic, payload, why, received) "
+                            "VALUES (?, ?, ?, ?)", (topic, body.decode(), str(e), now))
+            return "unread"
 
     def _store(self, base: str, kind: str, arg: str, data: dict[str, Any], text: str,
                now: float) -> str:
