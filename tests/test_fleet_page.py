@@ -104,6 +104,21 @@ def test_kits_with_problems_come_first_and_a_kit_has_its_charts(client):
     assert client.get("/kit/NOPE").status_code == 404
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_fleet_page_in_one_language(client, lang):
+    from .test_one_language import leaks, visible
+
+    token = client.get("/login").text.split('name="csrf-token" content="')[1].split('"')[0]
+    client.post("/lang", data={"lang": lang, "csrf_token": token})
+    data = ["Phú Lạc", "Văn Yên", "Thôn Đông", "Chợ", "tinh"]  # names the config and kits give
+    found = {}
+    for path in ("/", "/kit/PL01", "/kit/VY01", f"/month?m={MONTH}", "/month?m=2020-01",
+                 "/kit/NOPE"):
+        if bad := leaks(visible(client.get(path).text), lang, data):
+            found[path] = bad
+    assert not found, found
+
+
 def test_the_month_per_commune_and_place_and_its_exports(client):
     page = client.get(f"/month?m={MONTH}").text
     assert "Phú Lạc" in page and "Thôn Đông" in page

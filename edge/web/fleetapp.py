@@ -27,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from edge.errors import EdgeError
@@ -77,6 +78,18 @@ def create_app(cfg: FleetWeb) -> Flask:
         log.error("%s", e)
         vi, en = i18n.WORDS["fleet.db_down"]
         return render_template("error.html", error={"vi": vi, "message": en}, status=503), 503
+
+    @app.errorhandler(HTTPException)
+    def refusal(e: HTTPException) -> tuple[str, int]:
+        status = e.code or 500  # the kit's words for what the framework refuses
+        vi, en = i18n.ERROR_WORDS.get(status, i18n.ERROR_WORDS[400 if status < 500 else 500])
+        return render_template("error.html", error=EdgeError(en, vi=vi), status=status), status
+
+    @app.errorhandler(Exception)
+    def internal(e: Exception) -> tuple[str, int]:
+        log.exception("internal error on %s %s", request.method, request.path)
+        vi, en = i18n.ERROR_WORDS[500]
+        return render_template("error.html", error=EdgeError(en, vi=vi), status=500), 500
 
     @app.teardown_request
     def forget_a_broken_connection(e: BaseException | None) -> None:
