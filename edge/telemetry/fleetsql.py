@@ -139,26 +139,23 @@ class SQLite(Engine):
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> Any:
+        return self._around("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+
+    def savepoint(self) -> Any:
+        return self._around("SAVEPOINT payload", "RELEASE payload", "ROLLBACK TO payload",
+                            "RELEASE payload")
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        self.conn.execute("SAVEPOINT payload")
+    def _around(self, begin: str, done: str, *undo: str) -> Iterator[None]:
+        self.conn.execute(begin)
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK TO payload")
-            self.conn.execute("RELEASE payload")
+            for sql in undo:
+                self.conn.execute(sql)
             raise
-        self.conn.execute("RELEASE payload")
+        self.conn.execute(done)
 
     def close(self) -> None:
         self.conn.close()

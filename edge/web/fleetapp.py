@@ -32,7 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from edge.errors import EdgeError
 from edge.telemetry.fleetdb import FleetDB
-from edge.web import auth, csrf, fleetexport, fleetsvg, fleetview, i18n, secret
+from edge.web import auth, csrf, fleetexport, fleetsvg, fleetview, i18n, pages, secret
 from edge.web.fleetconf import FleetWeb
 from edge.web.i18n import t
 from edge.web.sessions import digest
@@ -151,17 +151,11 @@ def login() -> str | BaseResponse:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    auth.logout()  # the kit's: the session ends, the language chosen stays
     return redirect(url_for("fleet.login"))
 
 
-@bp.post("/lang")
-def switch_lang() -> BaseResponse:
-    session["lang"] = "en" if request.form.get("lang") == "en" else "vi"
-    return redirect(auth.safe_next(request.form.get("next")) or "/")
+bp.add_url_rule("/lang", "switch_lang", pages.switch_lang, methods=["POST"])  # the kit's
 
 
 @bp.get("/")
