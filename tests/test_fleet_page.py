@@ -108,7 +108,7 @@ def test_kits_with_problems_come_first_and_a_kit_has_its_charts(client):
 def test_every_fleet_page_in_one_language(client, lang):
     from .test_one_language import leaks, visible
 
-    token = client.get("/login").text.split('name="csrf-token" content="')[1].split('"')[0]
+    token = client.get("/").text.split('name="csrf-token" content="')[1].split('"')[0]
     client.post("/lang", data={"lang": lang, "csrf_token": token})
     data = ["Phú Lạc", "Văn Yên", "Thôn Đông", "Chợ", "tinh"]  # names the config and kits give
     found = {}
@@ -234,5 +234,9 @@ def test_a_killed_kit_shows_offline_and_the_month_matches(kit, postgres, tmp_pat
     page.click("header button[name=lang]")
     assert "Monthly figures" in page.inner_text("body")
     screenshots(page, "fleet-month-en")
-    page.goto("/login")
+    page.goto("/login")  # already logged in: the list
+    assert page.locator("#kits").count() == 1
+    page.click("#logout")
+    page.click("header button[name=lang]")
+    assert page.locator("#login").inner_text() == "Đăng nhập"
     screenshots(page, "fleet-login")

@@ -130,6 +130,8 @@ def require_login() -> BaseResponse | None:
 def login() -> str | BaseResponse:
     error = ""
     target = auth.safe_next(request.values.get("next"))
+    if request.method == "GET" and signed_in():
+        return redirect(target or url_for("fleet.kits"))
     if request.method == "POST":
         name = request.form.get("name", "")[:64]
         keys = [f"addr:{request.remote_addr or '?'}", f"user:{name}"]
