@@ -46,13 +46,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_broker(d: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_broker(d: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(exe).exists():
         raise SystemExit("mosquitto is needed: apt-get install mosquitto")
     port = free_port()
     conf = d / "mosquitto.conf"
-    lines = ["allow_anonymous true", f"listener {port} 127.0.0.1"]
+    lines = ["allow_anonymous true", f"listener {port} 127.0.0.1", *extra]
     if os.geteuid() == 0:
         lines.append("user root")
     conf.write_text("\n".join(lines) + "\n")

@@ -164,7 +164,8 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
              "database (no kit config needed), or print the fleet table")
     sp.add_argument("--broker", default="localhost", metavar="HOST[:PORT]",
                     help="default localhost:1883 (8883 with TLS)")
-    sp.add_argument("--db", default="fleet.db", type=Path, help="SQLite file (default fleet.db)")
+    sp.add_argument("--db", default="fleet.db", help="SQLite file (default fleet.db) or "
+                    "postgresql://USER@HOST/DATABASE (password: ~/.pgpass or $PGPASSWORD)")
     sp.add_argument("--topic", default="dvc/#", help="what to subscribe to (default dvc/#)")
     sp.add_argument("--username", default="")
     sp.add_argument("--password-file", type=Path,
@@ -178,6 +179,11 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp.add_argument("--table", action="store_true", help="print the fleet table and exit")
     sp.add_argument("--json", action="store_true", help="with --table: one JSON array")
     sp.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sp.add_argument("--share", default="", metavar="GROUP", help="several collectors on one "
+                    "database: subscribe as $share/GROUP/<topic>, the broker splits the messages")
+    sp.add_argument("--keep-days", type=float, default=400.0, help="forget samples, events and "
+                    "counts older than this (default 400; 0 keeps everything)")
+    fleet_commands(sp)
     return p
 
 
@@ -460,7 +466,28 @@ def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
 def cmd_fleet(cfg: config.Config | None, args: argparse.Namespace) -> int:
     from edge.telemetry import fleet
 
+    if getattr(args, "fleet_command", None) == "serve":
+        from edge.web import fleetserve
+
+        return fleetserve.run(args)
+    if getattr(args, "fleet_command", None) == "hash":
+        from edge.web.users import print_hash
+
+        return print_hash()
     return fleet.main(args)
+
+
+def fleet_commands(sp: argparse.ArgumentParser) -> None:
+    """`edge fleet serve` (the read-only fleet page) and `edge fleet hash` (for its users)."""
+    sub = sp.add_subparsers(dest="fleet_command", metavar="[serve|hash]")
+    serve = sub.add_parser("serve", help="the read-only fleet web page for the commune or "
+                           "province (its own config: database, users)")
+    serve.add_argument("--config", dest="fleet_config", type=Path, required=True,
+                       help="the page's TOML config (docs/telemetry.md, fleet page)")
+    serve.add_argument("--host", default="", help="default: the config's host")
+    serve.add_argument("--port", type=int, default=0, help="default: the config's port")
+    sub.add_parser("hash", help="read a password on stdin, print its hash for the page's "
+                   "[[users]]")
 
 
 class _queue:

@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
                cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev
                openssh-server openssh-client samba)
 fi
+# postgresql: the fleet tests run `edge fleet --db postgresql://` on a throwaway cluster (initdb)
+[ "$what" = test ] && packages+=(postgresql)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -87,3 +87,30 @@ class Kit:
 
     def outbox_files(self) -> list[Path]:
         return sorted(p for p in (self.root / "outbox").rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL 15 cluster for the whole session (tests/fleet_postgres.py)."""
+    from .fleet_postgres import Postgres
+
+    pg = Postgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fleet_db(request, tmp_path) -> str:
+    """Where `edge fleet` stores: a SQLite file, or a fresh database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "fleet.db")
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def cleanup():
+    """Closes subscribers, stops telemetry threads and kills processes a test leaves behind."""
+    things: list = []
+    yield things.append
+    for t in reversed(things):
+        t.kill() if hasattr(t, "kill") else t.close()

@@ -45,7 +45,8 @@ def make_ca(d: Path) -> dict[str, Path]:
 
 
 class Mosquitto:
-    def __init__(self, d: Path, *, password: bool = False, tls: bool = False) -> None:
+    def __init__(self, d: Path, *, password: bool = False, tls: bool = False,
+                 users: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise PeerError("mosquitto is needed for the telemetry tests (apt-get install "
@@ -64,8 +65,9 @@ class Mosquitto:
         if os.geteuid() == 0:
             lines.append("user root")  # else it drops to `mosquitto`, who cannot read tmp_path
         if password:
-            subprocess.run(["mosquitto_passwd", "-b", "-c", str(d / "passwd"), USER, PASSWORD],
-                           check=True, capture_output=True)
+            for i, (user, secret) in enumerate({USER: PASSWORD, **(users or {})}.items()):
+                subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []),
+                                str(d / "passwd"), user, secret], check=True, capture_output=True)
             lines += ["allow_anonymous false", f"password_file {d / 'passwd'}"]
         else:
             lines.append("allow_anonymous true")
@@ -77,6 +79,7 @@ class Mosquitto:
                       f"listener {self.mtls_port} 127.0.0.1", f"cafile {c['ca.crt']}",
                       f"certfile {c['server.crt']}", f"keyfile {c['server.key']}",
                       "require_certificate true"]
+        lines += extra  # last: a bridge's `connection` section runs to the end of the file
         self.conf = d / "mosquitto.conf"
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -109,12 +112,13 @@ class Subscriber:
     """A test client recording every message of `topics` (with its retain flag)."""
 
     def __init__(self, broker: Mosquitto, *topics: str, port: int = 0,
-                 tls: dict[str, Path] | None = None, auth: bool = False) -> None:
+                 tls: dict[str, Path] | None = None, auth: bool | tuple[str, str] = False
+                 ) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         self.lock = threading.Lock()
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{time.monotonic_ns()}")
         if auth:
-            self.c.username_pw_set(USER, PASSWORD)
+            self.c.username_pw_set(*(auth if isinstance(auth, tuple) else (USER, PASSWORD)))
         if tls:
             self.c.tls_set(ca_certs=str(tls["ca.crt"]), cert_reqs=ssl.CERT_REQUIRED)
         subscribed = threading.Event()

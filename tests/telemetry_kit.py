@@ -94,17 +94,18 @@ def start_edge(kit: Kit, log: Path) -> Proc:
     return p
 
 
-def start_fleet(tmp: Path, port: int, db: Path) -> Proc:
+def start_fleet(tmp: Path, port: int, db: Path | str, *extra: str,
+                client_id: str = "test-fleet") -> Proc:
     env = {**os.environ, "EDGE_CONFIG": str(tmp / "no-such-kit-config.toml")}
     p = Proc(["fleet", "--broker", f"127.0.0.1:{port}", "--db", str(db),
-              "--client-id", "test-fleet"], tmp / "fleet.log", env)
+              "--client-id", client_id, *extra], tmp / f"{client_id}.log", env)
     p.wait_log("MQTT connected")
     time.sleep(0.3)  # its SUBSCRIBE follows the CONNACK
     return p
 
 
-def fleet_events(db: Path) -> list[dict]:
-    if not db.exists():
+def fleet_events(db: Path | str) -> list[dict]:
+    if "://" not in str(db) and not Path(db).exists():
         return []
     store = FleetDB(db)
     try:

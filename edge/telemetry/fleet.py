@@ -2,8 +2,11 @@
 
 Runs on any Linux server, without a kit config: subscribes to every kit's topics (`dvc/#`) with a
 persistent session (fixed client id, clean session off), so the broker keeps what arrives while
-the collector is down; a message is acknowledged only once stored (fleetdb.py). `--table` prints
-kit, site, online since, battery, signal, last event and today's counts from the database.
+the collector is down; a message is acknowledged only once stored (fleetdb.py, SQLite or
+PostgreSQL), the messages of a burst in one transaction. With `--share GROUP` several
+collectors split one shared subscription (`$share/GROUP/dvc/#`); either way the store keeps
+each event once. `--table` prints kit, site, online since, battery, signal, last event and
+today's counts from the database.
 """
 
 from __future__ import annotations
@@ -25,17 +28,23 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.telemetry import TelemetryError, link
 from edge.telemetry.fleetdb import FleetDB
+from edge.telemetry.fleetsql import shown
 
 log = logging.getLogger(__name__)
 
 LOOP_SECONDS = 1.0
 CONNACK_SECONDS = 15.0
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+PRUNE_SECONDS = 3600.0
+# messages that arrive together are stored in one transaction: at most this many, and the
+# socket is read again for this long before they are committed and acknowledged
+BURST_MAX = 500
+BURST_WAIT = 0.01
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the table, or collect until SIGTERM/SIGINT."""
-    db = FleetDB(Path(args.db))
+    db = FleetDB(args.db)
     try:
         if args.table:
             rows = table(db, dt.date.today().isoformat())
@@ -70,12 +79,13 @@ def broker_of(args: argparse.Namespace) -> link.Broker:
 def collect(args: argparse.Namespace) -> int:
     broker = broker_of(args)
     stop = threading.Event()
-    collector = Collector(broker, Path(args.db), args.topic,
-                          args.client_id or f"edge-fleet-{socket.gethostname()}")
+    topic = f"$share/{args.share}/{args.topic}" if args.share else args.topic
+    collector = Collector(broker, args.db, topic,
+                          args.client_id or f"edge-fleet-{socket.gethostname()}", args.keep_days)
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     thread = threading.Thread(target=collector.run, args=(stop,), name="fleet", daemon=True)
     thread.start()
-    log.info("edge fleet: collecting %s from %s into %s", args.topic, broker, args.db)
+    log.info("edge fleet: collecting %s from %s into %s", topic, broker, shown(args.db))
     while thread.is_alive():
         got = signal.sigtimedwait(STOP_SIGNALS, 1.0)
         if got is not None:
@@ -88,9 +98,13 @@ def collect(args: argparse.Namespace) -> int:
 class Collector:
     """One thread: connect (with backoff), store every message, acknowledge it once stored."""
 
-    def __init__(self, broker: link.Broker, db: Path, topic: str, client_id: str) -> None:
+    def __init__(self, broker: link.Broker, db: str, topic: str, client_id: str,
+                 keep_days: float = 0.0) -> None:
         self.broker = broker
         self.db_path = db
+        self.keep_days = keep_days
+        self.pruned = 0.0
+        self.burst: list[mqtt.MQTTMessage] = []
         self.topic = topic
         self.client_id = client_id
         self.backoff = link.Backoff(1.0, 120.0)
@@ -125,14 +139,18 @@ class Collector:
         try:
             c = link.client(self.broker, self.client_id, clean=False, manual_ack=True)
             c.on_connect = self._on_connect
-            c.on_message = lambda c, userdata, msg: self._on_message(c, db, msg)
+            c.on_message = lambda c, userdata, msg: self.burst.append(msg)
             link.connect(c, self.broker)
         except TelemetryError as e:
             return "failed", str(e)
         deadline = time.monotonic() + CONNACK_SECONDS
         try:
             while not stop.is_set():
-                rc = c.loop(LOOP_SECONDS)
+                before = len(self.burst)
+                rc = c.loop(BURST_WAIT if self.burst else LOOP_SECONDS)
+                if self.burst and (len(self.burst) == before or len(self.burst) >= BURST_MAX):
+                    self._store(c, db)  # the socket went quiet, or the burst is big enough
+                self._prune(db)
                 if self.refused:
                     return "refused", self.refused
                 if self.failed:
@@ -142,12 +160,25 @@ class Collector:
                                    f"({mqtt.error_string(rc)})"
                 if not self.connected and time.monotonic() > deadline:
                     return "failed", f"MQTT broker {self.broker} did not answer CONNECT"
+            if self.burst:
+                self._store(c, db)
             c.disconnect()
             return "stopped", ""
         finally:
+            self.burst.clear()  # not acknowledged: the broker sends them again
             sock = c.socket()
             if sock is not None:
                 sock.close()
+
+    def _prune(self, db: FleetDB) -> None:
+        """Retention, at start and then hourly (a failure is logged, collecting goes on)."""
+        if not self.keep_days or (self.pruned and time.monotonic() - self.pruned < PRUNE_SECONDS):
+            return
+        self.pruned = time.monotonic()
+        try:
+            db.prune(self.keep_days)
+        except TelemetryError as e:
+            log.warning("%s", e)
 
     def _on_connect(self, c: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
                     properties: Any) -> None:
@@ -159,15 +190,18 @@ class Collector:
         self.complaints.connected(self.broker)
         c.subscribe(self.topic, qos=1)
 
-    def _on_message(self, c: mqtt.Client, db: FleetDB, msg: mqtt.MQTTMessage) -> None:
+    def _store(self, c: mqtt.Client, db: FleetDB) -> None:
+        """Store the messages read so far in one transaction, then acknowledge them."""
+        burst, self.burst = self.burst, []
         try:
-            what = db.store(msg.topic, msg.payload)
-        except TelemetryError as e:  # not acknowledged: the broker sends it again
+            outcomes = db.store_many([(m.topic, m.payload) for m in burst])
+        except TelemetryError as e:  # not acknowledged: the broker sends them again
             self.failed = str(e)
             return
-        if what == "duplicate":
-            log.debug("%s: a redelivered event, already stored", msg.topic)
-        c.ack(msg.mid, msg.qos)
+        for msg, what in zip(burst, outcomes, strict=True):
+            if what == "duplicate":
+                log.debug("%s: a redelivered event, already stored", msg.topic)
+            c.ack(msg.mid, msg.qos)
 
 
 def table(db: FleetDB, day: str) -> list[dict[str, object]]:
@@ -178,7 +212,6 @@ def table(db: FleetDB, day: str) -> list[dict[str, object]]:
         states = db.states(name)
         ups = next((s for s in states if s.get("kind") == "ups"), None)
         modem = next((s for s in states if s.get("kind") == "modem"), None)
-        last = db.last_event(name)
         today = db.counts(name, day) or {}
         rows.append({
             "kit": name, "site": kit["site"], "status": kit["status"],
@@ -187,8 +220,7 @@ def table(db: FleetDB, day: str) -> list[dict[str, object]]:
             "on_battery": "OB" in str(_metric(ups, "ups.status") or "").split(),
             "signal": _metric(modem, "signal.rsrp") or _metric(modem, "signal.rssi"),
             "operator": _metric(modem, "network.operator"),
-            "last_event": last["type"] if last else None,
-            "last_event_ts": last["ts"] if last else None,
+            "last_event": kit["last_event"], "last_event_ts": kit["last_event_ts"],
             "today": {k: today.get(k, 0) for k in ("jobs", "pages", "blank_pages",
                                                    "receipts", "bytes")},
         })

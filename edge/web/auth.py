@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +41,13 @@ def make_hash(password: str) -> str:
 
 
 def verify(cfg: config.Config, name: str, password: str) -> config.WebUser | None:
-    user = next((u for u in cfg.web.users if u.name == name), None)
+    return verify_among(cfg.web.users, name, password)
+
+
+def verify_among(users: Sequence[config.WebUser], name: str,
+                 password: str) -> config.WebUser | None:
+    """The account if the password is right (also the fleet page's, which has no kit config)."""
+    user = next((u for u in users if u.name == name), None)
     return _check(user, password)
 
 

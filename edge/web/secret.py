@@ -32,6 +32,11 @@ def load(cfg: config.Config) -> bytes:
     path = path_of(cfg)
     if cfg.web.secret_key_file is None:
         _private_dir(path.parent)
+    return load_file(path)
+
+
+def load_file(path: Path) -> bytes:
+    """The key in `path`, made first if missing (the fleet page's too)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:

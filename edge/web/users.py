@@ -68,6 +68,15 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def print_hash() -> int:
+    """`edge fleet hash`: a password hash for a config without a kit (the fleet page's users)."""
+    password = _read_password()
+    if password is None:
+        return 2
+    print(make_hash(password))
+    return 0
+
+
 def _read_password() -> str | None:
     if sys.stdin.isatty():
         password = getpass.getpass("password or PIN: ")
