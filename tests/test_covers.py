@@ -1,0 +1,96 @@
+"""Cover sheets split a scanned stack into named documents (issue 21)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from edge.pipeline import split
+from edge.pipeline.cover import CoverMark, detect_page
+from edge.pipeline.queue import Page
+from edge.pipeline.steps import ScannedPage
+from tests.cover_stack import FOREIGN, MARKS, covers, documents
+from tests.test_outbox import sha_ok
+
+
+def test_a_cover_payload_reads_back_and_nothing_else_is_a_cover():
+    for mark in MARKS:
+        assert CoverMark.parse(mark.payload()) == mark
+    assert MARKS[1].payload() == "DVC1|PL01-261203-001|2|4|Gi%E1%BA%A5y%20ch%E1%BB%A9ng%20sinh"
+    assert MARKS[3].payload().startswith("DVC1||||Gi%E1%BA%A5y%20")  # reusable
+    for text in (FOREIGN, "https://dichvucong.gov.vn/?ma=DVC1", "DVC2|x|1|2|abc",
+                 "DVC1|x|1|2", "DVC1|x|a|2|abc", "DVC1|x|3|2|abc", "DVC1|||| ", "dvc1||||abc",
+                 "DVC1||||%FF"):
+        assert CoverMark.parse(text) is None, text
+
+
+@pytest.mark.parametrize("sheet", covers(), ids=lambda s: s.label)
+def test_every_cover_variant_is_recognised(sheet):
+    assert detect_page(ScannedPage(sheet.image, sheet.dpi)) == sheet.cover
+
+
+@pytest.mark.parametrize("sheet", documents(), ids=lambda s: s.label)
+def test_no_other_page_is_a_cover(sheet):
+    assert detect_page(ScannedPage(sheet.image, sheet.dpi)) is None
+
+
+def page(idx: int, *, blank: bool = False, cover: CoverMark | None = None) -> Page:
+    return Page(idx, f"p{idx}", "", "", 1, blank=blank or cover is not None,
+                cover=cover.payload() if cover else "")
+
+
+def test_a_stack_without_covers_is_left_as_it_is():
+    assert split.plan([page(1), page(2, blank=True), page(3)], duplex=True) is None
+
+
+def test_duplex_cover_backs_are_set_aside_and_empty_covers_join_the_next_document():
+    a, b = MARKS[0], MARKS[1]
+    # cover a (front 1), its back printed on by mistake (2), content 3-4; cover b with a blank
+    # back, then cover a again with nothing after it but a blank page: it starts no document
+    pages = [page(1, cover=a), page(2), page(3), page(4), page(5, cover=b),
+             page(6, blank=True), page(7), page(8, cover=a), page(9, blank=True)]
+    plan = split.plan(pages, duplex=True)
+    assert plan == split.Plan(a.doc, [(b.doc, [5, 6, 7, 8, 9])], [2])
+    assert split.plan(pages, duplex=False) == split.Plan(a.doc, [(b.doc, [5, 6, 7, 8, 9])], [])
+
+
+def stack_files(tmp: Path) -> list[Path]:
+    """The generated stack as image files, in feeding order: a page before the first cover,
+    then four documents behind covers of every kind (see tests/cover_stack.py)."""
+    docs = {s.label: s for s in documents()}
+    c = covers()
+    order = [docs["text"], c[0], docs["table-form"], docs["text-skewed-4"], c[1],
+             docs["foreign QR"], c[2], docs["id-card"], docs["blank-back"], c[3],
+             docs["red-seal"]]
+    files = []
+    for n, sheet in enumerate(order, 1):
+        path = tmp / f"{n:02d}.png"
+        sheet.image.save(path, dpi=(sheet.dpi, sheet.dpi))
+        files.append(path)
+    return files
+
+
+def test_an_imported_stack_splits_into_named_documents(kit, tmp_path):
+    r = kit.edge("import", "--doc", "Giấy tờ khác", "--json", *map(str, stack_files(tmp_path)))
+    assert r.returncode == 0, r.stderr
+    ticket = json.loads(r.stdout)["ticket"]
+    dossier = json.loads(kit.edge("dossier", "show", ticket, "--json").stdout)
+    got = [(d["seq"], d["doc"], d["pages"], d["state"]) for d in dossier["documents"]]
+    assert got == [(1, "Giấy tờ khác", 1, "ready"), (2, "Tờ khai đăng ký khai sinh", 2, "ready"),
+                   (3, "Giấy chứng sinh", 1, "ready"), (4, "CCCD của cha/mẹ", 1, "ready"),
+                   (5, "Giấy chứng nhận kết hôn", 1, "ready")]
+    names = [Path(d["files"][0]["path"]).name for d in dossier["documents"]]
+    assert names == [f"{ticket}_01_giay-to-khac.pdf", f"{ticket}_02_to-khai-dang-ky-khai-sinh.pdf",
+                     f"{ticket}_03_giay-chung-sinh.pdf", f"{ticket}_04_cccd-cua-cha-me.pdf",
+                     f"{ticket}_05_giay-chung-nhan-ket-hon.pdf"]
+    for d in dossier["documents"]:
+        path = Path(d["files"][0]["path"])
+        sha_ok(path)
+        with pikepdf.open(path) as pdf:
+            assert len(pdf.pages) == d["pages"]
+    # covers (and the blank back) stay in the jobs, set aside
+    assert [d["blank_pages"] for d in dossier["documents"]] == [0, 1, 1, 2, 1]
+    assert kit.edge("verify").returncode == 0
