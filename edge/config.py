@@ -29,6 +29,8 @@ from edge.drivers.system_settings import PsutilSettings, SystemSettings
 from edge.drivers.ups.settings import UpsSettings
 from edge.drivers.usb_settings import UsbSettings
 from edge.errors import ConfigError
+from edge.procedures import Procedure
+from edge.procedures import default as default_procedures
 
 DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
 
@@ -177,6 +179,7 @@ class Config:
     receipts: Receipts = field(default_factory=Receipts)
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
+    procedures: list[Procedure] = field(default_factory=default_procedures)
     path: Path = Path()
 
     @property
@@ -279,6 +282,18 @@ def _validate(cfg: Config, path: Path) -> None:
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
     _validate_devices(cfg, ("scanner",), bad)
+    _validate_procedures(cfg.procedures, bad)
+
+
+def _validate_procedures(procedures: list[Procedure],
+                         bad: typing.Callable[[str, str], ConfigError]) -> None:
+    names: set[str] = set()
+    for i, p in enumerate(procedures):
+        for key, why in p.problems():
+            raise bad(f"procedures[{i}].{key}", why)
+        if p.name.strip().casefold() in names:
+            raise bad(f"procedures[{i}].name", f"duplicate procedure {p.name!r}")
+        names.add(p.name.strip().casefold())
 
 
 def _validate_devices(cfg: Config, kinds: tuple[str, ...],

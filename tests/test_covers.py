@@ -94,3 +94,65 @@ def test_an_imported_stack_splits_into_named_documents(kit, tmp_path):
     # covers (and the blank back) stay in the jobs, set aside
     assert [d["blank_pages"] for d in dossier["documents"]] == [0, 1, 1, 2, 1]
     assert kit.edge("verify").returncode == 0
+
+
+def test_a_split_is_moved_then_undone_and_the_files_are_rebuilt(kit, tmp_path):
+    from edge.pipeline import regroup
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    r = kit.edge("import", "--doc", "Giấy tờ khác", "--json", *map(str, stack_files(tmp_path)))
+    ticket = json.loads(r.stdout)["ticket"]
+    storage = Storage(kit.cfg().storage.root)
+    with Queue(storage.db) as queue:
+        docs = queue.dossier(ticket)
+        assert regroup_refused(lambda: regroup.unsplit(storage, queue, docs[0].id, "test"))
+        old = {j.seq: j.files[0] for j in docs}
+        # the cover of document 2 was put one page too early: its first page belongs before it
+        moved = regroup.move(queue, docs[1].id, 1, "test")
+        assert moved.state == "assembling"
+        assert queue.get(docs[0].id).state == "assembling"
+        assert regroup_refused(lambda: regroup.move(queue, docs[1].id, -1, "test"))
+    _assemble(kit)
+    with Queue(storage.db) as queue:
+        docs = queue.dossier(ticket)
+        assert [(j.seq, j.pages) for j in docs] == [(1, 2), (2, 1), (3, 1), (4, 1), (5, 1)]
+        assert docs[1].files[0].sha256 != old[2].sha256
+        assert regroup_refused(lambda: regroup.move(queue, docs[1].id, 1, "test"))
+        joined = regroup.unsplit(storage, queue, docs[2].id, "test")  # Giấy chứng sinh
+        assert joined.id == docs[1].id
+    _assemble(kit)
+    dossier = json.loads(kit.edge("dossier", "show", ticket, "--json").stdout)
+    got = [(d["seq"], d["doc"], d["pages"], d["state"]) for d in dossier["documents"]]
+    assert got == [(1, "Giấy tờ khác", 2, "ready"), (2, "Tờ khai đăng ký khai sinh", 2, "ready"),
+                   (3, "CCCD của cha/mẹ", 1, "ready"), (4, "Giấy chứng nhận kết hôn", 1, "ready")]
+    names = sorted(p.name for p in kit.outbox_files() if p.suffix == ".pdf")
+    assert names == sorted([f"{ticket}_01_giay-to-khac.pdf",
+                            f"{ticket}_02_to-khai-dang-ky-khai-sinh.pdf",
+                            f"{ticket}_03_cccd-cua-cha-me.pdf",
+                            f"{ticket}_04_giay-chung-nhan-ket-hon.pdf"])
+    assert kit.edge("verify").returncode == 0
+
+
+def regroup_refused(call) -> bool:
+    from edge.errors import EdgeError
+
+    try:
+        call()
+    except EdgeError as e:
+        return bool(e.vi)
+    return False
+
+
+def _assemble(kit) -> None:
+    """Let the worker assemble the regrouped documents again, as the service would."""
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+    from edge.pipeline.worker import Worker
+
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    with Queue(storage.db) as queue:
+        worker = Worker(cfg, storage, queue, cfg.importer())
+        while (job := queue.next_for(cfg.importer().name)) is not None:
+            worker.run(job)

@@ -185,7 +185,10 @@ class Worker:
                      job.id, idx, extra={"event": "page.blank", "job": job.id, "page": idx})
 
     def _split(self, job: Job) -> list[int]:
-        """Split the job at its cover sheets (edge/pipeline/split.py): the new jobs' ids."""
+        """Split the job at its cover sheets (edge/pipeline/split.py): the new jobs' ids. Once
+        only: staff may have regrouped its pages since (edge/pipeline/regroup.py)."""
+        if job.batch is not None:
+            return []
         duplex = self._settings(job).source == "adf-duplex"
         found = split.plan(self.queue.pages(job.id), duplex)
         if found is None:
