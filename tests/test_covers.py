@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from edge.pipeline import split
 from edge.pipeline.cover import CoverMark, detect_page
@@ -156,3 +158,36 @@ def _assemble(kit) -> None:
         worker = Worker(cfg, storage, queue, cfg.importer())
         while (job := queue.next_for(cfg.importer().name)) is not None:
             worker.run(job)
+
+
+@pytest.mark.parametrize(("table", "key", "why"), [
+    ('name = "A"\ndocuments = []', "procedures[0].documents", "list 1-30 document types"),
+    ('name = ""\ndocuments = ["x"]', "procedures[0].name", "must be 1-120 characters"),
+    ('name = "A"\ndocuments = ["Giấy chứng sinh", "giấy chứng sinh"]',
+     "procedures[0].documents[1]", "listed twice"),
+    ('name = "A"\ndocs = ["x"]', "procedures[0]", "unknown key 'docs'"),
+])
+def test_a_bad_procedure_is_refused_naming_the_key(kit, table, key, why):
+    with kit.config.open("a", encoding="utf-8") as f:
+        f.write(f"\n[[procedures]]\n{table}\n")
+    r = kit.edge("check-config")
+    assert r.returncode == 2 and f"{key}: " in r.stderr and why in r.stderr, r.stderr
+
+
+def test_cover_sheets_of_a_procedure_are_written_and_read_back(kit, tmp_path):
+    out = tmp_path / "covers.pdf"
+    r = kit.edge("cover", "--procedure", "đăng ký khai sinh", "--pdf", str(out))
+    assert r.returncode == 0, r.stderr
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 4
+        width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
+        assert round(width / 72 * 25.4) == 210 and round(height / 72 * 25.4) == 297
+    subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", "-f", "2", "-l", "2", str(out),
+                    str(tmp_path / "p")], check=True)
+    (png,) = tmp_path.glob("p*.png")
+    assert detect_page(ScannedPage(Image.open(png).convert("L"), 200)) == CoverMark(
+        "Giấy chứng sinh")
+    r = kit.edge("cover", "--dossier", "PL01-261203-999", "--doc", "A", "--pdf", str(out))
+    assert r.returncode != 0 and "no job or dossier" in r.stderr
+    r = kit.edge("cover", "--procedure", "Không có", "--pdf", str(out))
+    assert r.returncode != 0 and "no procedure" in r.stderr
