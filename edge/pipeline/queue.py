@@ -452,19 +452,14 @@ class Queue:
         return made
 
     def regroup(self, moves: list[tuple[int, int, list[int]]], rebuild: list[int],
-                drop: int | None = None, uncover: list[tuple[int, int]] | None = None,
-                why: str = "") -> None:
+                drop: int | None = None, why: str = "") -> None:
         """Move pages between the documents of a split stack ((from job, to job, indices)),
-        forget covers (job, index) that no longer split, delete the document `drop` (now
-        empty; the later ones of its dossier move up one place) and assemble `rebuild` again,
-        all in one transaction."""
+        delete the document `drop` (now empty; the later ones of its dossier move up one
+        place) and assemble `rebuild` again, all in one transaction."""
         with self.tx() as c:
             for src, dst, idxs in moves:
                 c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
                               [(dst, src, i) for i in idxs])
-            for job_id, idx in uncover or []:
-                c.execute("UPDATE pages SET cover = '' WHERE job_id = ? AND idx = ?",
-                          (job_id, idx))
             if drop is not None:
                 ticket, seq = c.execute("SELECT ticket, seq FROM jobs WHERE id = ?",
                                         (drop,)).fetchone()

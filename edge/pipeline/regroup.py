@@ -1,10 +1,11 @@
 """Staff correcting a cover-sheet split before the files are final: undo it, or move it.
 
-Undoing a split joins a document to the one before it (the cover page stays in the job, set
-aside); moving it hands pages across the boundary. Either way the documents are assembled again
-(new files, new checksums) and, when one goes, the later documents of the dossier move up one
-place. Only while every document concerned is ready and not uploaded: nothing is being scanned
-into them and nobody has taken their files to the portal yet.
+Undoing a split joins a document to the one before it (its cover page goes along, set aside and
+still shown as a cover: a job is split once, when first assembled); moving a split hands pages
+across the boundary. Either way the documents are assembled again (new files, new checksums)
+and, when one goes, the later documents of the dossier move up one place. Only while every
+document concerned is ready and not uploaded: nothing is being scanned into them and nobody has
+taken their files to the portal yet.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ def unsplit(storage: Storage, queue: Queue, ref: int | str, via: str) -> Job:
     with outbox_lock(storage.locks):
         queue.regroup([(job.id, before.id, [p.idx for p in pages])],
                       [before.id, *(j.id for j in later)], drop=job.id,
-                      uncover=[(before.id, p.idx) for p in pages if p.cover],
                       why=f"split at a cover sheet undone from the {via}")
         for f in job.files:
             outbox.remove(Path(f.path))
