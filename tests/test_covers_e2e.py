@@ -147,3 +147,41 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
     card.locator(".document").nth(1).wait_for()
     page.wait_for_function("document.querySelectorAll('.document').length === 2")
     screenshots(page, "covers-undone")
+
+
+def test_the_scan_view_shows_the_documents_of_a_stack_as_they_are_split(kit, stack, page_for):  # noqa: F811
+    """A stack jammed after its sixth sheet: the live view lists the documents seen so far."""
+    from edge.pipeline.cover import CoverMark
+    from edge.pipeline.job import State
+    from edge.pipeline.pagework import process
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.settings import ScanSettings
+    from edge.pipeline.storage import Storage
+
+    from .cover_stack import rasterised
+
+    stack.start()
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    settings = ScanSettings.resolve(cfg.scanner_named("adf"), "")
+    marks = [CoverMark(d, "", i, 3) for i, d in enumerate(DOCS, 1)]
+    sheets = [rasterised(marks[0], 200, "color"), text_page()[0],
+              rasterised(marks[1], 200, "color"), table_form(), noise(text_page(start=5)[0]),
+              rasterised(marks[2], 200, "color")]
+    with Queue(storage.db) as queue:
+        job = queue.create(kit=cfg.kit.id, doc="Giấy tờ khác", scanner="adf", preset="",
+                           state=State.PAUSED)
+        spool = storage.job_spool(job.id)
+        spool.mkdir(parents=True)
+        for idx, im in enumerate(sheets, 1):
+            done = process(im.convert("RGB"), settings, idx, storage.rel(spool / f"p{idx:04d}.pdf"))
+            storage.write_atomic(storage.root / done.record.file, done.data)
+            queue.add_page(job.id, done.record)
+    page = page_for(stack, "staff")
+    page.goto("/scan")
+    page.click(f".open-job[data-job='{job.id}']")
+    page.wait_for_selector("#stack:visible")
+    assert page.locator(".stack-doc").all_inner_texts() == [
+        f"Tài liệu 1/3: {DOCS[0]}, 1 trang", f"Tài liệu 2/3: {DOCS[1]}, 2 trang",
+        f"Tài liệu 3/3: {DOCS[2]}, 0 trang"]
+    screenshots(page, "covers-live")

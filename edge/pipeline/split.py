@@ -40,14 +40,21 @@ def mark_of(page: Page) -> CoverMark | None:
     return CoverMark.parse(page.cover) if page.cover else None
 
 
-def sections(pages: list[Page]) -> list[Section]:
-    """The documents of a stack, in order; at least one, holding every page."""
+def at_covers(pages: list[Page]) -> list[Section]:
+    """The stack cut before each cover: the pages before the first cover, then one section per
+    cover (some may have no content yet)."""
     raw = [Section(None)]
     for p in pages:
         mark = mark_of(p)
         if mark:
             raw.append(Section(mark))
         raw[-1].pages.append(p)
+    return raw
+
+
+def sections(pages: list[Page]) -> list[Section]:
+    """The documents of a stack, in order; at least one, holding every page."""
+    raw = at_covers(pages)
     kept: list[Section] = []
     carry: list[Page] = []
     for s in raw:
@@ -86,9 +93,12 @@ def plan(pages: list[Page], duplex: bool) -> Plan | None:
 
 def live(pages: list[Page], doc: str) -> list[dict[str, object]]:
     """The documents seen so far in a job's pages, for the live scan view: type, pages, and the
-    place the cover gives ("2/4") when it has one."""
+    place the cover gives ("2/4") when it has one. A cover just read shows with 0 pages."""
+    found = at_covers(pages)
+    if not found[0].content:
+        found = found[1:]
     out = []
-    for n, s in enumerate(sections(pages), 1):
+    for n, s in enumerate(found, 1):
         out.append({"doc": s.mark.doc if s.mark else doc, "pages": s.content, "n": n,
                     "index": s.mark.index if s.mark else 0,
                     "count": s.mark.count if s.mark else 0})
