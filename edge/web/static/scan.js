@@ -45,7 +45,8 @@ function scanPage() {
       const p = list[$("procedure").value];
       const legend = $("cover-docs").querySelector("legend");
       $("cover-docs").replaceChildren(legend, ...(p ? p.documents : []).map((d) =>
-        el("label", { class: "check" }, el("input", { type: "checkbox", value: d, checked: "" }), d)));
+        el("label", { class: "check" }, el("input", { type: "checkbox", value: d, checked: "" }),
+          el("span", { translate: "no" }, d))));  // the catalogue's words: data, shown as written
       link();
     };
     $("procedure").onchange = draw;
