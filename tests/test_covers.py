@@ -191,3 +191,33 @@ def test_cover_sheets_of_a_procedure_are_written_and_read_back(kit, tmp_path):
     assert r.returncode != 0 and "no job or dossier" in r.stderr
     r = kit.edge("cover", "--procedure", "Không có", "--pdf", str(out))
     assert r.returncode != 0 and "no procedure" in r.stderr
+
+
+def test_an_mfp_pdf_in_the_hot_folder_splits_the_same_way(kit, tmp_path):
+    """A multi-function printer's scan-to-folder: one 300 dpi PDF of the whole stack."""
+    import img2pdf
+
+    from edge.pipeline.hotfolder import HotFolder
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+    from edge.pipeline.worker import Worker
+    from tests.test_import import hot_setup
+
+    inbox, cfg, storage = hot_setup(kit, tmp_path)
+    c, docs = covers(), {s.label: s for s in documents()}
+    order = [c[4], docs["text"], docs["foreign QR"], c[5], docs["table-form"]]  # 300 dpi covers
+    pngs = []
+    for n, sheet in enumerate(order):
+        path = tmp_path / f"{n}.png"
+        sheet.image.convert("L").save(path, dpi=(sheet.dpi, sheet.dpi))
+        pngs.append(str(path))
+    (inbox / "scan0001.pdf").write_bytes(img2pdf.convert(pngs))
+    storage = Storage(cfg.storage.root)
+    with Queue(storage.db) as queue:
+        hot = HotFolder(cfg, storage, queue)
+        assert hot.poll(now=0) == []
+        (job,) = hot.poll(now=10)
+        Worker(cfg, storage, queue, cfg.importer()).run(job)
+        got = [(j.seq, j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)]
+    assert got == [(1, MARKS[0].doc, 2, "ready"), (2, MARKS[1].doc, 1, "ready")]
+    assert kit.edge("verify").returncode == 0
