@@ -16,6 +16,7 @@ from edge.pipeline.queue import Page
 from edge.pipeline.steps import ScannedPage
 from tests.cover_stack import FOREIGN, MARKS, covers, documents
 from tests.test_outbox import sha_ok
+from tests.test_web import assert_error, client, web  # noqa: F401 (web: the fixture)
 
 
 def test_a_cover_payload_reads_back_and_nothing_else_is_a_cover():
@@ -221,3 +222,26 @@ def test_an_mfp_pdf_in_the_hot_folder_splits_the_same_way(kit, tmp_path):
         got = [(j.seq, j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)]
     assert got == [(1, MARKS[0].doc, 2, "ready"), (2, MARKS[1].doc, 1, "ready")]
     assert kit.edge("verify").returncode == 0
+
+
+def test_the_cover_api_refuses_bad_requests_in_both_languages(web):  # noqa: F811
+    c = client(web, "staff")
+    r = c.get("/api/procedures")
+    assert r.status_code == 200 and r.json["procedures"][0]["name"] == "Đăng ký khai sinh"
+    r = c.get("/api/covers.pdf?doc=Gi%E1%BA%A5y%20ch%E1%BB%A9ng%20sinh&doc=CCCD")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF-")
+    for body, status, vi in (({"docs": []}, 400, "Hãy chọn thủ tục"),
+                             ({"docs": "Giấy chứng sinh"}, 400, "Danh sách giấy tờ"),
+                             ({"docs": ["x" * 121]}, 400, "Danh sách giấy tờ"),
+                             ({"docs": ["A"], "ticket": "../etc"}, 404, "Số phiếu"),
+                             ({"docs": ["A"], "ticket": "PL01-261203-999"}, 404, "Không tìm thấy"),
+                             ({"docs": ["A"]}, 400, "Chưa cấu hình máy in")):
+        r = c.post("/api/covers", body)
+        assert_error(r, status)
+        assert vi in r.json["error_vi"], (body, r.json)
+    for path, body, status in (("/api/splits/1/move", {"pages": 2}, 400),
+                               ("/api/splits/1/move", {"pages": True}, 400),
+                               ("/api/splits/x/undo", {}, 404),
+                               ("/api/splits/77/undo", {}, 404)):
+        assert_error(c.post(path, body), status)
+    assert_error(client(web, "vol").get("/api/procedures"), 403)

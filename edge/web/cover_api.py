@@ -36,7 +36,8 @@ def wanted(data: dict[str, Any]) -> tuple[list[str], str | None]:
     docs = data.get("docs", [])
     if not isinstance(docs, list) or len(docs) > MAX_DOCS or not all(
             isinstance(d, str) and len(d) <= MAX_DOC_LEN for d in docs):
-        raise bad(f"docs: expected a list of at most {MAX_DOCS} document types",
+        raise bad(f"docs: expected a list of at most {MAX_DOCS} document types, each at most "
+                  f"{MAX_DOC_LEN} characters",
                   "Danh sách giấy tờ không hợp lệ")
     ticket = jobs.field(data, "ticket", limit=32) or None
     if ticket is not None and not jobs.is_ticket(ticket):
