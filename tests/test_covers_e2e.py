@@ -122,13 +122,28 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
     sidecars_verify(files[0].parent, [p.name for p in files])
     old = d["documents"][1]["files"][0]["sha256"]
 
-    # the ID card copy belonged to the birth certificate's document: undo the last split
+    # the third cover was put one page too late: move the split one page earlier
     page.goto(f"/dossiers?q={ticket}")
     card = page.locator(f"[data-ticket='{ticket}']")
     card.locator(".split-undo").first.wait_for()
     screenshots(page, "covers-dossier")
-    third = card.locator(f"[data-job='{d['documents'][2]['job_id']}']")
-    third.locator(".split-undo").click()
+    third = f"[data-job='{d['documents'][2]['job_id']}']"
+    card.locator(third).locator(".split-earlier").click()
+    page.wait_for_selector(".card-done:visible")
+
+    def moved():
+        d = dossier(kit, ticket)
+        pages = [j["pages"] for j in d["documents"]]
+        return d if d["state"] == "ready" and pages == [1, 1, 2] else None
+
+    d = wait(moved)
+    assert d["documents"][1]["files"][0]["sha256"] != old
+    sidecars_verify(files[0].parent, [p.name for p in files])
+    old = d["documents"][1]["files"][0]["sha256"]
+
+    # then it turns out the ID card copy belonged to that document after all: undo the split
+    page.reload()
+    card.locator(third).locator(".split-undo").click()
     page.click("#ask-buttons [data-choice='yes']")
     page.wait_for_selector(".card-done:visible")
 
