@@ -56,7 +56,7 @@ def publish(storage: Storage, queue: Queue, names: Naming, job_id: int,
     with outbox_lock(storage.locks):
         job = queue.get(job_id)  # the dossier code may have arrived while assembling
         for old in job.files:  # re-assembled (a page restored): old files give way to new ones
-            remove(Path(old.path))
+            _remove(Path(old.path))
         targets = link_unique(storage, queue, job.id, [tmp for tmp, _ in files],
                               names.path(storage, job))
         linked = [(target, sha) for target, (_, sha) in zip(targets, files, strict=True)]
@@ -130,18 +130,21 @@ def _finish_rename(storage: Storage, queue: Queue, job: Job, new: list[Path]) ->
         storage.write_sidecar(path, f.sha256)
     for f, path in zip(job.files, new, strict=True):
         if Path(f.path) != path:
-            remove(Path(f.path))
+            _remove(Path(f.path))
     job = queue.finish_rename(job.id, new)
     log.info("job %d %s renamed to its dossier code", job.id, job.ticket)
     return job
 
 
-def remove(pdf: Path) -> None:
+def _remove(pdf: Path) -> None:
     """Remove a PDF and its sidecar durably (the sidecar first: never a checksum of nothing)."""
     sidecar_path(pdf).unlink(missing_ok=True)
     pdf.unlink(missing_ok=True)
     if pdf.parent.exists():
         fsync_dir(pdf.parent)
+
+
+remove = _remove  # public: a document undone by staff (edge/pipeline/regroup.py) leaves
 
 
 def part_paths(base: Path, parts: int) -> list[Path]:
@@ -242,7 +245,7 @@ def purge(storage: Storage, queue: Queue, retention_days: int, now: float | None
         if job.purged or not job.uploaded or job.uploaded > limit:
             continue
         for f in job.files:
-            remove(Path(f.path))
+            _remove(Path(f.path))
         shutil.rmtree(storage.job_spool(job.id), ignore_errors=True)
         queue.mark_purged(job.id)
         purged += 1
@@ -319,7 +322,7 @@ def _drop(storage: Storage, queue: Queue, job_id: int, pending: Path) -> None:
         pending.with_name(naming.part_name(pending.name, i, 2)) for i in itertools.count(1)))]
     for path in parts:
         if path.exists() and _ticket_of(path) == job.ticket:
-            remove(path)
+            _remove(path)
     queue.set_pending_pdf(job_id, None)
 
 

@@ -426,7 +426,7 @@ class Queue:
             row = c.execute("SELECT ticket, dossier, scanner, preset FROM jobs WHERE id = ?",
                             (job_id,)).fetchone()
             c.execute("UPDATE jobs SET batch = ?, doc = COALESCE(?, doc) WHERE id = ?",
-                      (job_id, printable(doc) if doc else None, job_id))
+                      (job_id if later else None, printable(doc) if doc else None, job_id))
             for idx in backs:
                 c.execute("UPDATE pages SET blank = 1 WHERE job_id = ? AND idx = ?",
                           (job_id, idx))
