@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from .pages import id_card, noise, skew, table_form, text_page
-from .printer_peer import IppEvePrinter, PeerError
+from .printer_peer import IppEvePrinter
 from .test_printer import bus  # noqa: F401 (the fixture)
 from .web_browser import browser, page_for, stack  # noqa: F401 (fixtures)
 from .web_kit import screenshots
@@ -25,24 +25,11 @@ BIRTH = "Đăng ký khai sinh"
 DOCS = ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "CCCD của cha/mẹ"]
 
 
-class KeepingPrinter(IppEvePrinter):
-    """ippeveprinter that keeps the documents it received (-k), to be read back."""
-
-    def command(self) -> list[str]:
-        cmd = super().command()
-        return [*cmd[:-1], "-k", cmd[-1]]
-
-
 @pytest.fixture
-def printer(bus, tmp_path) -> Iterator[KeepingPrinter]:  # noqa: F811
-    p = KeepingPrinter(tmp_path / "printer", bus)
-    p.workdir.mkdir()
-    try:
-        p.start()
-    except PeerError as e:
-        pytest.fail(str(e))
-    yield p
-    p.stop()
+def printer(bus, tmp_path) -> Iterator[IppEvePrinter]:  # noqa: F811
+    (tmp_path / "printer").mkdir()
+    with IppEvePrinter(tmp_path / "printer", bus, keep=True) as p:
+        yield p
 
 
 def wait(what, seconds: float = 180.0):
@@ -55,7 +42,7 @@ def wait(what, seconds: float = 180.0):
     raise AssertionError(f"timed out waiting for {what.__doc__ or what}")
 
 
-def received(printer: KeepingPrinter) -> list[Path]:
+def received(printer: IppEvePrinter) -> list[Path]:
     """The documents the printer was sent."""
     return sorted(p for p in printer.spool.rglob("*.pdf") if p.stat().st_size > 0)
 
