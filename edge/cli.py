@@ -114,6 +114,17 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp.add_argument("--printer", help="a [[printer]] name (default: the first)")
     sp.add_argument("--wait", type=float, default=300.0, metavar="SECONDS",
                     help="how long to follow the job (default 300)")
+    sp = cmd("cover", cmd_cover, "print cover sheets that split one scanned stack into "
+             "documents (one sheet per document type)")
+    sp.add_argument("--dossier", help="the dossier (ticket or code) the sheets are for; "
+                    "without it the sheets are reusable")
+    sp.add_argument("--doc", nargs="+", default=[], metavar="TYPE",
+                    help='document types, in order (e.g. "Giấy chứng sinh")')
+    sp.add_argument("--procedure", help="a procedure of the catalogue ([[procedures]]): its "
+                    "usual documents")
+    sp.add_argument("--printer", help="a [[printer]] name (default: the first)")
+    sp.add_argument("--pdf", type=Path, metavar="OUT", help="write the sheets to this PDF file "
+                    "instead of printing them")
     sp = cmd("receipt", cmd_receipt, "print a slip for a citizen on a receipt printer")
     sp.add_argument("--template", required=True, help="reception, appointment, note...")
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -343,6 +354,22 @@ def cmd_print(cfg: config.Config, args: argparse.Namespace) -> int:
             state = printer.job_state(job_id)  # type: ignore[attr-defined]
     print(f"printer {printer.name}: job {job_id} {state}")
     return EXIT_OK if state == "completed" else EXIT_FAILED
+
+
+def cmd_cover(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.covers import service
+
+    docs = [*(service.procedure(cfg, args.procedure).documents if args.procedure else []),
+            *args.doc]
+    with _queue(cfg) as (_, queue):
+        pdf = service.render(queue, docs, args.dossier)
+    if args.pdf:
+        args.pdf.write_bytes(pdf)
+        print(f"{len(docs)} cover sheet(s) written to {args.pdf}")
+        return EXIT_OK
+    name, job_id = service.send(cfg, pdf, args.printer, "cover sheets")
+    print(f"printer {name}: job {job_id} sent ({len(docs)} cover sheet(s))")
+    return EXIT_OK
 
 
 def cmd_doctor(cfg: config.Config, args: argparse.Namespace) -> int:

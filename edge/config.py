@@ -30,6 +30,8 @@ from edge.drivers.system_settings import PsutilSettings, SystemSettings
 from edge.drivers.ups.settings import UpsSettings
 from edge.drivers.usb_settings import UsbSettings
 from edge.errors import ConfigError
+from edge.procedures import Procedure
+from edge.procedures import default as default_procedures
 
 DEFAULT_NAME_TEMPLATE = "{ref}_{seq:02d}_{doc}.pdf"
 
@@ -180,6 +182,7 @@ class Config:
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
     delivery: list[Delivery] = field(default_factory=list)
+    procedures: list[Procedure] = field(default_factory=default_procedures)
     path: Path = Path()
 
     @property
@@ -283,6 +286,7 @@ def _validate(cfg: Config, path: Path) -> None:
     _validate_web(cfg.web, bad)
     _validate_devices(cfg, ("scanner",), bad)
     _validate_delivery(cfg, bad)
+    _validate_procedures(cfg.procedures, bad)
 
 
 def _validate_delivery(cfg: Config, bad: typing.Callable[[str, str], ConfigError]) -> None:
@@ -295,6 +299,17 @@ def _validate_delivery(cfg: Config, bad: typing.Callable[[str, str], ConfigError
         names.add(d.name)
     if cfg.storage.purge_delivered and not any(d.required for d in cfg.delivery):
         raise bad("storage.purge_delivered", "needs a [[delivery]] target with required = true")
+
+
+def _validate_procedures(procedures: list[Procedure],
+                         bad: typing.Callable[[str, str], ConfigError]) -> None:
+    names: set[str] = set()
+    for i, p in enumerate(procedures):
+        for key, why in p.problems():
+            raise bad(f"procedures[{i}].{key}", why)
+        if p.name.strip().casefold() in names:
+            raise bad(f"procedures[{i}].name", f"duplicate procedure {p.name!r}")
+        names.add(p.name.strip().casefold())
 
 
 def _validate_devices(cfg: Config, kinds: tuple[str, ...],

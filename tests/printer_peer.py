@@ -58,10 +58,12 @@ class PrivateBus:
 class IppEvePrinter:
     """One ippeveprinter process; `uri` is what the driver is configured with."""
 
-    def __init__(self, workdir: Path, bus: PrivateBus, name: str = "edge-test") -> None:
+    def __init__(self, workdir: Path, bus: PrivateBus, name: str = "edge-test",
+                 keep: bool = False) -> None:
         self.workdir = workdir
         self.bus = bus
         self.name = name
+        self.keep = keep  # -k: the documents received stay in the spool, to be read back
         self.spool = workdir / "spool"
         self.log = workdir / "ippeveprinter.log"
         self.port = 0
@@ -73,7 +75,8 @@ class IppEvePrinter:
 
     def command(self) -> list[str]:
         return [IPPEVEPRINTER, "-r", "off", "-n", "localhost", "-p", str(self.port),
-                "-d", str(self.spool), "-f", FORMATS, "-M", MAKE, "-m", MODEL, self.name]
+                "-d", str(self.spool), "-f", FORMATS, "-M", MAKE, "-m", MODEL,
+                *(["-k"] if self.keep else []), self.name]
 
     def start(self) -> None:
         if not Path(IPPEVEPRINTER).exists():
@@ -128,3 +131,10 @@ class IppEvePrinter:
 
     def stop(self) -> None:
         stop(self.proc)
+
+    def __enter__(self) -> IppEvePrinter:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

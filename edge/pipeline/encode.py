@@ -278,14 +278,15 @@ def page_image_digests(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def page_record(idx: int, file: str, data: bytes, *, blank: bool = False,
-                kind: str = "") -> Page:
+                kind: str = "", cover: str = "") -> Page:
     """The queue's record of a spooled page: file checksum, image digest and verdicts."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         (image_sha,) = page_image_digests(pdf)
         if not kind:  # a page adopted after a crash: its encoding tells its kind
             kind = _kind_of_stream(pdf)
     return Page(idx=idx, file=file, sha256=hashlib.sha256(data).hexdigest(),
-                image_sha256=image_sha, bytes=len(data), blank=blank, kind=kind)
+                image_sha256=image_sha, bytes=len(data), blank=blank, kind=kind,
+                cover=cover)
 
 
 def _kind_of_stream(pdf: pikepdf.Pdf) -> str:

@@ -70,6 +70,7 @@ class Job:
     uploaded: float | None
     purged: float | None
     seq: int = 1  # its place in its dossier (the jobs sharing its ticket): 1, 2, 3...
+    batch: int | None = None  # the job it was split from at a cover sheet (its own id: split)
 
     @property
     def ref(self) -> str:
@@ -107,4 +108,5 @@ class Job:
             "updated": self.updated,
             "uploaded": self.uploaded,
             "purged": self.purged,
+            "batch": self.batch,
         }

@@ -145,6 +145,9 @@ def _remove(pdf: Path) -> None:
         fsync_dir(pdf.parent)
 
 
+remove = _remove  # public: a document undone by staff (edge/pipeline/regroup.py) leaves
+
+
 def part_paths(base: Path, parts: int) -> list[Path]:
     return [base.with_name(naming.part_name(base.name, i, parts)) for i in range(1, parts + 1)]
 

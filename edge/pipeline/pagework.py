@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from edge.pipeline import cover
 from edge.pipeline.encode import encode_page, page_record
 from edge.pipeline.queue import Page
 from edge.pipeline.settings import ScanSettings
@@ -31,8 +32,11 @@ def process(image: Image.Image, settings: ScanSettings, idx: int, file: str) -> 
     """Steps, encoding and checksums of page `idx`, to be spooled as `file`."""
     page = chain.run(ScannedPage(image, settings.dpi), settings.steps)
     del image
+    mark = cover.detect_page(page)  # a cover sheet: set aside like a blank page, restorable
+    page.blank = page.blank or mark is not None
     if settings.mode == "lineart":
         page.kind = "bilevel"
     data = encode_page(page, settings.jpeg_quality, settings.max_page_bytes)
-    record = page_record(idx, file, data, blank=page.blank, kind=str(page.kind))
+    record = page_record(idx, file, data, blank=page.blank, kind=str(page.kind),
+                         cover=mark.payload() if mark else "")
     return Processed(data, record, dict(page.notes), page.dpi)

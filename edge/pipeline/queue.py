@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     created REAL NOT NULL,
     updated REAL NOT NULL,
     uploaded REAL,
-    purged REAL
+    purged REAL,
+    batch INTEGER  -- the job whose scanned stack this document was split from (cover sheets)
 );
 """
 SCHEMA = JOBS_TABLE.format(name="jobs") + """
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS pages (
     bytes INTEGER NOT NULL,
     blank INTEGER NOT NULL DEFAULT 0,
     kind TEXT NOT NULL DEFAULT '',
+    cover TEXT NOT NULL DEFAULT '',  -- a cover sheet's QR payload: a document starts here
     PRIMARY KEY (job_id, idx)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -83,6 +85,8 @@ CREATE INDEX IF NOT EXISTS jobs_dossier ON jobs(dossier);
 MIGRATIONS = [
     ("pages", "blank", "INTEGER NOT NULL DEFAULT 0"),
     ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
+    ("pages", "cover", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "batch", "INTEGER"),
 ]
 DB_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
 MARKER = "queue.created"  # beside queue.db: a queue was made here, never recreate it silently
@@ -97,7 +101,7 @@ _JOB_COLUMNS = (
     "(SELECT COUNT(*) FROM pages WHERE pages.job_id = jobs.id AND blank) AS blank_pages, "
     "(SELECT json_group_array(json_array(path, sha256, bytes)) FROM "
     "(SELECT * FROM files WHERE files.job_id = jobs.id ORDER BY part)) AS files, "
-    "created, updated, uploaded, purged"
+    "created, updated, uploaded, purged, batch"
 )
 
 
@@ -110,9 +114,11 @@ class Page:
     bytes: int
     blank: bool = False
     kind: str = ""
+    cover: str = ""  # the QR payload when the page is a cover sheet (edge/pipeline/cover.py)
 
     def summary(self) -> dict[str, object]:
-        return {"idx": self.idx, "kind": self.kind, "blank": self.blank, "bytes": self.bytes}
+        return {"idx": self.idx, "kind": self.kind, "blank": self.blank, "bytes": self.bytes,
+                "cover": bool(self.cover)}
 
 
 class Queue:
@@ -382,13 +388,13 @@ class Queue:
     def add_page(self, job_id: int, page: Page) -> None:
         with self.tx() as c:
             c.execute("INSERT INTO pages(job_id, idx, file, sha256, image_sha256, bytes, blank, "
-                      "kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      "kind, cover) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (job_id, page.idx, page.file, page.sha256, page.image_sha256, page.bytes,
-                       page.blank, page.kind))
+                       page.blank, page.kind, page.cover))
             c.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
 
     def pages(self, job_id: int) -> list[Page]:
-        rows = self._all("SELECT idx, file, sha256, image_sha256, bytes, blank, kind "
+        rows = self._all("SELECT idx, file, sha256, image_sha256, bytes, blank, kind, cover "
                            "FROM pages WHERE job_id = ? ORDER BY idx", (job_id,))
         return [Page(**{**dict(r), "blank": bool(r["blank"])}) for r in rows]
 
@@ -400,6 +406,62 @@ class Queue:
                           (blank, job_id, idx))
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), why)
+
+    def split(self, job_id: int, doc: str | None, later: list[tuple[str, list[int]]],
+              backs: list[int]) -> list[int]:
+        """Split a job at its cover sheets in one transaction: it takes the type `doc` (if
+        given), each of `later` (type, page indices) becomes the next document of its dossier,
+        to be assembled, and `backs` are set aside. The new jobs' ids, in order."""
+        now = time.time()
+        made = []
+        with self.tx() as c:
+            row = c.execute("SELECT ticket, dossier, scanner, preset FROM jobs WHERE id = ?",
+                            (job_id,)).fetchone()
+            c.execute("UPDATE jobs SET batch = ?, doc = COALESCE(?, doc) WHERE id = ?",
+                      (job_id if later else None, printable(doc) if doc else None, job_id))
+            for idx in backs:
+                c.execute("UPDATE pages SET blank = 1 WHERE job_id = ? AND idx = ?",
+                          (job_id, idx))
+            for kind, idxs in later:
+                (seq,) = c.execute("SELECT MAX(seq) FROM jobs WHERE ticket = ?",
+                                   (row["ticket"],)).fetchone()
+                why = f"split from job {job_id} at a cover sheet"
+                cur = c.execute(
+                    "INSERT INTO jobs(ticket, seq, dossier, doc, scanner, preset, state, "
+                    "message, message_vi, created, updated, batch) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?)",
+                    (row["ticket"], seq + 1, row["dossier"], printable(kind), row["scanner"],
+                     row["preset"], State.ASSEMBLING, now, now, job_id))
+                new = cur.lastrowid
+                assert new is not None
+                c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
+                              [(new, job_id, i) for i in idxs])
+                self._history(c, new, State.ASSEMBLING, why)
+                made.append(new)
+            if made or backs:
+                self._history(c, job_id, State.ASSEMBLING,
+                              f"split at cover sheets into {len(made) + 1} documents")
+        return made
+
+    def regroup(self, moves: list[tuple[int, int, list[int]]], rebuild: list[int],
+                drop: int | None = None, why: str = "") -> None:
+        """Move pages between the documents of a split stack ((from job, to job, indices)),
+        delete the document `drop` (now empty; the later ones of its dossier move up one
+        place) and assemble `rebuild` again, all in one transaction."""
+        with self.tx() as c:
+            for src, dst, idxs in moves:
+                c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
+                              [(dst, src, i) for i in idxs])
+            if drop is not None:
+                ticket, seq = c.execute("SELECT ticket, seq FROM jobs WHERE id = ?",
+                                        (drop,)).fetchone()
+                for table in ("files", "history", "pages"):
+                    c.execute(f"DELETE FROM {table} WHERE job_id = ?", (drop,))
+                c.execute("DELETE FROM jobs WHERE id = ?", (drop,))
+                c.execute("UPDATE jobs SET seq = seq - 1 WHERE ticket = ? AND seq > ?",
+                          (ticket, seq))
+            for job_id in rebuild:
+                self._move(c, job_id, State.ASSEMBLING, why)
 
     def publish(self, job_id: int, files: list[tuple[Path, str]], message: str = "",
                 vi: str = "") -> Job:

@@ -22,7 +22,7 @@ from edge import config
 from edge.drivers.scanner.base import make, scan_error
 from edge.drivers.scanner.settings import ScannerSettings
 from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
-from edge.pipeline import feed, outbox
+from edge.pipeline import feed, outbox, split
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest
 from edge.pipeline.job import Job, State
@@ -63,7 +63,10 @@ class Worker:
         if job.state == State.QUEUED:
             job = self._scan(job)
         if job.state == State.ASSEMBLING:
-            job = self._assemble(job)
+            later = self._split(job)
+            job = self._assemble(self.queue.get(job.id))
+            for other in later:  # the documents after its cover sheets
+                self._assemble(self.queue.get(other))
         return job
 
     def _settings(self, job: Job) -> ScanSettings:
@@ -183,14 +186,30 @@ class Worker:
             log.info("job %d page %d looks blank: left out of the PDF, kept in the job",
                      job.id, idx, extra={"event": "page.blank", "job": job.id, "page": idx})
 
+    def _split(self, job: Job) -> list[int]:
+        """Split the job at its cover sheets (edge/pipeline/split.py): the new jobs' ids. Once
+        only: staff may have regrouped its pages since (edge/pipeline/regroup.py)."""
+        if job.batch is not None:
+            return []
+        duplex = self._settings(job).source == "adf-duplex"
+        found = split.plan(self.queue.pages(job.id), duplex)
+        if found is None:
+            return []
+        made = self.queue.split(job.id, found.doc, found.later, found.backs)
+        if made:
+            log.info("job %d split at cover sheets into %d documents", job.id, len(made) + 1,
+                     extra={"event": "job.split", "job": job.id, "documents": len(made) + 1})
+            self.on_change(self.queue.get(job.id))
+        return made
+
     def _assemble(self, job: Job) -> Job:
         pages = self.queue.pages(job.id)
         if not pages:
             return self._move(job, State.FAILED, EdgeError("no pages were scanned",
                                                              vi="Không có trang nào được quét"))
         if all(p.blank for p in pages):  # a faint document, not duplex backs: keep it whole
-            self.queue.set_blank(job.id, [p.idx for p in pages], False,
-                                 "every page looked blank; all kept")
+            faint = [p.idx for p in pages if not p.cover] or [p.idx for p in pages]
+            self.queue.set_blank(job.id, faint, False, "every page looked blank; all kept")
             pages = self.queue.pages(job.id)
         pages = [p for p in pages if not p.blank]
         try:

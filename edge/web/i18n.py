@@ -299,6 +299,34 @@ STAFF_WORDS: dict[str, tuple[str, str]] = {
     "title.today": ("Hồ sơ hôm nay", "Today's dossiers"), "title.all": ("Hồ sơ", "Dossiers"),
     "download_pdf": ("Tải PDF", "Download PDF"),
     "show_pages": ("Các trang đã quét ({n})", "Scanned pages ({n})"),
+    # cover sheets (issue 21)
+    "cover_page": ("Tờ phân cách", "Cover sheet"),
+    "cover_apart": ("Tờ phân cách đã bỏ ra (không có trong tệp PDF)",
+                    "Cover sheets set aside (not in the PDF)"),
+    "set_apart": ("Trang trắng và tờ phân cách đã bỏ ra (không có trong tệp PDF)",
+                  "Blank sides and cover sheets set aside (not in the PDF)"),
+    "stack_doc": ("Tài liệu {n}/{total}: {doc}, {pages} trang", "Document {n}/{total}: {doc}, "
+                  "{pages} pages"),
+    "stack_title": ("Tập giấy đang được tách tại các tờ phân cách:",
+                    "The stack is being split at its cover sheets:"),
+    "split_done": ("Tập giấy đã được tách thành từng giấy tờ của hồ sơ. Bấm “Xem hồ sơ” để xem "
+                   "và sửa chỗ tách nếu cần.", "The stack was split into the dossier's "
+                   "documents. Press “Open the dossier” to see them and correct a split."),
+    "split_from_cover": ("Tách ra từ tập giấy tại tờ phân cách", "Split from the stack at a "
+                         "cover sheet"),
+    "split_undo": ("Bỏ tách: gộp vào giấy tờ trước", "Undo: join the document before"),
+    "split_later": ("Trang đầu thuộc giấy tờ trước", "First page belongs to the one before"),
+    "split_earlier": ("Lấy trang cuối của giấy tờ trước", "Take the last page of the one before"),
+    "split_ask": ("Gộp “{doc}” vào giấy tờ trước?", "Join “{doc}” to the document before?"),
+    "split_ask_text": ("Hai giấy tờ sẽ thành một tệp PDF; các tệp được tạo lại với mã kiểm tra "
+                       "mới.", "The two documents become one PDF; the files are made again "
+                       "with new checksums."),
+    "split_yes": ("Gộp lại", "Join them"),
+    "split_changed": ("Đã sửa chỗ tách; các tệp đang được tạo lại.",
+                      "Split corrected; the files are being made again."),
+    "covers_printed": ("Đã gửi {n} tờ phân cách tới {printer}.",
+                       "{n} cover sheets sent to {printer}."),
+    "covers_none": ("Hãy chọn ít nhất một giấy tờ.", "Choose at least one document."),
 }
 
 
@@ -464,3 +492,14 @@ FLEET_WORDS: dict[str, tuple[str, str]] = {
     "fleet.ev.other": ("Sự kiện khác", "Other event"),
 }
 WORDS.update(FLEET_WORDS)
+WORDS.update({  # cover sheets (issue 21)
+    "covers": ("In tờ phân cách", "Print cover sheets"),
+    "covers_how": ("Đặt một tờ phân cách trước mỗi giấy tờ rồi quét cả tập một lần: hệ thống tự "
+                   "tách thành từng tệp theo tên giấy tờ.", "Put a cover sheet before each "
+                   "document and scan the whole stack at once: it is split into one named file "
+                   "per document."),
+    "procedure": ("Thủ tục", "Procedure"),
+    "covers_docs": ("Giấy tờ cần tờ phân cách", "Documents that need a cover sheet"),
+    "covers_print": ("In tờ phân cách", "Print cover sheets"),
+    "covers_pdf": ("Tải tệp PDF để in", "Download the PDF to print"),
+})

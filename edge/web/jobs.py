@@ -11,7 +11,7 @@ from typing import Any
 
 from edge import config
 from edge.errors import NotFound
-from edge.pipeline import actions
+from edge.pipeline import actions, split
 from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
@@ -95,8 +95,10 @@ def file_path(storage: Storage, queue: Queue, jid: int, part: int) -> Path:
 
 def detail(queue: Queue, job: Job) -> dict[str, object]:
     """A job with its pages and file names, as the API and the live page show it."""
+    pages = queue.pages(job.id)
     files = [{**f.summary(), "name": Path(f.path).name, "part": i, "path": None}
              for i, f in enumerate(job.files, 1)]
     return {**job.summary(), "pdf": Path(job.pdf).name if job.pdf else None, "files": files,
-            "page_list": [{"idx": p.idx, "blank": p.blank, "bytes": p.bytes, "kind": p.kind}
-                          for p in queue.pages(job.id)]}
+            "page_list": [{"idx": p.idx, "blank": p.blank, "bytes": p.bytes, "kind": p.kind,
+                           "cover": bool(p.cover)} for p in pages],
+            "stack": split.live(pages, job.doc) if any(p.cover for p in pages) else []}

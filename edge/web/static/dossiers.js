@@ -89,15 +89,40 @@ function dossiersPage() {
       el("p", {}, el("b", {}, `${w("doc_n", { n: j.seq })}: ${j.doc}`), " · ",
         w("pages_n", { n: j.pages }), " · ", el("span", { class: "doc-state" }, jobState(j.state))),
       el("details", open ? { open: "" } : {}, el("summary", {}, w("show_pages", { n: pagesOf(j).length })),
-        ...thumbs(j)), el("div", { class: "buttons" }, ...files));
+        ...thumbs(j)), el("div", { class: "buttons" }, ...files), ...splitControls(j));
+  }
+
+  // a document split from a stack at a cover sheet: undo the split or move it by a page
+  function splitControls(j) {
+    if (!j.batch || j.batch === j.job_id) return [];
+    const note = el("p", { class: "note split-note" }, w("split_from_cover"));
+    if (j.state !== "ready") return [note];
+    const button = (cls, key, run) => {
+      const b = el("button", { class: cls }, w(key));
+      b.onclick = run;
+      return b;
+    };
+    const fix = (action, body) => (e) => {
+      const c = e.target.closest(".dossier");
+      act(c, { ticket: c.dataset.ticket }, null, body, "split_changed", `/api/splits/${j.job_id}/${action}`);
+    };
+    return [note, el("div", { class: "buttons split" },
+      button("split-undo", "split_undo", async (e) => {
+        const target = e.target;
+        const ok = await ask(w("split_ask", { doc: j.doc }), w("split_ask_text"),
+          [["yes", w("split_yes"), true], ["back", w("back")]]);
+        if (ok === "yes") fix("undo", {})({ target });
+      }),
+      button("split-later", "split_later", fix("move", { pages: 1 })),
+      button("split-earlier", "split_earlier", fix("move", { pages: -1 })))];
   }
 
   // rename / mark uploaded: the result (or the refusal) stands at the bottom of the card
-  async function act(c, d, action, body, done) {
+  async function act(c, d, action, body, done, url) {
     const error = c.querySelector(".card-error");
     show(error, "");
     try {
-      const fresh = await api(`/api/dossiers/${encodeURIComponent(d.ticket)}/${action}`, body);
+      const fresh = await api(url || `/api/dossiers/${encodeURIComponent(d.ticket)}/${action}`, body);
       const nc = card(fresh, c);
       shown[fresh.ticket] = JSON.stringify(fresh);
       c.replaceWith(nc);

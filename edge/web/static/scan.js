@@ -14,6 +14,7 @@ function scanPage() {
   });
   $("scanner").onchange = () => { drawPresets(); gate(); };
   if (ticket) adding();
+  coverSheets();
   refresh();
   setInterval(refresh, 10000);
 
@@ -28,6 +29,37 @@ function scanPage() {
       $("adding-ref").textContent = w("adding", { ref: d.code || d.ticket });
       $("adding-next").textContent = w("adding_next", { n: d.documents.length + 1 });
     } catch (e) { say($("scan-error"), e.message); }
+  }
+  // cover sheets: a procedure's documents, ticked; printed on the printer or downloaded
+  async function coverSheets() {
+    let list = [];
+    try { list = (await api("/api/procedures")).procedures; } catch (e) { return; }
+    list.forEach((p, i) => $("procedure").append(el("option", { value: i }, p.name)));
+    const chosen = () => [...$("cover-docs").querySelectorAll("input:checked")].map((c) => c.value);
+    const link = () => {
+      const q = new URLSearchParams(chosen().map((d) => ["doc", d]));
+      if (ticket) q.set("ticket", ticket);
+      $("covers-pdf").href = `/api/covers.pdf?${q}`;
+    };
+    const draw = () => {
+      const p = list[$("procedure").value];
+      const legend = $("cover-docs").querySelector("legend");
+      $("cover-docs").replaceChildren(legend, ...(p ? p.documents : []).map((d) =>
+        el("label", { class: "check" }, el("input", { type: "checkbox", value: d, checked: "" }),
+          el("span", { translate: "no" }, d))));  // the catalogue's words: data, shown as written
+      link();
+    };
+    $("procedure").onchange = draw;
+    $("cover-docs").onchange = link;
+    draw();
+    $("print-covers").onclick = async () => {
+      show($("covers-error"), ""); show($("covers-done"), "");
+      if (!chosen().length) { say($("covers-error"), w("covers_none")); return; }
+      try {
+        const r = await api("/api/covers", ticket ? { docs: chosen(), ticket } : { docs: chosen() });
+        say($("covers-done"), w("covers_printed", { n: r.sheets, printer: r.printer }));
+      } catch (e) { say($("covers-error"), e.message); }
+    };
   }
   // the job list: which scanner is busy or holds a paused document, and the open ones to pick
   async function refresh() {
@@ -118,6 +150,16 @@ function scanPage() {
     $("page-count").textContent = pagesOf(j).length;
     show($("job-message"), j.state === "paused" || j.state === "failed" ? (VI ? j.message_vi : j.message) : "");
     $("resume").hidden = $("finish").hidden = j.state !== "paused";
+    const stack = j.stack || [];
+    const live = stack.length > 0 && !["ready", "uploaded"].includes(j.state);
+    $("stack").hidden = !live;
+    if (live) {
+      const total = Math.max(stack.length, ...stack.map((d) => d.count));
+      $("stack-title").textContent = w("stack_title");
+      $("stack-docs").replaceChildren(...stack.map((d) => el("li", { class: "stack-doc" },
+        w("stack_doc", { n: d.n, total, doc: d.doc, pages: d.pages }))));
+    }
+    show($("split-done"), j.batch === j.job_id && ["ready", "uploaded"].includes(j.state) ? w("split_done") : "");
     if (moved) $("thumbs").replaceChildren(...thumbs(j, (idx) => act("restore", { pages: [idx] })));
     const ready = j.state === "ready" || j.state === "uploaded";
     $("result").hidden = !ready;

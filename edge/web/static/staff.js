@@ -66,7 +66,8 @@ function thumbs(job, restore) {
     ...content.map((p, i) => tile(p, w("page_n", { n: i + 1 }), content, i)));
   if (!blank.length) return [box];
   const apart = el("div", { class: "thumbs blank-pages" }, ...blank.map((p, i) => {
-    const cell = el("div", { class: "blank-cell" }, tile(p, w("blank_n", { n: i + 1 }), blank, i));
+    const name = p.cover ? w("cover_page") : w("blank_n", { n: i + 1 });
+    const cell = el("div", { class: "blank-cell" + (p.cover ? " cover" : "") }, tile(p, name, blank, i));
     if (restore) {
       const r = el("button", { class: "restore", "data-idx": p.idx }, w("restore"));
       r.onclick = () => restore(p.idx);
@@ -74,7 +75,9 @@ function thumbs(job, restore) {
     }
     return cell;
   }));
-  return [box, el("p", { class: "blank-title" }, w("blank_apart")), apart];
+  const covers = blank.filter((p) => p.cover).length;
+  const title = !covers ? "blank_apart" : covers === blank.length ? "cover_apart" : "set_apart";
+  return [box, el("p", { class: "blank-title" }, w(title)), apart];
 }
 
 // The page viewer: one page at a time from the stored page pictures (phones show no PDF inline).
@@ -84,7 +87,8 @@ function viewer(job, list, at) {
   const draw = () => {
     const p = list[i];
     $("viewer-img").src = `/api/jobs/${job.job_id}/pages/${p.idx}/image`;
-    $("viewer-img").alt = $("viewer-where").textContent = p.blank ? w("blank_n", { n: i + 1 })
+    $("viewer-img").alt = $("viewer-where").textContent = p.cover ? w("cover_page")
+      : p.blank ? w("blank_n", { n: i + 1 })
       : w("page_of", { n: i + 1, total: list.length });
     $("viewer-prev").disabled = i === 0;
     $("viewer-next").disabled = i === list.length - 1;
