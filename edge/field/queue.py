@@ -21,6 +21,7 @@ PRIORITIES = ("merit", "elderly", "disability", "worker")
 STATES = ("waiting", "called", "done", "left")
 MAX_PROCEDURE = 150
 MAX_TICKET = 64
+TEMPLATE = "queue"  # the receipt template of a queue number (edge/receipts/templates)
 
 
 @dataclass(frozen=True)
