@@ -165,3 +165,58 @@ def test_places_config_is_checked_and_typed_places_are_remembered(tmp_path):
     visits.end(tmp_path, now=DAY + MIN)
     visits.start(tmp_path, "Thôn Đông", now=DAY + 2 * MIN)
     assert [p.name for p in visits.places(cfg)] == ["Thôn Đông", "Tổ dân phố 3", "Thôn Mới"]
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def cli_kit(kit, tmp_path):
+    kit.configure([])
+    kit.config.write_text(kit.config.read_text() + f"""
+[[receipt_printer]]
+name = "slip"
+transport = "file"
+path = "{tmp_path / 'printer.bin'}"
+
+[[places]]
+name = "Thôn Đông"
+venue = "Nhà văn hóa thôn Đông"
+""", encoding="utf-8")
+
+
+def test_cli_visit_and_queue(kit, tmp_path):
+    import json
+
+    from PIL import Image
+
+    cli_kit(kit, tmp_path)
+    r = kit.edge("queue", "issue", "--area", "digitise")
+    assert r.returncode == 1 and "no visit is open" in r.stderr
+    r = kit.edge("visit", "start", "--place", "Thôn Đông", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["venue"] == "Nhà văn hóa thôn Đông"
+    assert kit.edge("visit", "start", "--place", "Thôn Tây").returncode == 1
+    r = kit.edge("queue", "issue", "--area", "digitise", "--json")
+    assert json.loads(r.stdout)["n"] == 1 and json.loads(r.stdout)["slip"] == "printed"
+    assert (tmp_path / "printer.bin").stat().st_size > 1000
+    r = kit.edge("queue", "issue", "--area", "digitise", "--priority", "elderly")
+    assert r.stdout.strip() == "number 2 issued for digitise (priority: elderly); slip printed"
+    r = kit.edge("queue", "next", "--area", "digitise", "--json")
+    assert json.loads(r.stdout)["n"] == 2
+    assert kit.edge("queue", "done", "2").stdout.strip() == "number 2: done"
+    assert kit.edge("queue", "left", "1").stdout.strip() == "number 1: left"
+    r = kit.edge("queue", "done", "1")
+    assert r.returncode == 1 and "number 1 is left" in r.stderr
+    assert kit.edge("queue", "next").returncode == 1  # --area missing
+    assert json.loads(kit.edge("queue", "list", "--json").stdout) == {"queue": []}
+    Image.new("RGB", (400, 600), "white").save(tmp_path / "page.png", dpi=(200, 200))
+    assert kit.edge("import", str(tmp_path / "page.png"), "--doc", "CCCD").returncode == 0
+    show = json.loads(kit.edge("visit", "show", "--json").stdout)
+    assert show["queue"] == {"waiting": 0, "called": 0, "done": 1, "left": 1}
+    conn = db.connect(kit.root)
+    assert conn.execute("SELECT COUNT(*) FROM visit_jobs WHERE visit = ?",
+                        (show["id"],)).fetchone()[0] == 1
+    conn.close()
+    r = kit.edge("visit", "end")
+    assert r.returncode == 0 and r.stdout.startswith(f"visit {show['id']} at Thôn Đông ended")
+    assert "no visit is open" in kit.edge("visit", "show").stdout

@@ -9,6 +9,7 @@ crash left unattached are attached again from their creation time (`attach_misse
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import time
 import unicodedata
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge import config
-from edge.errors import JobError, StateConflict
+from edge.errors import EdgeError, JobError, StateConflict
 from edge.field import db
 
+log = logging.getLogger(__name__)
 MAX_PLACE = 80
 MAX_VENUE = 120
 
@@ -173,17 +175,31 @@ def places(cfg: config.Config) -> list[config.Place]:
 
 
 def attach_job(root: Path, job_id: int, now: float | None = None) -> int | None:
-    """Make job `job_id` part of the open visit (if one is): returns the visit's id."""
-    visit = current(root, now)
-    if visit is None:
-        return None
-    conn = db.connect(root)
+    """Make the new job `job_id` part of the open visit (if one is): returns the visit's id.
+    Never fails the job: one not attached now is attached by `recover` at the next start."""
     try:
-        with db.tx(conn):
-            conn.execute("INSERT OR IGNORE INTO visit_jobs VALUES (?, ?)", (job_id, visit.id))
-    finally:
-        conn.close()
+        visit = current(root, now)
+        if visit is None:
+            return None
+        conn = db.connect(root)
+        try:
+            with db.tx(conn):
+                conn.execute("INSERT OR IGNORE INTO visit_jobs VALUES (?, ?)", (job_id, visit.id))
+        finally:
+            conn.close()
+    except (EdgeError, sqlite3.Error) as e:
+        log.warning("job %d not attached to the visit yet (done at the next start): %s",
+                    job_id, e)
+        return None
     return visit.id
+
+
+def recover(root: Path, jobs: Iterable[tuple[int, float]], now: float | None = None) -> None:
+    """At the service's start: close a visit a power cut left open on an earlier day, and
+    attach the jobs (id, created) a crash left out of their visit."""
+    current(root, now, stale="power")
+    if n := attach_missed(root, jobs, now):
+        log.info("%d job(s) attached to their visit after a restart", n)
 
 
 def attach_missed(root: Path, jobs: Iterable[tuple[int, float]], now: float | None = None) -> int:
