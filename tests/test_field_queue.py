@@ -29,8 +29,11 @@ def test_a_visit_starts_and_ends_once(tmp_path):
     with pytest.raises(StateConflict, match="still open"):
         visits.start(tmp_path, "Thôn Tây", now=DAY + MIN)
     assert visits.current(tmp_path, DAY + MIN) == v
+    waiting = queue.issue(tmp_path, "support", now=DAY + 2 * MIN)
     ended = visits.end(tmp_path, now=DAY + 60 * MIN)
     assert (ended.ended, ended.end_reason) == (DAY + 60 * MIN, "ended")
+    left = queue.get(tmp_path, waiting.id)  # not served before the end: left
+    assert (left.state, left.finished) == ("left", DAY + 60 * MIN)
     assert visits.current(tmp_path, DAY + 61 * MIN) is None
     with pytest.raises(StateConflict, match="no visit is open"):
         visits.end(tmp_path, now=DAY + 62 * MIN)

@@ -353,8 +353,8 @@ QUEUE_WORDS: dict[str, tuple[str, str]] = {
     "visit_venue": ("Địa điểm (ví dụ: Nhà văn hóa thôn)", "Venue (e.g. the cultural house)"),
     "visit_start": ("Bắt đầu buổi lưu động", "Start the visit"),
     "visit_end": ("Kết thúc buổi lưu động", "End the visit"),
-    "visit_end_ask": ("Kết thúc buổi tại {place}? Các số đang chờ sẽ không được gọi nữa.",
-                      "End the visit at {place}? Numbers still waiting will not be called."),
+    "visit_end_ask": ("Kết thúc buổi tại {place}? Số nào còn đang chờ sẽ được ghi là đã về.",
+                      "End the visit at {place}? Numbers still waiting are marked as left."),
     "visit_ended": ("Đã kết thúc buổi tại {place} lúc {time}: phục vụ {done} người, {left} "
                     "người đã về.", "The visit at {place} ended at {time}: {done} served, "
                     "{left} left."),
@@ -376,7 +376,7 @@ QUEUE_WORDS: dict[str, tuple[str, str]] = {
     "serving": ("Đang phục vụ", "Being served"),
     "recall": ("Gọi lại", "Call again"), "done": ("Xong", "Done"),
     "left": ("Công dân đã về", "The citizen left"),
-    "scan_for": ("Quét giấy tờ cho số này", "Scan papers for this number"),
+    "scan_for": ("Quét giấy tờ", "Scan papers"),
     "scanned": ("Đã có hồ sơ {ticket}", "Dossier {ticket}"),
     "waiting_list": ("Số đang chờ", "Numbers waiting"),
     "priority_mark": ("Ưu tiên", "Priority"),

@@ -26,8 +26,8 @@ function visitPage() {
       $("visit-status").textContent = qw("visit_open", { place: d.visit.place, time: hhmm(d.visit.started) });
       $("visit-counts").textContent = qw("visit_counts", d.queue);
     } else if (!$("place").options.length) {
-      $("place").append(...places.map((p) => el("option", { value: p.name },
-        p.venue ? `${p.name} (${p.venue})` : p.name)), el("option", { value: "" }, qw("visit_other")));
+      $("place").append(...places.map((p) => el("option", { value: p.name }, p.name)),
+        el("option", { value: "" }, qw("visit_other")));
       pick();
     }
   };
