@@ -173,7 +173,7 @@ function displayPage() {
   let last = null;
   const tick = () => { $("clock").textContent = hhmm(Date.now() / 1000); };
   tick(); setInterval(tick, 10000);
-  live("/queue/display/events", "/queue/display/data", (d) => {
+  live("/api/queue/display/events", "/api/queue/display", (d) => {
     $("display-place").textContent = d.visit ? [d.visit.place, d.visit.venue].filter(Boolean).join(" · ") : "";
     const now = d.calls[0];
     $("now-n").textContent = now ? now.n : "–";
