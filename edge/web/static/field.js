@@ -99,6 +99,7 @@ function receptionPage() {
   };
   const draw = (d) => {
     noVisit(d.visit);
+    $("issue-card").hidden = !d.visit;  // no number without a visit: start it first
     $("visit-line").textContent = d.visit ? qw("visit_open", { place: d.visit.place, time: hhmm(d.visit.started) }) : "";
     document.querySelectorAll("[data-count]").forEach((n) => {
       n.textContent = qw("waiting_n", { n: d.counts[n.dataset.count] });
