@@ -281,11 +281,14 @@ def count_printed(cfg: config.Config, events: Events | None = None, template: st
     passed down (the service's), else on this process's own; and in the open visit's counts,
     unless it is a queue number (those are counted as numbers issued)."""
     try:
-        if template != QUEUE_TEMPLATE:
-            visits.count(cfg.storage.root, "slips")
         (for_process(cfg) if events is None else events).add_count("receipts")
     except EdgeError as e:  # a count lost is no reason to fail a printed slip
         log.warning("receipt printed but not counted: %s", e)
+    try:
+        if template != QUEUE_TEMPLATE:
+            visits.count(cfg.storage.root, "slips")
+    except EdgeError as e:
+        log.warning("receipt printed but not counted for the visit: %s", e)
 
 
 def retry_pending(cfg: config.Config, storage_root: Path, now: float,

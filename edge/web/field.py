@@ -8,7 +8,7 @@ the JSON API below and its event streams. No citizen names exist anywhere in the
 from __future__ import annotations
 
 import io
-from typing import Any
+from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 
@@ -19,7 +19,7 @@ from edge.web.api import body
 from edge.web.context import kit
 from edge.web.errors import bad
 from edge.web.i18n import WORDS, queue_table, queue_words
-from edge.web.labels import label
+from edge.web.receipts import said
 from edge.web.sse import stream
 
 bp = Blueprint("field", __name__)
@@ -31,7 +31,7 @@ ALL = ("staff", "technician", "volunteer")
 DISPLAY_CALLS = 8
 
 
-def root() -> Any:
+def root() -> Path:
     return kit().cfg.storage.root
 
 
@@ -191,16 +191,11 @@ def print_slip(entry: queue.Entry) -> dict[str, str]:
         return {"state": "none", "message": en, "message_vi": vi}
     try:
         outcome = ticket.print_number(cfg, entry)
-        state, vi_why, en_why = outcome.state, outcome.vi, outcome.message
+        state, why = outcome.state, (outcome.message, outcome.vi)
     except EdgeError as e:
-        state, vi_why, en_why = "failed", e.vi or e.message, e.message
-    state = state if state in ("printed", "failed") else "queued"
-    key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
-    name = cfg.receipt_printer[0].name
-    vi, en = WORDS[key]
-    return {"state": state, "message": en.format(ticket=f"no. {entry.n}", printer=label(
-        cfg, "receipt", name, "en"), why=en_why), "message_vi": vi.format(
-        ticket=f"số {entry.n}", printer=label(cfg, "receipt", name, "vi"), why=vi_why)}
+        state, why = "failed", (e.message, e.vi or e.message)
+    return said(cfg, cfg.receipt_printer[0].name, state, (f"no. {entry.n}", f"số {entry.n}"),
+                why)
 
 
 @bp.get("/api/queue/<int:entry_id>/slip.png")

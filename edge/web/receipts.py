@@ -90,11 +90,19 @@ def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
     printer = command.choose(cfg, printer_name, preview=False)
     slip = _compose(cfg, printer, name, given)
     outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
-    state = outcome.state if outcome.state in ("printed", "failed") else "queued"
+    return {"printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
+            **said(cfg, printer.name, outcome.state, (slip.ticket or "", slip.ticket or ""),
+                   (outcome.message, outcome.vi))}
+
+
+def said(cfg: config.Config, printer: str, state: str, ticket: tuple[str, str],
+         why: tuple[str, str]) -> dict[str, str]:
+    """{state: printed|queued|failed, message, message_vi}: what became of a slip, naming the
+    printer as people know it (its label); `ticket` and `why` in English and Vietnamese."""
+    state = state if state in ("printed", "failed") else "queued"
     key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
-    said = {lang: text.format(
-        ticket=slip.ticket or "", printer=label(cfg, "receipt", printer.name, lang),
-        why=outcome.vi if lang == "vi" else outcome.message).replace("  ", " ")
-        for lang, text in zip(("vi", "en"), WORDS[key], strict=True)}
-    return {"state": state, "printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
-            "message": said["en"], "message_vi": said["vi"]}
+    words = {lang: text.format(ticket=t, printer=label(cfg, "receipt", printer, lang),
+                               why=w).replace("  ", " ")
+             for lang, text, t, w in zip(("en", "vi"), WORDS[key][::-1], ticket, why,
+                                         strict=True)}
+    return {"state": state, "message": words["en"], "message_vi": words["vi"]}
