@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge import config
+from edge.field.queue import TEMPLATE as QUEUE_TEMPLATE
 from edge.pipeline import dossiers
 from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
@@ -22,6 +23,8 @@ def templates(cfg: config.Config) -> list[dict[str, object]]:
     out = []  # the reception slip first: the form opens on it
     for name in sorted(template.available(compose.templates_folder(cfg)),
                        key=lambda n: (n != DEFAULT_TEMPLATE, n)):
+        if name == QUEUE_TEMPLATE:  # issued with a number on the reception page, not by hand
+            continue
         tpl = template.load(name, compose.templates_folder(cfg))
         out.append({"name": name, "title": tpl.title, "fields": [
             {"name": f.name, "label": f.label or f.name, "kind": f.kind, "required": f.required,
@@ -87,11 +90,19 @@ def print_slip(cfg: config.Config, data: dict[str, Any]) -> dict[str, object]:
     printer = command.choose(cfg, printer_name, preview=False)
     slip = _compose(cfg, printer, name, given)
     outcome = command.deliver(cfg, printer, slip, stream.encode(slip, printer))
-    state = outcome.state if outcome.state in ("printed", "failed") else "queued"
+    return {"printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
+            **said(cfg, printer.name, outcome.state, (slip.ticket or "", slip.ticket or ""),
+                   (outcome.message, outcome.vi))}
+
+
+def said(cfg: config.Config, printer: str, state: str, ticket: tuple[str, str],
+         why: tuple[str, str]) -> dict[str, str]:
+    """{state: printed|queued|failed, message, message_vi}: what became of a slip, naming the
+    printer as people know it (its label); `ticket` and `why` in English and Vietnamese."""
+    state = state if state in ("printed", "failed") else "queued"
     key = {"printed": "printed_on", "failed": "print_failed"}.get(state, "print_waiting")
-    said = {lang: text.format(
-        ticket=slip.ticket or "", printer=label(cfg, "receipt", printer.name, lang),
-        why=outcome.vi if lang == "vi" else outcome.message).replace("  ", " ")
-        for lang, text in zip(("vi", "en"), WORDS[key], strict=True)}
-    return {"state": state, "printer": label(cfg, "receipt", printer.name), "ticket": slip.ticket,
-            "message": said["en"], "message_vi": said["vi"]}
+    words = {lang: text.format(ticket=t, printer=label(cfg, "receipt", printer, lang),
+                               why=w).replace("  ", " ")
+             for lang, text, t, w in zip(("en", "vi"), WORDS[key][::-1], ticket, why,
+                                         strict=True)}
+    return {"state": state, "message": words["en"], "message_vi": words["vi"]}
