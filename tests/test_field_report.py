@@ -157,3 +157,21 @@ def test_unknown_format_is_refused(day):
     root, queue, v1, _ = day
     with pytest.raises(JobError):
         render.render(report.for_visit(root, queue, v1), "docx")
+
+
+def test_cli_writes_each_format(kit, tmp_path):
+    v1, _ = write_day(kit.root)
+    done = kit.edge("report", "--visit", str(v1))
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.removeprefix("\ufeff"))))
+    assert _summary(rows) == {k: _as_text(v) for k, v in EXPECTED.items()}
+    for fmt in ("xlsx", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        done = kit.edge("report", "--month", f"{DAY:%Y-%m}", "--place", "Thôn Đông",
+                        "--format", fmt, "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes()[:4] in (b"PK\x03\x04", b"%PDF")
+    bad = kit.edge("report", "--month", "11-2026")
+    assert bad.returncode == 1 and "expected YYYY-MM" in bad.stderr
+    bad = kit.edge("report", "--visit", "1", "--place", "x")
+    assert bad.returncode == 1 and bad.stderr.startswith("edge: --place goes with --month")
