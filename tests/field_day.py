@@ -38,10 +38,10 @@ EXPECTED = {"visits": 1, "issued": 6, "served": 4, "served_priority": 2, "left":
 
 
 def job(queue: Queue, root: Path, ticket: str | None, pages: int, blank: int,
-        uploaded: bool = False) -> int:
+        uploaded: bool = False, day: dt.date = DAY) -> int:
     """A finished job of `pages` pages and `blank` blank ones, through the queue's states."""
     j = queue.create(kit="kit1", doc="Giấy khai sinh", scanner="adf", preset="", ticket=ticket,
-                     day=DAY)
+                     day=day)
     queue.transition(j.id, State.SCANNING)
     for i in range(pages + blank):
         queue.add_page(j.id, Page(i + 1, f"p{j.id}-{i}", "0" * 64, "0" * 64, 100,
@@ -55,29 +55,30 @@ def job(queue: Queue, root: Path, ticket: str | None, pages: int, blank: int,
     return j.id
 
 
-def write_day(root: Path) -> tuple[int, int]:
+def write_day(root: Path, day: dt.date = DAY) -> tuple[int, int]:
     """Visit 1 (the scripted day, ended) and visit 2 (another place, a week later, open);
     returns their ids."""
+    t0 = T0 + (day - DAY).days * 86400
     root.mkdir(parents=True, exist_ok=True)
     queue = Queue(Storage(root).db, new=True)
-    a = job(queue, root, None, 3, 1)
+    a = job(queue, root, None, 3, 1, day=day)
     ticket_a = queue.get(a).ticket
-    b = job(queue, root, ticket_a, 2, 1)
-    c = job(queue, root, None, 2, 0, uploaded=True)
+    b = job(queue, root, ticket_a, 2, 1, day=day)
+    c = job(queue, root, None, 2, 0, True, day)
     ticket_c = queue.get(c).ticket
-    failed = queue.create(kit="kit1", doc="x", scanner="adf", preset="", day=DAY)
+    failed = queue.create(kit="kit1", doc="x", scanner="adf", preset="", day=day)
     queue.transition(failed.id, State.FAILED)
     queue.close()
     conn = db.connect(root)
     v1 = conn.execute("INSERT INTO visits (place, venue, day, started, ended, end_reason) VALUES "
                       "('Thôn Đông', 'Nhà văn hóa thôn Đông', ?, ?, ?, 'ended')",
-                      (DAY.isoformat(), T0 - 600, T0 + 4 * 3600)).lastrowid
+                      (day.isoformat(), t0 - 600, t0 + 4 * 3600)).lastrowid
     tickets = {1: ticket_a, 3: ticket_c}
     for n, area, prio, proc, state, i, called, fin in NUMBERS:
         conn.execute("INSERT INTO queue (day, n, visit, area, priority, procedure, ticket, state,"
                      " issued, called, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (DAY.isoformat(), n, v1, area, prio, proc, tickets.get(n), state, T0 + i,
-                      None if called is None else T0 + called, T0 + fin))
+                     (day.isoformat(), n, v1, area, prio, proc, tickets.get(n), state, t0 + i,
+                      None if called is None else t0 + called, t0 + fin))
     for job_id in (a, b, c, failed.id):
         conn.execute("INSERT INTO visit_jobs VALUES (?, ?)", (job_id, v1))
     conn.execute("INSERT INTO visit_counts VALUES (?, 'slips', 5)", (v1,))
@@ -85,10 +86,10 @@ def write_day(root: Path) -> tuple[int, int]:
            for n in (1, 2, 3, 4)}
     for n, score, better in ((1, 5, ""), (2, 4, "wait"), (3, 2, "wait,guidance"), (4, 5, "")):
         conn.execute("INSERT INTO survey (visit, queue, score, better, at) VALUES (?, ?, ?, ?, ?)",
-                     (v1, qid[n], score, better, T0 + 2000))
+                     (v1, qid[n], score, better, t0 + 2000))
     v2 = conn.execute("INSERT INTO visits (place, venue, day, started) VALUES ('Tổ dân phố 3', "
-                      "'', '2026-11-21', ?)", (T0 + 7 * 86400,)).lastrowid
+                      "'', ?, ?)", ((day + dt.timedelta(7)).isoformat(), t0 + 7 * 86400)).lastrowid
     conn.execute("INSERT INTO survey (visit, score, better, at) VALUES (?, 3, 'other', ?)",
-                 (v2, T0 + 7 * 86400 + 60))
+                 (v2, t0 + 7 * 86400 + 60))
     conn.close()
     return int(v1 or 0), int(v2 or 0)

@@ -56,7 +56,8 @@ def test_bad_answers_are_refused_saying_why(day, score, better, n):
 
 def test_answer_without_number_goes_to_the_open_visit(day):
     root, _, _, v2 = day
-    a = survey.answer(root, 1, now=NOW)
+    assert survey.answer(root, 1, now=NOW).visit is None  # visit 2 is a week later
+    a = survey.answer(root, 1, now=T0 + 7 * 86400 + 100)
     assert (a.visit, a.queue_n) == (v2, None)
     conn = db.connect(root)
     assert survey.tally(conn, [v2]).scores[1] == 1

@@ -184,6 +184,10 @@ def visits_list(root: Path, limit: int = 100) -> list[Visit]:
         conn.close()
 
 
+def visits_of_day(conn: sqlite3.Connection, day: str) -> list[Visit]:
+    return _visits(conn, "day = ? ORDER BY started", (day,))
+
+
 def _visits(conn: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[Visit]:
     rows = conn.execute(f"SELECT id, place, venue, day, started, ended FROM visits WHERE {where}",
                         args).fetchall()
@@ -203,11 +207,18 @@ def _report(conn: sqlite3.Connection, queue: Queue, visits: list[Visit], title: 
 
 
 def _figures(conn: sqlite3.Connection, queue: Queue, visits: list[Visit]) -> Figures:
-    ids = [v.id for v in visits]
+    f, procedures, job_ids = numbers(conn, [v.id for v in visits])
+    _jobs(f, _read_jobs(queue, job_ids), procedures)
+    return f
+
+
+def numbers(conn: sqlite3.Connection, ids: list[int]) -> tuple[Figures, dict[str, str], list[int]]:
+    """What field.db alone says of these visits: the figures but those of jobs, each ticket's
+    procedure, and the visits' job ids."""
     f = Figures(visits=len(ids), tally=survey.tally(conn, ids))
-    marks = ",".join("?" * len(ids))
     if not ids:
-        return f
+        return f, {}, []
+    marks = ",".join("?" * len(ids))
     procedures: dict[str, str] = {}
     for r in conn.execute(f"SELECT * FROM queue WHERE visit IN ({marks})", ids):
         _number(f, r)
@@ -217,8 +228,7 @@ def _figures(conn: sqlite3.Connection, queue: Queue, visits: list[Visit]) -> Fig
                                f"AND visit IN ({marks})", ids).fetchone()[0])
     job_ids = [int(r[0]) for r in conn.execute(
         f"SELECT job_id FROM visit_jobs WHERE visit IN ({marks})", ids)]
-    _jobs(f, _read_jobs(queue, job_ids), procedures)
-    return f
+    return f, procedures, job_ids
 
 
 def _number(f: Figures, r: sqlite3.Row) -> None:

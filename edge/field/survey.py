@@ -78,7 +78,7 @@ def answer(root: Path, score: int, better: Iterable[str] = (), queue_n: int | No
         conn.execute("BEGIN IMMEDIATE")
         try:
             queue_id, visit = _number(conn, queue_n, now)
-            visit = visit or _open_visit(conn)
+            visit = visit or _open_visit(conn, now)
             cur = conn.execute("INSERT INTO survey (visit, queue, score, better, at) VALUES "
                                "(?, ?, ?, ?, ?)", (visit, queue_id, score, ",".join(codes), now))
             conn.execute("COMMIT")
@@ -107,8 +107,10 @@ def _number(conn: sqlite3.Connection, queue_n: int | None, now: float
     return int(row["id"]), row["visit"]
 
 
-def _open_visit(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute("SELECT id FROM visits WHERE ended IS NULL").fetchone()
+def _open_visit(conn: sqlite3.Connection, now: float) -> int | None:
+    """Today's open visit (one left open from an earlier day is not this answer's)."""
+    row = conn.execute("SELECT id FROM visits WHERE ended IS NULL AND day = ?",
+                       (dt.date.fromtimestamp(now).isoformat(),)).fetchone()
     return int(row["id"]) if row else None
 
 
