@@ -24,6 +24,7 @@ from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 
 OTHER = "khác"  # the procedure of a job whose citizen said none at reception
+TOTAL = "Tổng cộng"  # the heading of the total column
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # (code, Vietnamese, English): the rows of the summary table, in the report's order
@@ -202,7 +203,7 @@ def _report(conn: sqlite3.Connection, queue: Queue, visits: list[Visit], title: 
     total = _figures(conn, queue, visits)
     columns = [(p, _figures(conn, queue, [v for v in visits if v.place == p])) for p in places]
     if len(columns) != 1:
-        columns.append(("Tổng cộng", total))
+        columns.append((TOTAL, total))
     return Report(title, period, columns, per_visit, total)
 
 

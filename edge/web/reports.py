@@ -1,0 +1,68 @@
+"""The report page (`/reports`, technician and admin): a visit's or a month's figures on screen,
+and the same as CSV, XLSX or PDF (`/api/report`), as `edge report` makes them. Counts only: a
+technician sees no personal data here either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, render_template, request, send_file
+
+from edge.field import render, report
+from edge.pipeline.naming import slug
+from edge.web import auth
+from edge.web.context import kit
+from edge.web.errors import bad
+from edge.web.i18n import lang
+
+bp = Blueprint("reports", __name__)
+ROLES = ("technician",)
+
+
+def _chosen() -> tuple[report.Report | None, str]:
+    """The report asked for in the query (visit=ID or month=YYYY-MM [place=...]), and a file
+    name for it."""
+    root, queue = kit().cfg.storage.root, kit().queue()
+    visit, month = request.args.get("visit", ""), request.args.get("month", "")
+    place = request.args.get("place", "").strip()[:100] or None
+    if visit:
+        if not visit.isdigit():
+            raise bad("visit: expected a number", "Buổi lưu động không hợp lệ")
+        return report.for_visit(root, queue, int(visit)), f"bao-cao-buoi-{visit}"
+    if month:
+        name = f"bao-cao-{month[:7]}" + (f"-{slug(place)}" if place else "")
+        return report.for_month(root, queue, month, place), name
+    return None, ""
+
+
+@bp.get("/reports")
+@auth.require(*ROLES)
+def page() -> str:
+    r, _ = _chosen()
+    visits = report.visits_list(kit().cfg.storage.root)
+    places = sorted({v.place for v in visits})
+    rows = [(code, [_cell(f.values()[code]) for _, f in r.columns])
+            for code, _, _ in report.ROWS] if r else []
+    return render_template("reports.html", report=r, rows=rows, visits=visits, places=places,
+                           args=request.args, total=report.TOTAL, other=report.OTHER,
+                           this_month=dt.date.today().strftime("%Y-%m"))
+
+
+def _cell(v: float | None) -> str:
+    if isinstance(v, float):
+        return f"{v:.1f}".replace(".", ",") if lang() == "vi" else f"{v:.1f}"
+    return "" if v is None else str(v)
+
+
+@bp.get("/api/report")
+@auth.require(*ROLES)
+def download() -> Response:
+    fmt = request.args.get("format", "csv")
+    r, name = _chosen()
+    if r is None:
+        raise bad("give visit=ID or month=YYYY-MM", "Hãy chọn một buổi hoặc một tháng")
+    data = render.render(r, fmt)
+    return send_file(io.BytesIO(data), mimetype=render.MEDIA[fmt], as_attachment=True,
+                     download_name=f"{name}.{fmt}")
