@@ -355,8 +355,7 @@ WORDS.update({
     "report_visit": ("Báo cáo một buổi", "Report of a visit"),
     "report_month": ("Báo cáo tháng", "Monthly report"),
     "report_choose_visit": ("Chọn buổi lưu động", "Choose the visit"),
-    "report_choose_month": ("Tháng", "Month"),
-    "report_place": ("Địa điểm (để trống: tất cả)", "Place (empty: all)"),
+    "report_choose_month": ("Tháng", "Month"), "report_place": ("Địa điểm", "Place"),
     "report_show": ("Xem số liệu", "Show the figures"),
     "report_csv": ("Tải CSV", "Download CSV"), "report_xlsx": ("Tải Excel (XLSX)",
                                                                "Download Excel (XLSX)"),
@@ -368,5 +367,6 @@ WORDS.update({
     "report_print_hint": ("Tệp PDF là một trang A4, in bằng máy in của bộ thiết bị.",
                           "The PDF is one A4 page for the kit's printer."),
     "report_open": ("đang diễn ra", "in progress"),
+    "report_all_places": ("Tất cả địa điểm", "All places"),
 })
 WORDS.update({f"report.{code}": (vi, en) for code, vi, en in REPORT_ROWS})

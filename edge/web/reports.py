@@ -42,12 +42,29 @@ def _chosen() -> tuple[report.Report | None, str]:
 def page() -> str:
     r, _ = _chosen()
     visits = report.visits_list(kit().cfg.storage.root)
-    places = sorted({v.place for v in visits})
     rows = [(code, [_cell(f.values()[code]) for _, f in r.columns])
             for code, _, _ in report.ROWS] if r else []
-    return render_template("reports.html", report=r, rows=rows, visits=visits, places=places,
-                           args=request.args, total=report.TOTAL, other=report.OTHER,
-                           this_month=dt.date.today().strftime("%Y-%m"))
+    return render_template("reports.html", report=r, period=_period(r), rows=rows,
+                           visits=visits, places=sorted({v.place for v in visits}),
+                           months=_months(visits), args=request.args, total=report.TOTAL,
+                           other=report.OTHER)
+
+
+def _period(r: report.Report | None) -> str:
+    """What the report covers, in no language: "14/11/2026 – Thôn Đông", "11/2026"."""
+    if r is None:
+        return ""
+    if request.args.get("visit"):
+        return r.visits[0][0].label
+    year, month = request.args["month"][:7].split("-")
+    place = request.args.get("place", "").strip()
+    return f"{month}/{year}" + (f" – {place}" if place else "")
+
+
+def _months(visits: list[report.Visit]) -> list[str]:
+    """This month and every month with a visit, newest first."""
+    return sorted({dt.date.today().strftime("%Y-%m"), *(v.day[:7] for v in visits)},
+                  reverse=True)
 
 
 def _cell(v: float | None) -> str:

@@ -62,7 +62,11 @@ $("step-more").addEventListener("submit", async (ev) => {
   const r = await send(answer);
   $("survey-send").disabled = false;
   if (r === "later") { keep([...pending(), answer]); thanks(true); return; }
-  if (r !== "sent") { show($("survey-error"), r.message); return; }
+  if (r !== "sent") {
+    show($("survey-error"), r.message);
+    $("survey-error").scrollIntoView({ block: "center" });
+    return;
+  }
   thanks(false);
 });
 flush();
