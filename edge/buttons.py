@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
+from edge.field import visits
 from edge.pipeline.job import Job
 from edge.pipeline.queue import Queue
 from edge.pipeline.settings import ScanSettings
@@ -73,6 +74,7 @@ def button_job(queue: Queue, kit: str, scanner: ScannerSettings, preset: str) ->
     citizen's papers to it (staff resume it on the scan page or with `edge resume`)."""
     doc = ScanSettings.resolve(scanner, preset).doc or BUTTON_DOC
     job = queue.create(kit=kit, doc=doc, scanner=scanner.name, preset=preset)
+    visits.attach_job(queue.db.parent, job.id)
     log.info("job %d %s queued by the scanner's button", job.id, job.ticket,
              extra={"event": "job.queued", "job": job.id, "ticket": job.ticket,
                     "scanner": scanner.name, "by": "button"})

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge import __version__, config, daemon, dossier_command, logs
+from edge import __version__, config, daemon, dossier_command, field_command, logs
 from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import actions, dossiers, naming, outbox
 from edge.pipeline.job import Job, State
@@ -135,9 +135,13 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"],
                     help="default: staff for a new user, unchanged for passwd")
     sp = cmd("queue", cmd_queue, "rebuild a lost or damaged queue database: the old one is "
-             "moved aside, ticket numbers continue, outbox documents are re-adopted")
-    sp.add_argument("action", choices=["rebuild"])
+             "moved aside, ticket numbers continue, outbox documents are re-adopted; or the "
+             "citizens' queue of a visit: issue a number, call the next, recall, done, left, list")
+    sp.add_argument("action", choices=["rebuild", *field_command.QUEUE_ACTIONS])
     sp.add_argument("--force", action="store_true", help="rebuild even a queue that reads fine")
+    field_command.add_queue_arguments(sp)
+    field_command.add_visit_arguments(cmd("visit", cmd_visit, "a visit (buổi lưu động) to a "
+                                          "place: start --place NAME, end, show"))
     dossier_command.add_arguments(cmd(
         "dossier", cmd_dossier, "a citizen's dossier (the documents of one ticket): list, show, "
         "rename with its code, mark uploaded, export as a ZIP"))
@@ -374,9 +378,17 @@ def cmd_receipt(cfg: config.Config, args: argparse.Namespace) -> int:
     return run(cfg, args)
 
 
+def cmd_visit(cfg: config.Config, args: argparse.Namespace) -> int:
+    daemon.open_storage(cfg, queue=False)
+    return field_command.run_visit(cfg, args)
+
+
 def cmd_queue(cfg: config.Config, args: argparse.Namespace) -> int:
     from edge.pipeline.rebuild import rebuild
 
+    if args.action != "rebuild":
+        daemon.open_storage(cfg, queue=False)
+        return field_command.run_queue(cfg, args)
     storage = daemon.open_storage(cfg, queue=False)
     report = rebuild(storage, cfg.kit.id, force=args.force)
     print(f"old queue database and spool moved to {report.aside} (nothing deleted)")

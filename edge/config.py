@@ -117,6 +117,18 @@ class Mqtt:
         return self.port or (8883 if self.use_tls else 1883)
 
 
+PlaceKind = Literal["thôn", "xóm", "bản", "ấp", "tổ dân phố", "khu phố"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A `[[places]]` entry: where the kit goes on a visit (edge/field/visits.py)."""
+
+    name: str  # e.g. "Thôn Đông": what staff pick, what the reports group by
+    venue: str = ""  # e.g. "Nhà văn hóa thôn Đông"
+    kind: PlaceKind = "thôn"
+
+
 DOC_TYPES = ("Giấy khai sinh", "CCCD", "Tờ khai", "Sổ hộ khẩu cũ",
              "Giấy chứng nhận quyền sử dụng đất", "Giấy chứng nhận kết hôn", "Giấy ủy quyền")
 WebRole = Literal["staff", "technician", "volunteer", "admin"]
@@ -177,6 +189,7 @@ class Config:
     receipts: Receipts = field(default_factory=Receipts)
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
+    places: list[Place] = field(default_factory=list)
     path: Path = Path()
 
     @property
@@ -278,6 +291,7 @@ def _validate(cfg: Config, path: Path) -> None:
         raise bad(f"system.{key}", why)
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
+    _validate_places(cfg.places, bad)
     _validate_devices(cfg, ("scanner",), bad)
 
 
@@ -373,6 +387,19 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
         except OSError as e:
             raise bad(f"web.{key}", f"{f}: cannot read it ({e.strerror}); see docs/operations.md "
                       "(HTTPS) for where the files go and their owner and mode") from None
+
+
+def _validate_places(places: list[Place], bad: typing.Callable[[str, str], ConfigError]) -> None:
+    names: set[str] = set()
+    for i, p in enumerate(places):
+        if not 0 < len(p.name.strip()) <= 80 or p.name != " ".join(p.name.split()):
+            raise bad(f"places[{i}].name", "must be 1-80 characters, without leading, trailing "
+                      "or double spaces (e.g. \"Thôn Đông\")")
+        if p.name.casefold() in names:
+            raise bad(f"places[{i}].name", f"duplicate place {p.name!r}")
+        names.add(p.name.casefold())
+        if len(p.venue) > 120:
+            raise bad(f"places[{i}].venue", "at most 120 characters")
 
 
 def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:

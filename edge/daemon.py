@@ -19,6 +19,7 @@ from edge.drivers.scanner.base import make
 from edge.drivers.scanner.settings import SaneSettings, ScannerSettings
 from edge.drivers.usb_settings import PyusbSettings
 from edge.errors import EdgeError
+from edge.field import visits
 from edge.health import Health
 from edge.health import State as HealthState
 from edge.monitor import Monitor, poll_all, read_status
@@ -121,6 +122,7 @@ class Daemon:
             with Queue(self.storage.db) as queue:
                 for job in outbox.recover(self.storage, queue):
                     log.info("recovered job %d %s: now %s", job.id, job.ticket, job.state)
+                visits.recover(self.cfg.storage.root, [(j.id, j.created) for j in queue.jobs()])
             self._report_scanners()
             self.events.start()  # joined by close(), after everything else has stopped
             self.threads += self.monitor.start()

@@ -49,7 +49,7 @@ def test_doctor_command_prints_one_line_per_check_and_fails_on_a_failure(kit):
     r = kit.edge("doctor")
     assert r.stdout.startswith("ok   config ")
     assert "ok   scanner sim is simulated" in r.stdout
-    assert "ok   0 receipt printer(s), 3 slip template(s)" in r.stdout
+    assert "ok   0 receipt printer(s), 4 slip template(s)" in r.stdout
     assert r.stdout.rstrip().endswith("failed")
     failed = int(r.stdout.rstrip().split()[-2])
     assert r.returncode == (1 if failed else 0)

@@ -108,7 +108,7 @@ def test_unknown_template_lists_the_available_ones():
     with pytest.raises(TemplateError) as e:
         template.load("receipt")
     assert "unknown receipt template 'receipt'" in str(e.value)
-    assert "appointment, note, reception" in str(e.value)
+    assert "appointment, note, queue, reception" in str(e.value)
 
 
 def test_every_empty_required_field_is_named_at_once():
@@ -182,7 +182,7 @@ def test_configured_folder_overrides_and_adds_templates(tmp_path):
 @pytest.mark.parametrize("text, expected", [
     ('[[block]]\ntext = "{nobody}"\n', "{nobody} is neither a field nor one of"),
     ('[[block]]\ntext = "x"\ncolour = "red"\n', "block[0].colour: unknown key"),
-    ('[[block]]\ntext = "x"\nsize = "huge"\n', "block[0].size: 'huge' is not one of"),
+    ('[[block]]\ntext = "x"\nsize = "giant"\n', "block[0].size: 'giant' is not one of"),
     ('[[block]]\nrule = true\ntext = "x"\n', "exactly one of text, rule, feed or qr"),
     ('title = "x"\n', "at least one [[block]]"),
     ('[fields.header]\n[[block]]\nrule = true\n', "'header' is filled by the kit itself"),
@@ -604,7 +604,7 @@ def test_cli_queues_for_an_offline_printer(kit, printer):
 
 
 @pytest.mark.parametrize("args, code, expected", [
-    (["--template", "nope"], 2, "available: appointment, note, reception"),
+    (["--template", "nope"], 2, "available: appointment, note, queue, reception"),
     (["--template", "reception", "--set", "ticket=PL01-261122-007"], 2,
      "required fields 'citizen' (Người nộp), 'procedure' (Thủ tục) are missing"),
     (["--template", "note", "--set", "text=x", "--set", "colour=red"], 2,
@@ -648,7 +648,7 @@ def test_check_config_checks_receipt_printers_and_templates(kit, printer, templa
 def test_check_config_counts_printers_and_templates(kit):
     write_kit(kit, name="slip", transport="sim")
     r = kit.edge("check-config")
-    assert r.returncode == 0 and "1 receipt printer(s), 3 slip template(s)" in r.stdout
+    assert r.returncode == 0 and "1 receipt printer(s), 4 slip template(s)" in r.stdout
 
 
 def test_demo_config_has_a_working_simulated_receipt_printer():

@@ -10,13 +10,15 @@ for them through `queue.ticket`. No citizen names anywhere in this database.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from edge.errors import StorageError
 
 FILE = "field.db"
-VERSION = 1
+VERSION = 2  # 2: queue.last_called
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- a buổi lưu động: a place on a day, started and ended by staff (or closed by the kit)
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS queue (
     issued REAL NOT NULL,
     called REAL,                     -- first call (waiting time = called - issued)
     finished REAL,                   -- done or left (service time = finished - called, if done)
+    last_called REAL,                -- the latest call (a recall shows the number again)
     UNIQUE (day, n)
 );
 CREATE INDEX IF NOT EXISTS queue_waiting ON queue(day, state, area);
@@ -76,10 +79,33 @@ def connect(root: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(SCHEMA)
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (str(VERSION),))
+        _migrate(conn)
     except sqlite3.DatabaseError as e:
         raise StorageError(f"the field database {path} cannot be opened: {e}; move it aside "
                            "and restart the service (a new one is made)",
                            vi="Không mở được dữ liệu buổi lưu động; báo kỹ thuật viên") from None
     path.chmod(0o600)
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an older version up to VERSION (columns are only added)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    if row is not None and int(row[0]) >= VERSION:
+        return
+    with tx(conn):
+        if "last_called" not in {r[1] for r in conn.execute("PRAGMA table_info(queue)")}:
+            conn.execute("ALTER TABLE queue ADD COLUMN last_called REAL")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(VERSION),))
+
+
+@contextlib.contextmanager
+def tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT on a connection from `connect`, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

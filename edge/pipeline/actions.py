@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from edge import config, power
 from edge.errors import JobError, StateConflict
+from edge.field import visits
 from edge.pipeline import dossiers, naming
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
@@ -76,8 +77,10 @@ def create(cfg: config.Config, storage: Storage, queue: Queue, *, scanner: str, 
             raise StateConflict(f"dossier {joined} is uploaded already; scan into a new dossier",
                                 vi="Hồ sơ này đã nộp xong; hãy quét vào một hồ sơ mới")
 
-    return queue.create(kit=cfg.kit.id, doc=doc, scanner=device.name, preset=preset,
-                        dossier=code, ticket=ticket, check=check)
+    job = queue.create(kit=cfg.kit.id, doc=doc, scanner=device.name, preset=preset,
+                       dossier=code, ticket=ticket, check=check)
+    visits.attach_job(cfg.storage.root, job.id)
+    return job
 
 
 def _check_free(queue: Queue, scanner: str, aside: bool) -> None:

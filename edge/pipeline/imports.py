@@ -19,6 +19,7 @@ from typing import BinaryIO
 from edge import config
 from edge.drivers.scanner.files import check_file, open_regular
 from edge.errors import JobError
+from edge.field import visits
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
@@ -75,6 +76,7 @@ def queue_import(cfg: config.Config, storage: Storage, queue: Queue, files: list
     importer = cfg.importer()
     job = queue.create(kit=cfg.kit.id, doc=doc, scanner=importer.name, preset=preset,
                        dossier=dossier, state=State.PAUSED, message=COPYING)
+    visits.attach_job(cfg.storage.root, job.id)
     if on_created:
         on_created(job)
     return release(storage, queue, job, ((a.file, a.path.name) for a in files))

@@ -140,7 +140,7 @@ def deliver(cfg: config.Config, printer: config.ReceiptPrinter, slip: Slip,
         while True:
             outcome = queue.attempt(spool, entry, device, printer.retry_seconds, time.time())
             if outcome.state == "printed":
-                queue.count_printed(cfg)
+                queue.count_printed(cfg, template=slip.template)
             if outcome.state in ("printed", "failed") or time.monotonic() >= deadline:
                 return outcome
             entry = outcome.entry

@@ -37,6 +37,8 @@ from typing import Literal
 from edge import config
 from edge.drivers.receipt.device import ReceiptDevice
 from edge.errors import DeviceError, EdgeError, StorageError
+from edge.field import visits
+from edge.field.queue import TEMPLATE as QUEUE_TEMPLATE
 from edge.pipeline.storage import fsync_dir
 from edge.telemetry.events import Events
 from edge.telemetry.service import for_process
@@ -274,10 +276,13 @@ def _not_printed(spool: Spool, entry: Entry, e: EdgeError, budget: float,
                    f"{e.vi} Phiếu đang chờ in và sẽ được in lại khi máy in sẵn sàng.")
 
 
-def count_printed(cfg: config.Config, events: Events | None = None) -> None:
+def count_printed(cfg: config.Config, events: Events | None = None, template: str = "") -> None:
     """One more slip in today's telemetry counts (the commune's weekly report), on the sink
-    passed down (the service's), else on this process's own."""
+    passed down (the service's), else on this process's own; and in the open visit's counts,
+    unless it is a queue number (those are counted as numbers issued)."""
     try:
+        if template != QUEUE_TEMPLATE:
+            visits.count(cfg.storage.root, "slips")
         (for_process(cfg) if events is None else events).add_count("receipts")
     except EdgeError as e:  # a count lost is no reason to fail a printed slip
         log.warning("receipt printed but not counted: %s", e)
@@ -315,7 +320,7 @@ def retry_pending(cfg: config.Config, storage_root: Path, now: float,
                     entry.printer, ReceiptDevice(printer))
                 outcome = attempt(spool, entry, device, printer.retry_seconds, now)
                 if outcome.state == "printed":
-                    count_printed(cfg, events)
+                    count_printed(cfg, events, entry.template)
                 if outcome.state in ("waiting", "failed"):
                     down[entry.printer] = DeviceError(outcome.entry.error,
                                                       vi=outcome.entry.error_vi)

@@ -23,7 +23,8 @@ from edge.receipts.template import Block, Feed, QrRow, Rule, TemplateError, Text
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
 BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-SIZES = {"small": 20, "normal": 24, "large": 34}  # pixels (dots at 203 dpi: 3 mm for normal)
+# pixels (dots at 203 dpi: 3 mm for normal; huge: a queue number, 15 mm)
+SIZES = {"small": 20, "normal": 24, "large": 34, "huge": 120}
 MIN_SIZE = 14  # a code that does not fit is printed smaller, down to this
 MARGIN = 8  # dots left and right
 LINE_GAP = 4

@@ -37,7 +37,7 @@ TICKET_RE = re.compile(r"[A-Z0-9]{2,8}-\d{6}-\d{3,4}")
 DATE_INPUTS = ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y", "%Y-%m-%d")
 
 Kind = Literal["text", "ticket", "dossier", "date", "choice"]
-Size = Literal["small", "normal", "large"]
+Size = Literal["small", "normal", "large", "huge"]  # huge: a queue number
 Align = Literal["left", "center", "right"]
 
 
@@ -210,7 +210,7 @@ def _block(raw: Any, path: Path, key: str) -> Block:
             raise _bad(path, f"{key}.bold", "expected true or false")
         return Text(_str(raw["text"], path, f"{key}.text"),
                     _str(raw.get("label", ""), path, f"{key}.label"), bold,
-                    _choice(raw.get("size", "normal"), ("small", "normal", "large"), path,
+                    _choice(raw.get("size", "normal"), ("small", "normal", "large", "huge"), path,
                             f"{key}.size"),
                     _choice(raw.get("align", "left"), ("left", "center", "right"), path,
                             f"{key}.align"))

@@ -36,7 +36,7 @@ def _measure(text: str, scale: int) -> float:
 
 def lines(block: Text, width: int) -> list[TextLine]:
     """The block wrapped into printer lines (a large line with a long code falls back)."""
-    size = "large" if block.size == "large" else "normal"
+    size = "large" if block.size in ("large", "huge") else "normal"
     scale = 2 if size == "large" else 1
     items = layout.words(block.label, scale) + layout.words(block.text, scale)
     out = []

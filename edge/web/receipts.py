@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge import config
+from edge.field.queue import TEMPLATE as QUEUE_TEMPLATE
 from edge.pipeline import dossiers
 from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
@@ -22,6 +23,8 @@ def templates(cfg: config.Config) -> list[dict[str, object]]:
     out = []  # the reception slip first: the form opens on it
     for name in sorted(template.available(compose.templates_folder(cfg)),
                        key=lambda n: (n != DEFAULT_TEMPLATE, n)):
+        if name == QUEUE_TEMPLATE:  # issued with a number on the reception page, not by hand
+            continue
         tpl = template.load(name, compose.templates_folder(cfg))
         out.append({"name": name, "title": tpl.title, "fields": [
             {"name": f.name, "label": f.label or f.name, "kind": f.kind, "required": f.required,
