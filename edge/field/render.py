@@ -14,7 +14,7 @@ import io
 import time
 
 from edge.errors import JobError
-from edge.field.report import ROWS, Report
+from edge.field.report import ROWS, Report, label
 from edge.receipts.raster import BOLD, REGULAR
 
 FORMATS = ("csv", "xlsx", "pdf")
@@ -31,7 +31,7 @@ def tables(report: Report) -> list[Table]:
     visits: list[list[Cell]] = []
     for v, f in report.visits:
         x = f.values()
-        visits.append([v.label, _clock(v.started), _clock(v.ended), x["served"],
+        visits.append([label(v), _clock(v.started), _clock(v.ended), x["served"],
                        x["served_priority"], x["left"], x["dossiers"], x["pages"],
                        x["survey_answers"], x["satisfied_share"]])
     return [

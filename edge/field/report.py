@@ -20,6 +20,7 @@ from pathlib import Path
 
 from edge.errors import JobError, NotFound
 from edge.field import db, survey
+from edge.field.visits import Visit
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
 
@@ -61,18 +62,9 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Visit:
-    id: int
-    place: str
-    venue: str
-    day: str
-    started: float
-    ended: float | None
-
-    @property
-    def label(self) -> str:
-        return f"{dt.date.fromisoformat(self.day):%d/%m/%Y} – {self.place}"
+def label(v: Visit) -> str:
+    """A visit as a report names it: "14/11/2026 – Thôn Đông"."""
+    return f"{dt.date.fromisoformat(v.day):%d/%m/%Y} – {v.place}"
 
 
 @dataclass
@@ -154,7 +146,7 @@ def for_visit(root: Path, queue: Queue, visit_id: int) -> Report:
         if not visits:
             raise NotFound(f"there is no visit {visit_id} (see `edge visit show`)",
                            vi=f"Không có buổi lưu động số {visit_id}")
-        return _report(conn, queue, visits, "Báo cáo buổi lưu động", visits[0].label)
+        return _report(conn, queue, visits, "Báo cáo buổi lưu động", label(visits[0]))
     finally:
         conn.close()
 
@@ -176,23 +168,13 @@ def for_month(root: Path, queue: Queue, month: str, place: str | None = None) ->
         conn.close()
 
 
-def visits_list(root: Path, limit: int = 100) -> list[Visit]:
-    """The latest visits, newest first (for the report page's choice)."""
-    conn = db.connect(root)
-    try:
-        return _visits(conn, "1 ORDER BY started DESC LIMIT ?", (limit,))
-    finally:
-        conn.close()
-
-
 def visits_of_day(conn: sqlite3.Connection, day: str) -> list[Visit]:
     return _visits(conn, "day = ? ORDER BY started", (day,))
 
 
 def _visits(conn: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[Visit]:
-    rows = conn.execute(f"SELECT id, place, venue, day, started, ended FROM visits WHERE {where}",
-                        args).fetchall()
-    return [Visit(*r) for r in rows]
+    rows = conn.execute(f"SELECT * FROM visits WHERE {where}", args).fetchall()
+    return [Visit.of(r) for r in rows]
 
 
 def _report(conn: sqlite3.Connection, queue: Queue, visits: list[Visit], title: str,

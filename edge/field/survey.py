@@ -8,7 +8,6 @@ cut loses none.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import JobError, NotFound, StateConflict
-from edge.field import db
+from edge.field import db, visits
 
 SCORES = (1, 2, 3, 4, 5)
 SATISFIED = 4  # "hài lòng" and "rất hài lòng"
@@ -73,18 +72,14 @@ def answer(root: Path, score: int, better: Iterable[str] = (), queue_n: int | No
     refused if that number was not issued today or has already answered."""
     score, codes, queue_n = check(score, better, queue_n)
     now = time.time() if now is None else now
+    open_visit = visits.current(root, now)  # closes one left open from an earlier day
     conn = db.connect(root)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.tx(conn):
             queue_id, visit = _number(conn, queue_n, now)
-            visit = visit or _open_visit(conn, now)
+            visit = visit or (open_visit.id if open_visit else None)
             cur = conn.execute("INSERT INTO survey (visit, queue, score, better, at) VALUES "
                                "(?, ?, ?, ?, ?)", (visit, queue_id, score, ",".join(codes), now))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     except sqlite3.IntegrityError:
         raise StateConflict(f"number {queue_n} has already answered the survey",
                             vi=f"Số {queue_n} đã đánh giá rồi. Cảm ơn ông/bà!") from None
@@ -97,21 +92,13 @@ def _number(conn: sqlite3.Connection, queue_n: int | None, now: float
             ) -> tuple[int | None, int | None]:
     if queue_n is None:
         return None, None
-    day = dt.date.fromtimestamp(now).isoformat()
     row = conn.execute("SELECT id, visit FROM queue WHERE day = ? AND n = ?",
-                       (day, queue_n)).fetchone()
+                       (visits.day_of(now), queue_n)).fetchone()
     if row is None:
         raise NotFound(f"queue number {queue_n} was not issued today",
                        vi=f"Hôm nay chưa phát số {queue_n}. Hãy xem lại số trên phiếu, hoặc "
                           "để trống ô số.")
     return int(row["id"]), row["visit"]
-
-
-def _open_visit(conn: sqlite3.Connection, now: float) -> int | None:
-    """Today's open visit (one left open from an earlier day is not this answer's)."""
-    row = conn.execute("SELECT id FROM visits WHERE ended IS NULL AND day = ?",
-                       (dt.date.fromtimestamp(now).isoformat(),)).fetchone()
-    return int(row["id"]) if row else None
 
 
 def tally(conn: sqlite3.Connection, visits: Iterable[int]) -> Tally:

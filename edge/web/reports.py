@@ -10,7 +10,7 @@ import io
 
 from flask import Blueprint, Response, render_template, request, send_file
 
-from edge.field import render, report
+from edge.field import render, report, visits
 from edge.pipeline.naming import slug
 from edge.web import auth
 from edge.web.context import kit
@@ -41,12 +41,13 @@ def _chosen() -> tuple[report.Report | None, str]:
 @auth.require(*ROLES)
 def page() -> str:
     r, _ = _chosen()
-    visits = report.visits_list(kit().cfg.storage.root)
+    recent = visits.recent(kit().cfg.storage.root, 100)
     rows = [(code, [_cell(f.values()[code]) for _, f in r.columns])
             for code, _, _ in report.ROWS] if r else []
     return render_template("reports.html", report=r, period=_period(r), rows=rows,
-                           visits=visits, places=sorted({v.place for v in visits}),
-                           months=_months(visits), args=request.args, total=report.TOTAL,
+                           visits=[(v, report.label(v)) for v in recent],
+                           places=sorted({v.place for v in recent}), months=_months(recent),
+                           args=request.args, total=report.TOTAL,
                            other=report.OTHER)
 
 
@@ -55,15 +56,15 @@ def _period(r: report.Report | None) -> str:
     if r is None:
         return ""
     if request.args.get("visit"):
-        return r.visits[0][0].label
+        return report.label(r.visits[0][0])
     year, month = request.args["month"][:7].split("-")
     place = request.args.get("place", "").strip()
     return f"{month}/{year}" + (f" – {place}" if place else "")
 
 
-def _months(visits: list[report.Visit]) -> list[str]:
+def _months(recent: list[visits.Visit]) -> list[str]:
     """This month and every month with a visit, newest first."""
-    return sorted({dt.date.today().strftime("%Y-%m"), *(v.day[:7] for v in visits)},
+    return sorted({dt.date.today().strftime("%Y-%m"), *(v.day[:7] for v in recent)},
                   reverse=True)
 
 
