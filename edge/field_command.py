@@ -11,7 +11,7 @@ import json
 
 from edge import config
 from edge.errors import EdgeError
-from edge.field import queue, ticket, visits
+from edge.field import events, queue, ticket, visits
 
 QUEUE_ACTIONS = ("issue", "next", "recall", "done", "left", "list")
 
@@ -54,10 +54,12 @@ def run_visit(cfg: config.Config, args: argparse.Namespace) -> int:
         known = next((p for p in cfg.places if p.name == args.place), None)
         venue = args.venue if args.venue is not None else known.venue if known else ""
         v = visits.start(root, args.place, venue)
+        events.started(cfg, v)
         return _say(v.as_dict(), f"visit {v.id} started at {v.place} ({v.day} {_time(v.started)})",
                     args.json)
     if args.action == "end":
         v = visits.end(root)
+        events.ended(cfg, v)
         return _say(v.as_dict(), f"visit {v.id} at {v.place} ended at {_time(v.ended)}", args.json)
     v = visits.current(root)
     if v is None:

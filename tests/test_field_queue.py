@@ -29,8 +29,11 @@ def test_a_visit_starts_and_ends_once(tmp_path):
     with pytest.raises(StateConflict, match="still open"):
         visits.start(tmp_path, "Thôn Tây", now=DAY + MIN)
     assert visits.current(tmp_path, DAY + MIN) == v
+    waiting = queue.issue(tmp_path, "support", now=DAY + 2 * MIN)
     ended = visits.end(tmp_path, now=DAY + 60 * MIN)
     assert (ended.ended, ended.end_reason) == (DAY + 60 * MIN, "ended")
+    left = queue.get(tmp_path, waiting.id)  # not served before the end: left
+    assert (left.state, left.finished) == ("left", DAY + 60 * MIN)
     assert visits.current(tmp_path, DAY + 61 * MIN) is None
     with pytest.raises(StateConflict, match="no visit is open"):
         visits.end(tmp_path, now=DAY + 62 * MIN)
@@ -220,3 +223,34 @@ def test_cli_visit_and_queue(kit, tmp_path):
     r = kit.edge("visit", "end")
     assert r.returncode == 0 and r.stdout.startswith(f"visit {show['id']} at Thôn Đông ended")
     assert "no visit is open" in kit.edge("visit", "show").stdout
+
+
+def test_visit_events_go_to_telemetry_without_tickets(kit, tmp_path):
+    """`edge visit start|end` with no service running: the events wait in the outbox, valid
+    against docs/schemas/event.schema.json, with the place and the counts, never a ticket."""
+    import json
+
+    from edge.telemetry.outbox import Outbox
+    from edge.telemetry.store import Store
+
+    from .peers import free_port
+    from .telemetry_kit import validate
+
+    cli_kit(kit, tmp_path)
+    with open(kit.config, "a", encoding="utf-8") as f:
+        f.write(f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {free_port()}\n')
+    assert kit.edge("visit", "start", "--place", "Thôn Đông").returncode == 0
+    for priority in ("elderly", None):
+        kit.edge("queue", "issue", "--area", "support",
+                 *(["--priority", priority] if priority else []))
+    kit.edge("queue", "next", "--area", "support")
+    kit.edge("queue", "done", "1")
+    assert kit.edge("visit", "end").returncode == 0
+    messages = Outbox(Store(kit.root / "telemetry.db"), 1000).after(0, 1000)
+    events = [validate(m.topic, m.payload) for m in messages if m.topic.endswith("/event")]
+    visit = [(e["type"], e["data"]) for e in events if e["type"].startswith("visit/")]
+    assert visit == [("visit/started", {"visit": 1, "place": "Thôn Đông"}),
+                     ("visit/ended", {"visit": 1, "place": "Thôn Đông", "reason": "ended",
+                                      "issued": 2, "served": 1, "served_priority": 1,
+                                      "left": 1, "slips": 0})]
+    assert "PL01-" not in json.dumps(events)

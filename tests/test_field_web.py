@@ -1,88 +1,105 @@
-"""The survey kiosk and the report page through Flask's test client: who may unlock, what a
-kiosk may do (answer, nothing else), the figures on the page and the downloads."""
+"""The field API through Flask's test client: who may start and end a visit, give and call
+numbers; bad input refused with clear 4xx words; the public display shows numbers and areas and
+nothing else; a scan made for a number carries its ticket."""
 
 from __future__ import annotations
 
-import io
-import re
-
 import pytest
 
-from edge.field import db
 from edge.web.app import create_app
 
-from .field_day import DAY, EXPECTED, write_day
 from .test_web import assert_error, client
 from .web_kit import add_web
 
 
 @pytest.fixture
-def web(kit):
+def web(kit, tmp_path):
+    kit.configure([{"name": "sim", "driver": "sim", "dpi": 100, "source": "adf",
+                    "presets": {"tk": {"label": "Tờ khai", "doc": "Tờ khai"}}}])
+    kit.config.write_text(kit.config.read_text() + f"""
+[[places]]
+name = "Thôn Đông"
+venue = "Nhà văn hóa thôn Đông"
+
+[[receipt_printer]]
+name = "slip"
+transport = "file"
+path = "{tmp_path / 'receipt.bin'}"
+""", encoding="utf-8")
     add_web(kit.config)
     app = create_app(kit.cfg())
     app.testing = True
     return app
 
 
-def unlock(app, who="vol"):
-    c = client(app, who)
-    page = c.get("/survey")
-    assert page.status_code == 200 and b'id="kiosk-start"' in page.data
-    r = c.c.post("/survey/kiosk", data={"csrf_token": c.token})
-    assert r.status_code == 302 and r.headers["Location"].endswith("/survey")
-    c.token = re.search(rb'name="csrf-token" content="([^"]+)"', c.get("/survey").data)[1].decode()
-    return c
+def test_roles(web):
+    vol, staff, tech, nobody = (client(web, "vol"), client(web, "staff"), client(web, "tech"),
+                                client(web))
+    assert_error(nobody.post("/api/visit/start", {"place": "Thôn Đông"}), 401)
+    assert_error(staff.post("/api/queue", {"area": "digitise"}), 409)  # no visit yet
+    r = vol.post("/api/visit/start", {"place": "Thôn Đông"})
+    assert r.status_code == 200 and r.json["visit"]["venue"] == "Nhà văn hóa thôn Đông"
+    assert_error(vol.post("/api/visit/end"), 403)
+    assert_error(tech.post("/api/queue", {"area": "digitise"}), 403)
+    assert_error(vol.post("/api/queue/next", {"area": "digitise"}), 403)
+    r = vol.post("/api/queue", {"area": "digitise", "priority": "elderly"})
+    assert r.status_code == 201 and r.json["entry"]["n"] == 1
+    assert r.json["slip"]["state"] == "printed"
+    assert tech.get("/api/visit").json["visit"]["place"] == "Thôn Đông"
+    r = staff.post("/api/queue/next", {"area": "digitise"})
+    assert r.json["call"]["n"] == 1
+    assert staff.post(f"/api/queue/{r.json['call']['id']}/done").json["entry"]["state"] == \
+        "done"
+    assert tech.post("/api/visit/end").status_code == 200
 
 
-def test_a_kiosk_answers_and_does_nothing_else(web, kit):
-    assert client(web).get("/survey").status_code == 302  # no login, no kiosk
-    assert_error(client(web).post("/api/survey", {"score": 5}), 401)
-    assert_error(client(web, "tech").post("/api/survey", {"score": 5}), 401)
-    c = unlock(web)
-    page = c.get("/survey")
-    assert b'id="face-5"' in page.data and b'id="kiosk-start"' not in page.data
-    text = page.data.decode()
-    assert "Rất hài lòng" in text
-    assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing from outside the kit
-    assert_error(c.get("/api/me"), 401)  # the volunteer is logged out of this browser
-    assert c.get("/receipts").status_code == 302
-    r = c.post("/api/survey", {"score": 4, "better": ["wait"], "number": None})
-    assert r.status_code == 201, r.json
-    assert_error(c.post("/api/survey", {"score": 9}), 400)
-    assert_error(c.post("/api/survey", {"score": 5, "number": "12"}), 404)  # not issued today
-    conn = db.connect(kit.root)
-    assert [tuple(r) for r in conn.execute("SELECT score, better FROM survey")] == [(4, "wait")]
-    conn.close()
-    c.c.post("/survey/leave", data={"csrf_token": c.token})
-    assert c.get("/survey").status_code == 302
-    assert_error(c.post("/api/survey", {"score": 5}), 401)
+def test_bad_input_is_refused_in_words(web):
+    vol, staff = client(web, "vol"), client(web, "staff")
+    assert_error(vol.post("/api/visit/start", {"place": ""}), 400)
+    assert_error(vol.post("/api/visit/start", {"place": 5}), 400)
+    vol.post("/api/visit/start", {"place": "Xóm Mới"})  # typed once, remembered
+    assert_error(vol.post("/api/visit/start", {"place": "Thôn Đông"}), 409)
+    r = vol.post("/api/queue", {"area": "kitchen"})
+    assert_error(r, 400)
+    assert r.json["error_vi"] == "Khu vực không hợp lệ"
+    assert_error(vol.post("/api/queue", {"area": "support", "priority": "vip"}), 400)
+    assert_error(staff.post("/api/queue/next", {"area": "nowhere"}), 400)
+    assert_error(staff.post("/api/queue/999/done"), 404)
+    assert_error(staff.post("/api/queue/1/explode"), 404)
+    assert_error(staff.get("/api/queue?area=x"), 400)
+    e = vol.post("/api/queue", {"area": "support"}).json["entry"]
+    r = staff.post(f"/api/queue/{e['id']}/done")  # not called yet
+    assert_error(r, 409)
+    assert r.json["error_vi"].startswith(f"Số {e['n']} chưa được gọi")
+    assert_error(staff.post("/api/jobs", {"scanner": "sim", "preset": "tk", "doc": "Tờ khai",
+                                          "queue": "abc"}), 400)
+    assert [p["name"] for p in vol.get("/api/visit").json["places"]] == ["Thôn Đông", "Xóm Mới"]
 
 
-def test_only_staff_and_volunteers_unlock_a_kiosk(web):
-    c = client(web, "tech")
-    assert c.get("/survey").status_code == 302
-    assert c.post("/survey/kiosk").status_code == 403
-
-
-def test_report_page_and_downloads(web, kit):
-    openpyxl = pytest.importorskip("openpyxl")
-    v1, _ = write_day(kit.root)
-    c = client(web, "tech")
-    page = c.get(f"/reports?visit={v1}").data.decode()
-    served = re.search(r'data-code="served"><td>[^<]+</td><td class="n">(\d+)</td>', page)
-    assert served and int(served[1]) == EXPECTED["served"]
-    assert "75,0" in page and "Thôn Đông" in page
-    r = c.get(f"/api/report?visit={v1}&format=xlsx")
-    assert r.status_code == 200 and "bao-cao-buoi-1.xlsx" in r.headers["Content-Disposition"]
-    rows = list(openpyxl.load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
-    assert ("Công dân được phục vụ", 4) in [r[:2] for r in rows]
-    month = c.get(f"/api/report?month={DAY:%Y-%m}&place=Thôn Đông&format=pdf")
-    assert month.status_code == 200 and month.data.startswith(b"%PDF")
-    assert "bao-cao-2026-11-thon-dong.pdf" in month.headers["Content-Disposition"]
-    assert "Tổng cộng" in c.get(f"/reports?month={DAY:%Y-%m}").data.decode()
-    assert_error(c.get("/api/report?month=2026-13"), 400)
-    assert_error(c.get("/api/report?visit=77"), 404)
-    assert_error(c.get("/api/report"), 400)
-    assert_error(c.get(f"/api/report?visit={v1}&format=doc"), 400)
-    for who in ("staff", "vol"):
-        assert_error(client(web, who).get(f"/api/report?visit={v1}"), 403)
+def test_display_shows_numbers_and_areas_only(web):
+    vol, staff = client(web, "vol"), client(web, "staff")
+    anyone = client(web)
+    assert anyone.get("/queue/display").status_code == 200
+    assert anyone.get("/queue/display/data").json["calls"] == []
+    vol.post("/api/visit/start", {"place": "Thôn Đông"})
+    e = vol.post("/api/queue", {"area": "digitise", "priority": "disability",
+                                "procedure": "Đăng ký khai sinh"}).json["entry"]
+    staff.post("/api/queue/next", {"area": "digitise"})
+    job = staff.post("/api/jobs", {"scanner": "sim", "preset": "tk", "doc": "Tờ khai",
+                                   "queue": e["id"]})
+    assert job.status_code == 201, job.json
+    d = anyone.get("/queue/display/data").json
+    assert d["visit"] == {"place": "Thôn Đông", "venue": "Nhà văn hóa thôn Đông"}
+    assert [{k: c[k] for k in ("n", "area", "state")} for c in d["calls"]] == [
+        {"n": 1, "area": "digitise", "state": "called"}]
+    assert set(d["calls"][0]) == {"n", "area", "at", "state"}
+    text = anyone.get("/queue/display/data").get_data(as_text=True)
+    for secret in (job.json["ticket"], "disability", "khai sinh"):
+        assert secret not in text
+    assert staff.get("/api/queue?area=digitise").json["called"][0]["ticket"] == \
+        job.json["ticket"]
+    assert staff.get(f"/api/dossiers/{job.json['ticket']}").json["queue_n"] == 1
+    assert_error(anyone.get("/api/queue"), 401)
+    assert_error(anyone.get(f"/api/queue/{e['id']}/slip.png"), 401)
+    png = vol.get(f"/api/queue/{e['id']}/slip.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")

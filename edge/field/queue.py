@@ -204,6 +204,17 @@ def listing(root: Path, states: tuple[str, ...], area: str | None = None,
     return [Entry.of(r) for r in rows]
 
 
+def of_visit(root: Path, visit_id: int) -> list[Entry]:
+    """Every number of a visit, in order."""
+    conn = db.connect(root)
+    try:
+        rows = conn.execute("SELECT * FROM queue WHERE visit = ? ORDER BY day, n",
+                            (visit_id,)).fetchall()
+    finally:
+        conn.close()
+    return [Entry.of(r) for r in rows]
+
+
 def waiting(root: Path, area: str | None = None, now: float | None = None) -> list[Entry]:
     return listing(root, ("waiting",), area, now)
 

@@ -92,14 +92,16 @@ def start(root: Path, place: str, venue: str = "", now: float | None = None) -> 
 
 
 def end(root: Path, now: float | None = None, reason: str = "ended") -> Visit:
-    """Close the open visit (refused when none is open)."""
+    """Close the open visit (refused when none is open); its numbers not served are 'left'."""
     now = time.time() if now is None else now
     visit = current(root, now)
     if visit is None:
         raise StateConflict("no visit is open", vi="Không có buổi lưu động nào đang diễn ra")
     conn = db.connect(root)
     try:
-        with db.tx(conn):
+        with db.tx(conn):  # numbers still waiting or called were not served: they left
+            conn.execute("UPDATE queue SET state = 'left', finished = ? WHERE visit = ? AND "
+                         "state IN ('waiting', 'called')", (max(now, visit.started), visit.id))
             conn.execute("UPDATE visits SET ended = ?, end_reason = ? WHERE id = ?",
                          (max(now, visit.started), reason, visit.id))
         return get(root, visit.id, conn)

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
+from edge.field import queue as fqueue
 from edge.pipeline import actions
 from edge.pipeline.job import State
 from edge.web import auth, csrf, devices, jobs, labels, receipts
@@ -84,13 +85,28 @@ def list_jobs() -> Response:
 @bp.post("/jobs")
 @auth.require(*STAFF)
 def create_job() -> tuple[Response, int]:
-    k = kit()
+    k, data = kit(), body()
+    number = queue_number(data)  # the citizen's queue number the scan is for, if any
     try:
-        job = jobs.create(k.cfg, k.storage, k.queue(), body())
+        job = jobs.create(k.cfg, k.storage, k.queue(), data)
     except actions.ScannerTaken as e:  # the page offers what to do with the job in the way
         resp, status = as_json(e)
         return jsonify(**resp.json, conflict=e.conflict, job=jobs.detail(k.queue(), e.job)), status
+    if number is not None:
+        fqueue.link_ticket(k.cfg.storage.root, number, job.ticket)
     return jsonify(jobs.detail(k.queue(), job)), 201
+
+
+def queue_number(data: dict[str, Any]) -> int | None:
+    """`queue` in a new scan: the id of the citizen's number it is for, checked before the job
+    is made (the dossier then shows the number, the report counts it for the visit)."""
+    raw = data.pop("queue", None)
+    if raw in (None, ""):
+        return None
+    try:
+        return fqueue.get(kit().cfg.storage.root, int(raw)).id
+    except (TypeError, ValueError):
+        raise bad("queue: expected the id of a queue number", "Số thứ tự không hợp lệ") from None
 
 
 @bp.get("/jobs/<ref>")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from edge import config, daemon
 from edge.errors import EdgeError
-from edge.web import api, auth, csrf, dossier_api, i18n, pages, secret, sse
+from edge.web import api, auth, csrf, dossier_api, field, i18n, pages, secret, sse
 from edge.web import reports as report_pages
 from edge.web import survey as survey_pages
 from edge.web.context import Kit
@@ -47,6 +47,7 @@ def create_app(cfg: config.Config) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(dossier_api.bp)
+    app.register_blueprint(field.bp)
     app.register_blueprint(survey_pages.bp)
     app.register_blueprint(report_pages.bp)
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,

@@ -10,6 +10,7 @@ import functools
 from flask import Blueprint, Response, jsonify, request
 
 from edge.errors import JobError
+from edge.field import queue
 from edge.pipeline import dossiers, naming
 from edge.pipeline.queue import Queue
 from edge.web import auth, jobs
@@ -58,8 +59,10 @@ def listing() -> Response:
 @bp.get("/<ref>")
 @auth.require(*STAFF)
 def show(ref: str) -> Response:
-    q = kit().queue()
-    return jsonify(view(q, dossiers.find(q, checked_ref(ref))))
+    k = kit()
+    dossier = dossiers.find(k.queue(), checked_ref(ref))
+    return jsonify({**view(k.queue(), dossier),
+                    "queue_n": queue.number_of(k.cfg.storage.root, dossier.ticket)})
 
 
 @bp.post("/<ref>/rename")

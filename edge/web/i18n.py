@@ -320,6 +320,92 @@ WORDS.update({
     "viewer": ("Xem trang", "Page viewer"),
 })
 
+
+# The day in the field (visits, reception, calling numbers, the display): what the pages say,
+# and what visit.js, reception.js, queue.js and display.js draw with, as JSON through
+# queue_words(); "{n}", "{area}"... are filled in there.
+WORDS.update({
+    "visit": ("Buổi lưu động", "Visit"), "reception": ("Cấp số", "Queue numbers"),
+    "queue": ("Gọi số", "Call numbers"), "display": ("Màn hình gọi số", "Calling screen"),
+    "no_slip_printer": ("Chưa cấu hình máy in phiếu: hãy đọc số cho công dân.",
+                        "No receipt printer is configured: tell the citizen the number."),
+})
+QUEUE_WORDS: dict[str, tuple[str, str]] = {
+    "area.reception": ("Tiếp đón – tư vấn", "Reception and advice"),
+    "area.digitise": ("Số hoá hồ sơ", "Digitising papers"),
+    "area.support": ("Hỗ trợ số", "Digital support"),
+    "area_hint.reception": ("Hỏi thủ tục, hướng dẫn, nộp hồ sơ",
+                            "Questions, guidance, handing in papers"),
+    "area_hint.digitise": ("Quét giấy tờ thành hồ sơ điện tử", "Scanning papers into files"),
+    "area_hint.support": ("VNeID, thanh toán trực tuyến, tra cứu hồ sơ",
+                          "VNeID, online payment, looking a dossier up"),
+    "priority.merit": ("Người có công với cách mạng", "Person of merit"),
+    "priority.elderly": ("Người cao tuổi", "Elderly person"),
+    "priority.disability": ("Người khuyết tật", "Person with a disability"),
+    "priority.worker": ("Công nhân, người lao động", "Worker"),
+    "priority.none": ("Không ưu tiên", "No priority"),
+    "state.waiting": ("Đang chờ", "Waiting"), "state.called": ("Đã gọi", "Called"),
+    "state.done": ("Đã phục vụ xong", "Served"), "state.left": ("Đã về", "Left"),
+    "visit_none": ("Chưa có buổi lưu động nào đang diễn ra.", "No visit is open."),
+    "visit_open": ("Đang diễn ra tại {place}, bắt đầu lúc {time}.",
+                   "Open at {place} since {time}."),
+    "visit_place": ("Thôn, tổ dân phố", "Hamlet or residential group"),
+    "visit_other": ("Nơi khác (nhập tên)…", "Another place (type its name)…"),
+    "visit_typed": ("Tên thôn, tổ dân phố", "Name of the hamlet or group"),
+    "visit_venue": ("Địa điểm (ví dụ: Nhà văn hóa thôn)", "Venue (e.g. the cultural house)"),
+    "visit_start": ("Bắt đầu buổi lưu động", "Start the visit"),
+    "visit_end": ("Kết thúc buổi lưu động", "End the visit"),
+    "visit_end_ask": ("Kết thúc buổi tại {place}? Số nào còn đang chờ sẽ được ghi là đã về.",
+                      "End the visit at {place}? Numbers still waiting are marked as left."),
+    "visit_ended": ("Đã kết thúc buổi tại {place} lúc {time}: phục vụ {done} người, {left} "
+                    "người đã về.", "The visit at {place} ended at {time}: {done} served, "
+                    "{left} left."),
+    "visit_counts": ("Hôm nay: {waiting} đang chờ, {called} đang phục vụ, {done} đã xong, "
+                     "{left} đã về.", "Today: {waiting} waiting, {called} being served, "
+                     "{done} served, {left} left."),
+    "visit_first": ("Hãy bắt đầu buổi lưu động trước khi cấp số.",
+                    "Start the visit before giving numbers."),
+    "go_visit": ("Mở trang Buổi lưu động", "Open the Visit page"),
+    "choose_area": ("1. Công dân cần làm gì?", "1. What does the citizen need?"),
+    "choose_priority": ("2. Đối tượng ưu tiên (nếu có)", "2. Priority group (if any)"),
+    "issue": ("Cấp số và in phiếu", "Give a number and print its slip"),
+    "issued": ("Số {n}", "Number {n}"),
+    "issued_to": ("Mời đến khu vực {area}", "Please go to {area}"),
+    "waiting_n": ("{n} người đang chờ", "{n} waiting"),
+    "my_area": ("Khu vực của tôi", "My area"),
+    "call_next": ("Gọi số tiếp theo", "Call the next number"),
+    "nobody": ("Không còn ai chờ ở khu vực này.", "Nobody is waiting for this area."),
+    "serving": ("Đang phục vụ", "Being served"),
+    "recall": ("Gọi lại", "Call again"), "done": ("Xong", "Done"),
+    "left": ("Công dân đã về", "The citizen left"),
+    "scan_for": ("Quét giấy tờ", "Scan papers"),
+    "scanned": ("Đã có hồ sơ {ticket}", "Dossier {ticket}"),
+    "waiting_list": ("Số đang chờ", "Numbers waiting"),
+    "priority_mark": ("Ưu tiên", "Priority"),
+    "issued_at": ("lấy số lúc {time}", "since {time}"),
+    "now_calling": ("Mời công dân có số", "Now calling"),
+    "to_area": ("đến khu vực", "please go to"),
+    "recent": ("Các số vừa gọi", "Numbers called before"),
+    "none_called": ("Chưa gọi số nào", "No number called yet"),
+    "done_n": ("Số {n}: đã xong.", "Number {n}: served."),
+    "left_n": ("Số {n}: đã ghi là công dân đã về.", "Number {n}: marked as left."),
+    "recalled_n": ("Đã gọi lại số {n}.", "Number {n} called again."),
+    "back": ("Quay lại", "Go back"), "left_short": ("Đã về", "Left"),
+    "called_n": ("Đã gọi số {n}: màn hình đang mời công dân đến.",
+                 "Number {n} called: the screen is asking the citizen to come."),
+}
+
+
+def queue_table() -> dict[str, str]:
+    """QUEUE_WORDS in the session's language (the field pages' templates)."""
+    i = 0 if lang() == "vi" else 1
+    return {k: pair[i] for k, pair in QUEUE_WORDS.items()}
+
+
+def queue_words() -> str:
+    """QUEUE_WORDS in the session's language, as JSON for static/field.js."""
+    return json.dumps(queue_table(), ensure_ascii=False)
+
 # The day in the field (issue 18): the survey kiosk and the report page. The report's rows
 # ("report.<code>") are the report module's own (vi, en) pairs, so a file and the page agree.
 WORDS.update({

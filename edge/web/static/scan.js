@@ -6,6 +6,7 @@ const BUSY = ["queued", "scanning", "assembling"];
 function scanPage() {
   let scanners = [], preset = "", job = null, source = null, jobs = [], starting = false;
   const ticket = new URLSearchParams(location.search).get("ticket") || "";
+  const number = new URLSearchParams(location.search).get("queue") || "";  // the citizen's queue number
   api("/api/scanners").then((d) => {
     scanners = d.scanners;
     scanners.forEach((s) => $("scanner").append(el("option", { value: s.name }, s.label || s.name)));
@@ -75,6 +76,7 @@ function scanPage() {
     try {
       const body = { scanner: $("scanner").value, preset, doc: $("doc").value };
       if (ticket) body.ticket = ticket; else body.dossier = $("dossier").value;
+      if (number) body.queue = number;
       if (aside) body.paused = "aside";
       const j = await api("/api/jobs", body);
       keep(j);
