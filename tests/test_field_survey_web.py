@@ -86,3 +86,27 @@ def test_report_page_and_downloads(web, kit):
     assert_error(c.get(f"/api/report?visit={v1}&format=doc"), 400)
     for who in ("staff", "vol"):
         assert_error(client(web, who).get(f"/api/report?visit={v1}"), 403)
+
+
+def test_the_slips_qr_opens_the_survey_for_its_number_once(web, kit):
+    from edge.field import queue, visits
+
+    kit.root.mkdir(parents=True, exist_ok=True)
+    visits.start(kit.root, "Thôn Đông")
+    queue.issue(kit.root, "digitise")
+    entry = queue.issue(kit.root, "digitise")
+    queue.link_ticket(kit.root, entry.id, "PL01-261203-0007")
+    c = client(web)  # a citizen's phone: no login
+    page = c.get("/survey?ticket=PL01-261203-0007")
+    assert page.status_code == 200
+    assert f'type="hidden" id="number" value="{entry.n}"' in page.data.decode()
+    c.token = re.search(rb'name="csrf-token" content="([^"]+)"', page.data)[1].decode()
+    assert c.post("/api/survey", {"score": 5, "number": 1}).status_code == 201
+    conn = db.connect(kit.root)
+    assert [tuple(r) for r in conn.execute(
+        "SELECT q.n, s.score FROM survey s JOIN queue q ON q.id = s.queue")] == [(entry.n, 5)]
+    conn.close()
+    assert_error(c.post("/api/survey", {"score": 1}), 401)  # once
+    assert c.get("/survey?ticket=PL01-261203-0007").status_code == 404  # answered
+    assert client(web).get("/survey?ticket=PL01-261203-0099").status_code == 404
+    assert client(web).get("/survey").status_code == 302

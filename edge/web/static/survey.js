@@ -18,7 +18,7 @@ function step(name) {
 function reset() {
   clearTimeout(resetTimer);
   score = null;
-  $("step-more").reset();
+  $("step-more").reset();  // a hidden input (the slip's number) keeps its value
   show($("survey-error"), "");
   step("faces");
 }
@@ -26,7 +26,7 @@ function reset() {
 function thanks(later) {
   $("saved-later").hidden = !later;
   step("thanks");
-  resetTimer = setTimeout(reset, RESET_MS);
+  if (!$("survey").dataset.once) resetTimer = setTimeout(reset, RESET_MS);  // a kiosk: next one
 }
 
 async function send(answer) {
