@@ -46,6 +46,7 @@ def test_kiosk_day(stack, page_for, kit):
     stack.start()
     page = page_for(stack, "vol")
     page.goto("/survey")
+    shots(page, "survey-unlock")
     page.click("#kiosk-start")
     page.wait_for_selector("#face-5")
     assert page.locator("#kiosk-start").count() == 0
@@ -89,3 +90,9 @@ def test_report_page(stack, page_for, kit):
     with page.expect_download() as d:
         page.click("#download-pdf")
     assert d.value.suggested_filename == f"bao-cao-buoi-{v1}.pdf"
+    page.select_option("#month", "2026-11")
+    page.click("#show-month")
+    page.wait_for_selector("#figures")
+    assert page.locator("#figures tr").first.inner_text().split("\t")[1:] == [
+        "Thôn Đông", "Tổ dân phố 3", "Tổng cộng"]
+    shots(page, "report-month")
