@@ -228,6 +228,7 @@ def test_a_visit_queue_through_the_day(kit, stack, browser, page_for):
     assert ended and reason == "ended"
     vol.goto("/reception")  # after the visit: no number can be given
     assert_in_view(vol.locator("#no-visit"))
+    assert vol.locator("#issue-card").is_hidden()
 
 
 def kill_all(stack) -> None:

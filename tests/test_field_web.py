@@ -80,7 +80,7 @@ def test_display_shows_numbers_and_areas_only(web):
     vol, staff = client(web, "vol"), client(web, "staff")
     anyone = client(web)
     assert anyone.get("/queue/display").status_code == 200
-    assert anyone.get("/queue/display/data").json["calls"] == []
+    assert anyone.get("/api/queue/display").json["calls"] == []
     vol.post("/api/visit/start", {"place": "Thôn Đông"})
     e = vol.post("/api/queue", {"area": "digitise", "priority": "disability",
                                 "procedure": "Đăng ký khai sinh"}).json["entry"]
@@ -88,12 +88,12 @@ def test_display_shows_numbers_and_areas_only(web):
     job = staff.post("/api/jobs", {"scanner": "sim", "preset": "tk", "doc": "Tờ khai",
                                    "queue": e["id"]})
     assert job.status_code == 201, job.json
-    d = anyone.get("/queue/display/data").json
+    d = anyone.get("/api/queue/display").json
     assert d["visit"] == {"place": "Thôn Đông", "venue": "Nhà văn hóa thôn Đông"}
     assert [{k: c[k] for k in ("n", "area", "state")} for c in d["calls"]] == [
         {"n": 1, "area": "digitise", "state": "called"}]
     assert set(d["calls"][0]) == {"n", "area", "at", "state"}
-    text = anyone.get("/queue/display/data").get_data(as_text=True)
+    text = anyone.get("/api/queue/display").get_data(as_text=True)
     for secret in (job.json["ticket"], "disability", "khai sinh"):
         assert secret not in text
     assert staff.get("/api/queue?area=digitise").json["called"][0]["ticket"] == \

@@ -65,7 +65,9 @@ def data_texts(cfg) -> list[str]:
         out += [d.label for d in getattr(cfg, kind)]
     out += [p.label for s in cfg.scanner for p in s.presets.values()]
     out += [p.doc for s in cfg.scanner for p in s.presets.values()]
+    out += [t for p in cfg.places for t in (p.name, p.venue)]
     folder = compose.templates_folder(cfg)
+    out.append(", ".join(sorted(template.available(folder))))  # template file names, as listed
     for name in template.available(folder):
         tpl = template.load(name, folder)
         out += [tpl.title, *(f.label for f in tpl.fields.values())]

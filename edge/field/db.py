@@ -103,9 +103,14 @@ def _migrate(conn: sqlite3.Connection) -> None:
 def tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT on a connection from `connect`, rolled back on any error."""
     conn.execute("BEGIN IMMEDIATE")
-    try:
+    with conn:  # commits, or rolls back on an exception
         yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+
+
+def rows(root: Path, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+    """One read on its own connection."""
+    conn = connect(root)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()

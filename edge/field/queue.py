@@ -178,13 +178,9 @@ def link_ticket(root: Path, entry_id: int, ticket: str) -> Entry:
 
 def number_of(root: Path, ticket: str) -> int | None:
     """The queue number linked to dossier `ticket`, if any (shown with the dossier)."""
-    conn = db.connect(root)
-    try:
-        row = conn.execute("SELECT n FROM queue WHERE ticket = ? ORDER BY id DESC LIMIT 1",
-                           (ticket,)).fetchone()
-    finally:
-        conn.close()
-    return row["n"] if row else None
+    found = db.rows(root, "SELECT n FROM queue WHERE ticket = ? ORDER BY id DESC LIMIT 1",
+                    (ticket,))
+    return found[0]["n"] if found else None
 
 
 def listing(root: Path, states: tuple[str, ...], area: str | None = None,
@@ -195,24 +191,14 @@ def listing(root: Path, states: tuple[str, ...], area: str | None = None,
     order = {("waiting",): ORDER, ("called",): "last_called DESC"}.get(states, "n")
     marks = ", ".join("?" * len(states))
     where = f"day = ? AND state IN ({marks})" + (" AND area = ?" if area else "")
-    conn = db.connect(root)
-    try:
-        rows = conn.execute(f"SELECT * FROM queue WHERE {where} ORDER BY {order}",
-                            (day, *states, *([area] if area else []))).fetchall()
-    finally:
-        conn.close()
-    return [Entry.of(r) for r in rows]
+    return [Entry.of(r) for r in db.rows(root, f"SELECT * FROM queue WHERE {where} ORDER BY "
+                                         f"{order}", (day, *states, *([area] if area else [])))]
 
 
 def of_visit(root: Path, visit_id: int) -> list[Entry]:
     """Every number of a visit, in order."""
-    conn = db.connect(root)
-    try:
-        rows = conn.execute("SELECT * FROM queue WHERE visit = ? ORDER BY day, n",
-                            (visit_id,)).fetchall()
-    finally:
-        conn.close()
-    return [Entry.of(r) for r in rows]
+    return [Entry.of(r) for r in db.rows(root, "SELECT * FROM queue WHERE visit = ? ORDER BY "
+                                         "day, n", (visit_id,))]
 
 
 def waiting(root: Path, area: str | None = None, now: float | None = None) -> list[Entry]:

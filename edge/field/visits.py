@@ -154,25 +154,12 @@ def get(root: Path, visit_id: int, conn: sqlite3.Connection | None = None) -> Vi
     return Visit.of(row)
 
 
-def recent(root: Path, limit: int = 20) -> list[Visit]:
-    conn = db.connect(root)
-    try:
-        rows = conn.execute("SELECT * FROM visits ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-    finally:
-        conn.close()
-    return [Visit.of(r) for r in rows]
-
-
 def places(cfg: config.Config) -> list[config.Place]:
     """The configured places, then those typed at earlier visits (remembered), newest first."""
     known = {p.name for p in cfg.places}
-    conn = db.connect(cfg.storage.root)
-    try:
-        rows = conn.execute("SELECT place, venue FROM visits GROUP BY place "
-                            "ORDER BY MAX(id) DESC LIMIT 50").fetchall()
-    finally:
-        conn.close()
-    typed = [config.Place(r["place"], r["venue"]) for r in rows if r["place"] not in known]
+    typed = [config.Place(r["place"], r["venue"]) for r in db.rows(
+        cfg.storage.root, "SELECT place, venue FROM visits GROUP BY place ORDER BY MAX(id) DESC "
+        "LIMIT 50") if r["place"] not in known]
     return [*cfg.places, *typed]
 
 
@@ -236,9 +223,5 @@ def count(root: Path, name: str, n: int = 1, now: float | None = None) -> None:
 
 
 def counts(root: Path, visit_id: int) -> dict[str, int]:
-    conn = db.connect(root)
-    try:
-        return {r["name"]: r["value"] for r in conn.execute(
-            "SELECT name, value FROM visit_counts WHERE visit = ?", (visit_id,))}
-    finally:
-        conn.close()
+    return {r["name"]: r["value"] for r in db.rows(
+        root, "SELECT name, value FROM visit_counts WHERE visit = ?", (visit_id,))}

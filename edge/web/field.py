@@ -67,12 +67,12 @@ def display_page() -> str:
     return page("display.html")
 
 
-@bp.get("/queue/display/data")
+@bp.get("/api/queue/display")
 def display_data() -> Response:
     return jsonify(display())
 
 
-@bp.get("/queue/display/events")
+@bp.get("/api/queue/display/events")
 def display_events() -> Response:
     return stream(display)
 

@@ -99,6 +99,7 @@ function receptionPage() {
   };
   const draw = (d) => {
     noVisit(d.visit);
+    $("issue-card").hidden = !d.visit;  // no number without a visit: start it first
     $("visit-line").textContent = d.visit ? qw("visit_open", { place: d.visit.place, time: hhmm(d.visit.started) }) : "";
     document.querySelectorAll("[data-count]").forEach((n) => {
       n.textContent = qw("waiting_n", { n: d.counts[n.dataset.count] });
@@ -173,7 +174,7 @@ function displayPage() {
   let last = null;
   const tick = () => { $("clock").textContent = hhmm(Date.now() / 1000); };
   tick(); setInterval(tick, 10000);
-  live("/queue/display/events", "/queue/display/data", (d) => {
+  live("/api/queue/display/events", "/api/queue/display", (d) => {
     $("display-place").textContent = d.visit ? [d.visit.place, d.visit.venue].filter(Boolean).join(" · ") : "";
     const now = d.calls[0];
     $("now-n").textContent = now ? now.n : "–";
