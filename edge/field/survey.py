@@ -105,15 +105,10 @@ def open_number(root: Path, ticket: str, now: float | None = None) -> int | None
     """Today's queue number of dossier `ticket`, if it has not answered yet: the slip's survey
     QR (`survey_url` with {ticket}) opens the survey for that number alone."""
     now = time.time() if now is None else now
-    conn = db.connect(root)
-    try:
-        row = conn.execute("SELECT q.n FROM queue q LEFT JOIN survey s ON s.queue = q.id "
-                           "WHERE q.ticket = ? AND q.day = ? AND s.id IS NULL "
-                           "ORDER BY q.id DESC LIMIT 1", (ticket[:64], visits.day_of(now))
-                           ).fetchone()
-    finally:
-        conn.close()
-    return int(row["n"]) if row else None
+    found = db.rows(root, "SELECT q.n FROM queue q LEFT JOIN survey s ON s.queue = q.id "
+                    "WHERE q.ticket = ? AND q.day = ? AND s.id IS NULL ORDER BY q.id DESC "
+                    "LIMIT 1", (ticket[:64], visits.day_of(now)))
+    return int(found[0]["n"]) if found else None
 
 
 def tally(conn: sqlite3.Connection, visits: Iterable[int]) -> Tally:

@@ -10,7 +10,7 @@ import io
 
 from flask import Blueprint, Response, render_template, request, send_file
 
-from edge.field import render, report, visits
+from edge.field import db, render, report, visits
 from edge.pipeline.naming import slug
 from edge.web import auth
 from edge.web.context import kit
@@ -41,7 +41,8 @@ def _chosen() -> tuple[report.Report | None, str]:
 @auth.require(*ROLES)
 def page() -> str:
     r, _ = _chosen()
-    recent = visits.recent(kit().cfg.storage.root, 100)
+    recent = [visits.Visit.of(r) for r in db.rows(
+        kit().cfg.storage.root, "SELECT * FROM visits ORDER BY id DESC LIMIT 100")]
     rows = [(code, [_cell(f.values()[code]) for _, f in r.columns])
             for code, _, _ in report.ROWS] if r else []
     return render_template("reports.html", report=r, period=_period(r), rows=rows,
