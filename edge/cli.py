@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge import __version__, config, daemon, delivery_command, dossier_command, field_command, logs
-from edge.errors import ConfigError, EdgeError
+from edge.errors import ConfigError, EdgeError, JobError
 from edge.pipeline import actions, dossiers, naming, outbox
 from edge.pipeline.job import Job, State
 from edge.pipeline.queue import Queue
@@ -175,6 +175,15 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp.add_argument("job")
     cmd("verify", cmd_verify, "re-hash every outbox file against its record and checksum file")
     cmd("purge", cmd_purge, "delete uploaded jobs older than the retention period now")
+    sp = cmd("report", cmd_report, "the day-in-the-field report of a visit or a month (per "
+             "place): citizens served, dossiers, pages, waiting times, satisfaction")
+    which = sp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--visit", type=int, metavar="ID", help="a visit (see `edge visit show`)")
+    which.add_argument("--month", metavar="YYYY-MM", help="every visit of a month")
+    sp.add_argument("--place", help="with --month: only the visits to this place")
+    sp.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    sp.add_argument("-o", "--output", type=Path, metavar="FILE",
+                    help="write here (default: standard output); a PDF prints with `edge print`")
     sp = cmd("fleet", cmd_fleet, "commune server: collect every kit's MQTT telemetry into a "
              "database (no kit config needed), or print the fleet table")
     sp.add_argument("--broker", default="localhost", metavar="HOST[:PORT]",
@@ -499,6 +508,23 @@ def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:
         n = outbox.purge(storage, queue, cfg.storage.retention_days,
                          delivered=purge_rule(cfg, store))
     print(f"{n} job(s) purged")
+    return EXIT_OK
+
+
+def cmd_report(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.field import render, report
+
+    if args.place and args.visit is not None:
+        raise JobError("--place goes with --month (a visit has one place already)")
+    with _queue(cfg) as (storage, queue):
+        r = (report.for_visit(storage.root, queue, args.visit) if args.visit is not None
+             else report.for_month(storage.root, queue, args.month, args.place))
+    data = render.render(r, args.format)
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        args.output.write_bytes(data)
+        print(f"{r.title} ({r.period}): {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
+from pathlib import Path
 
+from edge.field import db, report
 from edge.pipeline.job import Job
 from edge.pipeline.job import State as JobState
 
@@ -59,3 +61,37 @@ def totals(conn: sqlite3.Connection, day: str) -> dict[str, int]:
     for name, value in conn.execute("SELECT name, value FROM counts WHERE day = ?", (day,)):
         out[str(name)] = out.get(str(name), 0) + int(value)
     return out
+
+
+def visits(root: Path, conn: sqlite3.Connection, day: str) -> list[dict[str, object]]:
+    """The day's visits (docs/telemetry.md, `visits`): numbers, times and survey tallies from
+    field.db, pages from the jobs counted here. No place is personal; no ticket, no name."""
+    if not (root / db.FILE).exists():
+        return []
+    field = db.connect(root)
+    try:
+        return [_visit(conn, field, v) for v in report.visits_of_day(field, day)]
+    finally:
+        field.close()
+
+
+def _visit(conn: sqlite3.Connection, field: sqlite3.Connection, v: report.Visit
+           ) -> dict[str, object]:
+    f, _, job_ids = report.numbers(field, [v.id])
+    marks = ",".join("?" * len(job_ids))
+    jobs, pages = conn.execute(f"SELECT COUNT(*), TOTAL(pages) FROM counted_jobs WHERE state = "
+                               f"'ready' AND job_id IN ({marks})", job_ids).fetchone()
+    t = f.tally
+    return {"visit": v.id, "place": v.place, "started": v.started, "ended": v.ended,
+            "served": f.served, "served_priority": f.served_priority, "left": f.left,
+            "jobs": int(jobs), "pages": int(pages), "slips": f.slips,
+            "waiting_median_s": _s(report.median(f.waits)),
+            "waiting_p90_s": _s(report.p90(f.waits)),
+            "service_median_s": _s(report.median(f.services)),
+            "service_p90_s": _s(report.p90(f.services)),
+            "survey_answers": t.answers, "survey_satisfied": t.satisfied,
+            "survey_scores": {str(s): n for s, n in t.scores.items()}}
+
+
+def _s(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)

@@ -26,6 +26,10 @@ class Events(Protocol):
     def add_count(self, name: str, n: int = 1) -> None:
         """Add to one of today's counters (`receipts`...)."""
 
+    def counts_changed(self) -> None:
+        """Today's figures changed outside the job queue (field.db: queue numbers, survey
+        answers, visits): publish them again."""
+
 
 class Sink(Events, Protocol):
     """What the daemon also needs: device states, and a start and stop."""
@@ -50,6 +54,9 @@ class Off:
         pass
 
     def add_count(self, name: str, n: int = 1) -> None:
+        pass
+
+    def counts_changed(self) -> None:
         pass
 
     def on_health(self, prev: Health | None, health: Health) -> None:

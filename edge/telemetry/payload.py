@@ -84,6 +84,10 @@ def metrics(src: Source, healths: list[Health], outbox: dict[str, object],
     return envelope(src, uptime=round(uptime, 1), outbox=outbox, devices=devices)
 
 
-def counts(src: Source, day: str, totals: dict[str, int]) -> dict[str, object]:
-    """The day's operations figures for the commune's weekly report."""
-    return envelope(src, day=day, **{name: int(totals.get(name, 0)) for name in COUNT_NAMES})
+def counts(src: Source, day: str, totals: dict[str, int],
+           visits: list[dict[str, object]] | None = None) -> dict[str, object]:
+    """The day's operations figures for the commune's weekly report; `visits` (issue 18) only
+    on a day with visits."""
+    extra: dict[str, object] = {"visits": visits} if visits else {}
+    return envelope(src, day=day, **{name: int(totals.get(name, 0)) for name in COUNT_NAMES},
+                    **extra)

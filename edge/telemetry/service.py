@@ -122,6 +122,10 @@ class Telemetry:
 
         self._record(f"count {name}", record)
 
+    def counts_changed(self) -> None:
+        """Today's figures changed elsewhere (a queue number, a survey answer): queue them."""
+        self._record("counts", lambda conn: self._put_counts(conn, counts.today()))
+
     def put_metrics(self, outbox: Outbox) -> None:
         """Queue the periodic metrics (called by the publisher thread, with its own outbox)."""
         body = payload.metrics(self.src, self.board.all(), outbox.stats(),
@@ -144,7 +148,8 @@ class Telemetry:
         self.outbox.put(conn, "event", self.topics.event, payload.encode(body))
 
     def _put_counts(self, conn: sqlite3.Connection, day: str) -> None:
-        body = payload.counts(self.src, day, counts.totals(conn, day))
+        body = payload.counts(self.src, day, counts.totals(conn, day),
+                              counts.visits(self.cfg.storage.root, conn, day))
         self.outbox.put(conn, "counts", self.topics.counts(day), payload.encode(body),
                         retain=True, coalesce=True)
 

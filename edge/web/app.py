@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from edge import config, daemon
 from edge.errors import EdgeError
 from edge.web import api, auth, cover_api, csrf, dossier_api, field, i18n, pages, secret, sse
+from edge.web import reports as report_pages
+from edge.web import survey as survey_pages
 from edge.web.context import Kit
 from edge.web.errors import as_json, status_of
 from edge.web.history import History
@@ -47,6 +49,8 @@ def create_app(cfg: config.Config) -> Flask:
     app.register_blueprint(dossier_api.bp)
     app.register_blueprint(cover_api.bp)
     app.register_blueprint(field.bp)
+    app.register_blueprint(survey_pages.bp)
+    app.register_blueprint(report_pages.bp)
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
                                  role=auth.current_role,
                                  user=lambda: getattr(auth.current_user(), "name", None))

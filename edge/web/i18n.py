@@ -6,6 +6,8 @@ import json
 
 from flask import current_app, session
 
+from edge.field.report import ROWS as REPORT_ROWS
+
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Dịch vụ công lưu động", "Mobile public services"),
     "login": ("Đăng nhập", "Log in"), "logout": ("Đăng xuất", "Log out"),
@@ -588,3 +590,54 @@ def queue_table() -> dict[str, str]:
 def queue_words() -> str:
     """QUEUE_WORDS in the session's language, as JSON for static/field.js."""
     return json.dumps(queue_table(), ensure_ascii=False)
+
+# The day in the field (issue 18): the survey kiosk and the report page. The report's rows
+# ("report.<code>") are the report module's own (vi, en) pairs, so a file and the page agree.
+WORDS.update({
+    "survey": ("Khảo sát hài lòng", "Satisfaction survey"),
+    "survey_question": ("Ông/bà có hài lòng với việc phục vụ hôm nay không?",
+                        "Are you satisfied with the service today?"),
+    "face_1": ("Rất không hài lòng", "Very unsatisfied"),
+    "face_2": ("Không hài lòng", "Unsatisfied"), "face_3": ("Bình thường", "Neutral"),
+    "face_4": ("Hài lòng", "Satisfied"), "face_5": ("Rất hài lòng", "Very satisfied"),
+    "better_question": ("Điều gì cần làm tốt hơn? (không bắt buộc, chọn một hoặc nhiều)",
+                        "What could be better? (optional, choose any)"),
+    "better_wait": ("Chờ lâu", "Waiting time"),
+    "better_guidance": ("Hướng dẫn chưa rõ", "Unclear guidance"),
+    "better_equipment": ("Máy móc trục trặc", "Equipment problems"),
+    "better_attitude": ("Thái độ phục vụ", "Staff attitude"), "better_other": ("Khác", "Other"),
+    "survey_number": ("Số thứ tự trên phiếu của ông/bà (nếu có)",
+                      "The number on your queue slip (if any)"),
+    "survey_send": ("Gửi đánh giá", "Send"), "survey_back": ("Chọn lại", "Choose again"),
+    "survey_thanks": ("Cảm ơn ông/bà đã đánh giá!", "Thank you for your answer!"),
+    "survey_thanks_more": ("Ý kiến của ông/bà giúp chúng tôi phục vụ tốt hơn.",
+                           "Your opinion helps us serve you better."),
+    "survey_saved_later": ("Đã lưu trên máy này, sẽ gửi khi có kết nối.",
+                           "Kept on this device; it is sent when the connection is back."),
+    "kiosk_intro": ("Bật chế độ khảo sát trên máy tính bảng hoặc điện thoại này: người dân "
+                    "tự chấm điểm, không cần đăng nhập. Tài khoản của bạn sẽ được đăng xuất "
+                    "khỏi máy này; muốn thoát chế độ khảo sát phải đăng nhập lại.",
+                    "Turn this tablet or phone into the survey kiosk: citizens answer without "
+                    "logging in. Your account is logged out of this device; leaving the kiosk "
+                    "needs a login again."),
+    "kiosk_start": ("Bật chế độ khảo sát", "Start the survey kiosk"),
+    "kiosk_leave": ("Thoát khảo sát (cần đăng nhập)", "Leave the kiosk (login needed)"),
+    "reports": ("Báo cáo", "Reports"),
+    "report_visit": ("Báo cáo một buổi", "Report of a visit"),
+    "report_month": ("Báo cáo tháng", "Monthly report"),
+    "report_choose_visit": ("Chọn buổi lưu động", "Choose the visit"),
+    "report_choose_month": ("Tháng", "Month"), "report_place": ("Địa điểm", "Place"),
+    "report_show": ("Xem số liệu", "Show the figures"),
+    "report_csv": ("Tải CSV", "Download CSV"), "report_xlsx": ("Tải Excel (XLSX)",
+                                                               "Download Excel (XLSX)"),
+    "report_pdf": ("Tải PDF để in", "Download PDF to print"),
+    "report_none": ("Chưa có buổi lưu động nào.", "No visit yet."),
+    "report_indicator": ("Chỉ tiêu", "Indicator"), "report_total": ("Tổng cộng", "Total"),
+    "report_procedures": ("Hồ sơ theo thủ tục", "Dossiers by procedure"),
+    "report_procedure": ("Thủ tục", "Procedure"), "report_other": ("khác", "other"),
+    "report_print_hint": ("Tệp PDF là một trang A4, in bằng máy in của bộ thiết bị.",
+                          "The PDF is one A4 page for the kit's printer."),
+    "report_open": ("đang diễn ra", "in progress"),
+    "report_all_places": ("Tất cả địa điểm", "All places"),
+})
+WORDS.update({f"report.{code}": (vi, en) for code, vi, en in REPORT_ROWS})
