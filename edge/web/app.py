@@ -9,7 +9,7 @@ import sqlite3
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from edge import config, daemon
+from edge import __version__, config, daemon
 from edge.errors import EdgeError
 from edge.web import api, auth, csrf, dossier_api, i18n, pages, secret, sse
 from edge.web.context import Kit
@@ -48,6 +48,7 @@ def create_app(cfg: config.Config) -> Flask:
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
                                  role=auth.current_role,
                                  user=lambda: getattr(auth.current_user(), "name", None))
+    app.jinja_env.globals["edge_version"] = __version__  # the footer: which release runs here
     _errors(app)
 
     @app.after_request

@@ -8,6 +8,7 @@ from flask import current_app, session
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Dịch vụ công lưu động", "Mobile public services"),
+    "version": ("Phiên bản", "Version"),
     "login": ("Đăng nhập", "Log in"), "logout": ("Đăng xuất", "Log out"),
     "name": ("Tên đăng nhập", "User name"), "password": ("Mật khẩu hoặc mã PIN", "Password or PIN"),
     "scan": ("Quét hồ sơ", "Scan"), "devices": ("Thiết bị", "Devices"),
