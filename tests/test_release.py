@@ -1,0 +1,192 @@
+"""Release bundles and updates with real parts: bundles built from a git repository whose tags
+give the versions, signed with minisign, installed by their own install.sh --stage into venvs,
+and `edge run` of the `current` release kept by tests/supervisor.py (systemd's stand-in here:
+READY=1, Restart=on-failure, WatchdogSec) that `edge update` stops, starts and watches."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.release import build, bundle
+
+from .conftest import ROOT, sane_adf, write_config
+
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
+       "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
+# a schema change for the release after the first (the round trip needs one)
+MIGRATION = ("edge/pipeline/queue.py", '    ("pages", "kind", "TEXT NOT NULL DEFAULT \'\'"),\n]',
+             '    ("pages", "kind", "TEXT NOT NULL DEFAULT \'\'"),\n'
+             '    ("jobs", "update_probe", "TEXT NOT NULL DEFAULT \'\'"),\n]')
+# a release that migrates the queue, then dies before READY=1 (as a broken release would)
+CRASH = ("edge/cli.py", "    d = daemon.Daemon(cfg)\n    d.block_signals()\n",
+         "    Queue(cfg.storage.root / 'queue.db').close()\n    raise SystemExit(70)\n")
+
+
+def run(*argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    for name in ("province", "stranger"):
+        run("minisign", "-G", "-W", "-p", str(d / f"{name}.pub"), "-s", str(d / f"{name}.key"))
+    return {name: (d / f"{name}.key", (d / f"{name}.pub").read_text().splitlines()[1])
+            for name in ("province", "stranger")}
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory, keys):
+    """{version: bundle} for 0.1.0 (this checkout), 0.2.0 (+ a queue migration) and 0.2.1 (the
+    migration, and a crash at start), each version from its git tag."""
+    tmp = tmp_path_factory.mktemp("bundles")
+    repo = tmp / "repo"
+    repo.mkdir()
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                 cwd=ROOT).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    deps = tmp / "deps"
+    build.gather(build.ARCH_OF_MACHINE, deps)
+    run("git", "init", "-q", cwd=repo)
+    out = {}
+    for version, patch in (("0.1.0", None), ("0.2.0", MIGRATION), ("0.2.1", CRASH)):
+        if patch:
+            path, old, new = patch
+            text = (repo / path).read_text()
+            assert old in text, f"{path} changed: update the test's patch"
+            (repo / path).write_text(text.replace(old, new))
+        run(*GIT, "add", "-A", cwd=repo)
+        run(*GIT, "commit", "-q", "-m", version, cwd=repo)
+        run(*GIT, "tag", "-a", f"v{version}", "-m", version, cwd=repo)
+        wheels = tmp / f"wheels-{version}"
+        wheel = build.edge_wheel(wheels, repo)
+        assert wheel.name.startswith(f"edge-{version}-")  # the version is the tag's
+        files = {name: repo / name for name in build.PAYLOAD}
+        files[f"wheels/{wheel.name}"] = wheel
+        files.update({f"wheels/{w.name}": w for w in deps.iterdir()})
+        out[version] = bundle.write(tmp / bundle.name_of(version, "amd64"), version, "amd64",
+                                    files, keys["province"][0])
+    return out
+
+
+class Kit:
+    """A kit with its release prefix, data, config and the service manager's stand-in."""
+
+    def __init__(self, tmp: Path, public_key: str, scanner: dict):
+        self.prefix, self.data = tmp / "opt", tmp / "data"
+        self.sockets = Path(tempfile.mkdtemp(prefix="sv"))  # a socket path has 108 bytes
+        self.socket = str(self.sockets / "s")
+        self.config = write_config(tmp / "edge.toml", self.data, [scanner])
+        self.config.write_text(self.config.read_text() + "\n[update]\n" + "\n".join([
+            f'public_key = "{public_key}"', f'prefix = "{self.prefix}"',
+            "service_command = "
+            + json.dumps([sys.executable, str(SUPERVISOR), "ctl", self.socket]),
+            "ready_seconds = 300", "watch_seconds = 4"]) + "\n")
+        self.supervisor: subprocess.Popen | None = None
+
+    def start_supervisor(self) -> None:
+        self.supervisor = subprocess.Popen([sys.executable, str(SUPERVISOR), "serve", self.socket,
+                                            str(self.prefix), str(self.config),
+                                            "--watchdog-sec", "60"])
+        deadline = time.monotonic() + 60
+        while not Path(self.socket).exists():
+            assert time.monotonic() < deadline and self.supervisor.poll() is None
+            time.sleep(0.1)
+
+    def update(self, source: Path, **kw) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "edge", "--config", str(self.config),
+                               "update", str(source)], capture_output=True, text=True,
+                              timeout=1200, **kw)
+
+    def edge(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The `edge` command of the current release."""
+        return run(str(self.prefix / "current/venv/bin/edge"), "--config", str(self.config),
+                   *args, timeout=300)
+
+    def current(self) -> str:
+        return os.readlink(self.prefix / "current")
+
+    def status(self) -> dict:
+        return json.loads(run(sys.executable, str(SUPERVISOR), "ctl", self.socket,
+                              "status").stdout)
+
+    def journal(self) -> list[dict]:
+        return [json.loads(line) for line in Path(self.socket + ".journal").read_text()
+                .splitlines()]
+
+    def columns(self) -> set[str]:
+        with sqlite3.connect(self.data / "queue.db") as c:
+            return {r[1] for r in c.execute("PRAGMA table_info(jobs)")}
+
+    def close(self) -> None:
+        if self.supervisor:
+            self.supervisor.terminate()
+            self.supervisor.wait(120)
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+@pytest.fixture
+def make_kit(tmp_path, keys):
+    made = []
+
+    def make(scanner: dict | None = None, key: str = "province") -> Kit:
+        (tmp_path / f"kit{len(made)}").mkdir()
+        made.append(Kit(tmp_path / f"kit{len(made)}", keys[key][1], scanner or sane_adf(options={
+            "test-picture": "Color pattern"})))
+        return made[-1]
+
+    yield make
+    for k in made:
+        k.close()
+
+
+def flip(path: Path, member: str, where: float = 0.5) -> None:
+    """One byte of a member's data turned over, in place."""
+    with tarfile.open(path) as tar:
+        info = tar.getmember(member)
+    offset = info.offset_data + int(info.size * where)
+    with path.open("r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)[0]
+        f.seek(offset)
+        f.write(bytes([byte ^ 0x01]))
+
+
+def test_a_flipped_byte_or_another_key_is_refused_before_anything_is_unpacked(
+        bundles, keys, make_kit, tmp_path):
+    good = bundles["0.1.0"]
+    with tarfile.open(good) as tar:
+        wheel = next(n for n in tar.getnames() if n.startswith("wheels/numpy-"))
+    cases = {"a byte of a wheel": (wheel, "province", "does not match its SHA-256"),
+             "a byte of install.sh": ("install.sh", "province", "does not match its SHA-256"),
+             "a byte of the manifest": (bundle.MANIFEST, "province", "signature does not match"),
+             "a byte of the signature": (bundle.SIGNATURE, "province", "signature"),
+             "signed by another key": (None, "stranger", "signed with another key")}
+    for case, (member, key, why) in cases.items():
+        kit = make_kit(key=key)
+        copy = tmp_path / f"{case}.tar"
+        shutil.copy(good, copy)
+        if member:
+            flip(copy, member, 0.9 if member == bundle.SIGNATURE else 0.5)
+        r = kit.update(copy)
+        assert r.returncode == 1, (case, r.stdout, r.stderr)
+        assert "the update bundle was refused" in r.stderr and why in r.stderr, (case, r.stderr)
+        assert not kit.prefix.exists(), f"{case}: something was unpacked"
+        kit.close()
+    # the same bundle, untouched, with the right key: verified
+    assert bundle.verify(good, keys["province"][1]).version == "0.1.0"
