@@ -17,6 +17,7 @@
 # running one (/opt/edge/venv to current/venv), config in /etc/edge/edge.toml (written once,
 # never overwritten), data in /var/lib/edge, system user `edge`, unit and udev rules enabled.
 set -euo pipefail
+shopt -s inherit_errexit  # an error inside $(...) stops the script too
 cd "$(dirname "$0")"
 
 PREFIX=/opt/edge
@@ -50,7 +51,9 @@ if [ -n "$uninstall" ]; then
     if running_systemd; then
         systemctl disable --now edge-web.service edge.service 2>/dev/null || true
     fi
+    systemctl disable --now edge-update.path 2>/dev/null || true
     rm -f /etc/systemd/system/edge.service /etc/systemd/system/edge-web.service \
+        /etc/systemd/system/edge-update.service /etc/systemd/system/edge-update.path \
         /etc/udev/rules.d/61-edge.rules /etc/udev/rules.d/60-edge.rules
     running_systemd && systemctl daemon-reload
     rm -rf "$PREFIX"
@@ -144,7 +147,8 @@ else
 fi
 install -d -m 0700 -o edge -g edge "$DATA"
 
-install -m 0644 systemd/edge.service systemd/edge-web.service /etc/systemd/system/
+install -m 0644 systemd/edge.service systemd/edge-web.service systemd/edge-update.service \
+    systemd/edge-update.path /etc/systemd/system/
 # 61: after 60-libsane1.rules (SCSI scanners) and 60-serial.rules; 60-edge.rules was the old name
 rm -f /etc/udev/rules.d/60-edge.rules
 install -m 0644 systemd/61-edge.rules /etc/udev/rules.d/61-edge.rules
@@ -152,11 +156,11 @@ if running_systemd; then
     udevadm control --reload && udevadm trigger --subsystem-match=usb --subsystem-match=tty \
         --subsystem-match=scsi_generic
     systemctl daemon-reload
-    systemctl enable edge.service edge-web.service
+    systemctl enable edge.service edge-web.service edge-update.path
     systemctl restart edge.service edge-web.service \
         || say "the service did not start: journalctl -u edge -u edge-web"
 elif command -v systemctl >/dev/null; then
-    systemctl enable edge.service edge-web.service  # links only: they start at next boot
+    systemctl enable edge.service edge-web.service edge-update.path  # links only: they start at next boot
     say "systemd is not running here: the service starts at the next boot"
 else
     say "systemd is not installed here (a container?): start the service with" \

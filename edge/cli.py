@@ -160,6 +160,8 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
              "switch to it, roll back by itself if it does not come up (as root)")
     sp.add_argument("source", nargs="?", metavar="FILE|URL",
                     help="edge-<version>-<arch>.tar, or an https:// address (default [update] url)")
+    sp.add_argument("--requested", action="store_true", help="the update asked for on the "
+                    "technician's web page (what edge-update.service runs)")
     cmd("purge", cmd_purge, "delete uploaded jobs older than the retention period now")
     sp = cmd("fleet", cmd_fleet, "commune server: collect every kit's MQTT telemetry into a "
              "database (no kit config needed), or print the fleet table")
@@ -443,8 +445,10 @@ def cmd_verify(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def cmd_update(cfg: config.Config, args: argparse.Namespace) -> int:
-    from edge.release import update
+    from edge.release import requests, update
 
+    if args.requested:
+        return update.run_requested(cfg, requests.take(cfg))
     source = args.source or cfg.update.url
     if not source:
         raise ConfigError("give a bundle file or URL, or set [update] url")

@@ -71,7 +71,13 @@ mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-in_tree() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+# a clean environment (variables of the host's pip break its build isolation); the host's CA
+# bundle for pip, for networks whose HTTPS proxy has its own CA (not needed with --bundle)
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/host-ca.crt"
+in_tree() {
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        PIP_CERT=/etc/host-ca.crt "$@"
+}
 [ "$(in_tree uname -m)" = aarch64 ] || die "the tree does not run as aarch64"
 
 if [ -n "$bundle" ]; then

@@ -23,6 +23,9 @@ from edge.release import build, bundle
 from .conftest import ROOT, sane_adf, write_config
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
+SCAN = ("scan", "--scanner", "adf", "--doc", "Giấy khai sinh", "--json")
+# bundles are built from a git repository and each update installs a virtualenv: minutes
+pytestmark = pytest.mark.timeout(2400)
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
        "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
 # a schema change for the release after the first (the round trip needs one)
@@ -35,7 +38,9 @@ CRASH = ("edge/cli.py", "    d = daemon.Daemon(cfg)\n    d.block_signals()\n",
 
 
 def run(*argv, **kw):
-    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+    r = subprocess.run(argv, capture_output=True, text=True, **kw)
+    assert r.returncode == 0, (argv, r.stdout, r.stderr)
+    return r
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +195,75 @@ def test_a_flipped_byte_or_another_key_is_refused_before_anything_is_unpacked(
         kit.close()
     # the same bundle, untouched, with the right key: verified
     assert bundle.verify(good, keys["province"][1]).version == "0.1.0"
+
+
+def test_a_release_that_crashes_at_start_rolls_back_and_the_schema_round_trips(bundles, make_kit):
+    kit = make_kit()
+    kit.start_supervisor()
+    r = kit.update(bundles["0.1.0"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert kit.current() == "releases/0.1.0" and kit.status()["state"] == "active"
+    assert kit.edge("--version").stdout.strip() == "edge 0.1.0"
+    job = json.loads(kit.edge(*SCAN).stdout)
+    assert job["state"] == "ready" and job["pages"] == 10
+    assert "update_probe" not in kit.columns()
+
+    # 0.2.1 migrates the queue forward, then dies before READY=1, again after each restart
+    r = kit.update(bundles["0.2.1"])
+    assert r.returncode == 1 and "rolling back to 0.1.0" in r.stdout, r.stdout + r.stderr
+    assert "0.1.0 runs again" in r.stderr
+    assert kit.current() == "releases/0.1.0" and kit.status()["state"] == "active"
+    started = [e["release"] for e in kit.journal() if e["event"] == "start"]
+    assert "releases/0.2.1" in started and started[-1] == "releases/0.1.0"
+    assert any(e["event"] == "exit" and e["code"] == 70 for e in kit.journal())
+    assert "update_probe" not in kit.columns()  # the copy kept before the update is back
+    jobs = json.loads(kit.edge("jobs", "--json").stdout)
+    assert [(j["job_id"], j["state"], j["pages"]) for j in jobs] == [(job["job_id"], "ready", 10)]
+    assert kit.edge("verify").returncode == 0
+
+    # upgrade again, to a release with the same migration that runs: the schema goes forward
+    r = kit.update(bundles["0.2.0"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert kit.current() == "releases/0.2.0" and kit.status()["state"] == "active"
+    assert "update_probe" in kit.columns()
+    assert [j["job_id"] for j in json.loads(kit.edge("jobs", "--json").stdout)] == [job["job_id"]]
+    assert (kit.data / "queue.db.before-0.2.0").exists()
+    assert sorted(p.name for p in (kit.prefix / "releases").iterdir()) == \
+        ["0.1.0", "0.2.0", "0.2.1"]
+
+
+def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, make_kit):
+    kit = make_kit(sane_adf(options={"test-picture": "Color pattern", "read-limit": True,
+                                     "read-limit-size": 65536, "read-delay": True,
+                                     "read-delay-duration": 20000}))
+    kit.start_supervisor()
+    assert kit.update(bundles["0.1.0"]).returncode == 0
+    ready_at = [e for e in kit.journal() if e["event"] == "ready"][-1]
+    scan = subprocess.Popen([str(kit.prefix / "current/venv/bin/edge"), "--config",
+                             str(kit.config), *SCAN],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while scanning(kit) == 0:
+            assert time.monotonic() < deadline and scan.poll() is None, "the scan did not start"
+            time.sleep(0.1)
+        update = subprocess.Popen([sys.executable, "-m", "edge", "--config", str(kit.config),
+                                   "update", str(bundles["0.2.0"])],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = update.communicate(timeout=1200)
+        job = json.loads(scan.communicate(timeout=600)[0])
+    finally:
+        scan.kill()
+    assert update.returncode == 0, out + err
+    assert "waiting: 1 scan(s) running" in out
+    assert job["state"] == "ready" and job["pages"] == 10  # not paused by a restart
+    stops = [e for e in kit.journal() if e["event"] == "stop" and e["ts"] > ready_at["ts"]]
+    assert stops and stops[0]["ts"] >= job["updated"]  # the service stopped after the scan ended
+    assert kit.current() == "releases/0.2.0"
+
+
+def scanning(kit: Kit) -> int:
+    if not (kit.data / "queue.db").exists():
+        return 0
+    with sqlite3.connect(kit.data / "queue.db") as c:
+        return c.execute("SELECT COUNT(*) FROM jobs WHERE state = 'scanning'").fetchone()[0]

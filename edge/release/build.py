@@ -26,7 +26,8 @@ ARCH_OF_MACHINE = {m: a for a, m in PLATFORMS.items()}.get(platform.machine(), "
 SOURCE_ONLY = ("python-sane",)  # no binary wheels on PyPI
 BUILD_TOOLS = ("setuptools==80.9.0", "wheel==0.45.1")  # to build those offline on the kit
 PAYLOAD = ("install.sh", "systemd/edge.service", "systemd/edge-web.service",
-           "systemd/61-edge.rules", "config/edge.example.toml")
+           "systemd/edge-update.service", "systemd/edge-update.path", "systemd/61-edge.rules",
+           "config/edge.example.toml")
 
 
 def pip(*args: str) -> None:

@@ -12,6 +12,7 @@ event (update/installed, update/rolled_back, update/refused).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
@@ -26,7 +27,7 @@ from pathlib import Path
 from edge import config
 from edge.errors import UpdateError
 from edge.pipeline.job import State
-from edge.release import bundle
+from edge.release import bundle, requests
 from edge.release.services import Services
 from edge.telemetry.service import for_process
 
@@ -34,6 +35,31 @@ log = logging.getLogger(__name__)
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 BUSY = (State.SCANNING, State.ASSEMBLING)
 MAX_DOWNLOAD = 1 << 30
+
+
+def run_requested(cfg: config.Config, source: str) -> int:
+    """`edge update --requested`: the update asked for on the web page, its steps in
+    status.json for the page; 0 when installed."""
+    version = [""]
+
+    def say(line: str) -> None:
+        log.info("%s", line)
+        if line.startswith("bundle "):
+            version[0] = line.split()[1]
+            requests.set_status(cfg, "verified", version[0])
+        elif line.startswith("waiting"):
+            requests.set_status(cfg, "waiting", version[0])
+
+    try:
+        update(cfg, source, say)
+    except UpdateError as e:
+        rolled = "rolling back" in e.message or "runs again" in e.message
+        requests.set_status(cfg, "rolled_back" if rolled else "refused", version[0],
+                            e.message, e.vi)
+        log.error("%s", e)
+        return 1
+    requests.set_status(cfg, "installed", version[0])
+    return 0
 
 
 def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.info) -> str:
@@ -144,7 +170,7 @@ def wait_idle(cfg: config.Config, say: Callable[[str], None], poll: float = 1.0)
 
 
 def busy_jobs(db: Path) -> int:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         marks = ",".join("?" * len(BUSY))
         return conn.execute(f"SELECT COUNT(*) FROM jobs WHERE state IN ({marks})",
                             [str(s) for s in BUSY]).fetchone()[0]
@@ -157,7 +183,8 @@ def keep_database(cfg: config.Config, version: str) -> Path | None:
         return None
     copy = cfg.storage.root / f"queue.db.before-{version}"
     copy.unlink(missing_ok=True)
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with contextlib.closing(sqlite3.connect(db)) as src, \
+            contextlib.closing(sqlite3.connect(copy)) as dst:
         src.backup(dst)
     os.chmod(copy, 0o600)
     shutil.copystat(db, copy)
@@ -170,15 +197,14 @@ def restore_database(cfg: config.Config, copy: Path | None) -> None:
     db = cfg.storage.root / "queue.db"
     if copy is None or schema(db) == schema(copy):
         return
-    for name in ("queue.db-wal", "queue.db-shm"):
-        (cfg.storage.root / name).unlink(missing_ok=True)
-    with sqlite3.connect(copy) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
+    with contextlib.closing(sqlite3.connect(copy)) as src, \
+            contextlib.closing(sqlite3.connect(db)) as dst:
+        src.backup(dst)  # page by page through dst's own connection: its WAL stays consistent
     log.warning("queue schema put back as it was before the update (copy %s)", copy.name)
 
 
 def schema(db: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
 
 

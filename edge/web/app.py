@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from edge import __version__, config, daemon
 from edge.errors import EdgeError
-from edge.web import api, auth, csrf, dossier_api, i18n, pages, secret, sse
+from edge.web import api, auth, csrf, dossier_api, i18n, pages, secret, sse, updates
 from edge.web.context import Kit
 from edge.web.errors import as_json, status_of
 from edge.web.history import History
@@ -45,6 +45,7 @@ def create_app(cfg: config.Config) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(dossier_api.bp)
+    app.register_blueprint(updates.bp)
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
                                  role=auth.current_role,
                                  user=lambda: getattr(auth.current_user(), "name", None))
