@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def bundles(tmp_path_factory, keys):
 class Kit:
     """A kit with its release prefix, data, config and the service manager's stand-in."""
 
-    def __init__(self, tmp: Path, public_key: str, scanner: dict):
+    def __init__(self, tmp: Path, public_key: str, scanner: dict, mqtt: bool = False):
         self.prefix, self.data = tmp / "opt", tmp / "data"
         self.sockets = Path(tempfile.mkdtemp(prefix="sv"))  # a socket path has 108 bytes
         self.socket = str(self.sockets / "s")
@@ -101,7 +102,9 @@ class Kit:
             f'public_key = "{public_key}"', f'prefix = "{self.prefix}"',
             "service_command = "
             + json.dumps([sys.executable, str(SUPERVISOR), "ctl", self.socket]),
-            "ready_seconds = 300", "watch_seconds = 4"]) + "\n")
+            "ready_seconds = 300", "watch_seconds = 4"]) + "\n"
+            # events wait in the telemetry outbox for a broker (none here)
+            + ('\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\n' if mqtt else ""))
         self.supervisor: subprocess.Popen | None = None
 
     def start_supervisor(self) -> None:
@@ -149,10 +152,10 @@ class Kit:
 def make_kit(tmp_path, keys):
     made = []
 
-    def make(scanner: dict | None = None, key: str = "province") -> Kit:
+    def make(scanner: dict | None = None, key: str = "province", mqtt: bool = False) -> Kit:
         (tmp_path / f"kit{len(made)}").mkdir()
         made.append(Kit(tmp_path / f"kit{len(made)}", keys[key][1], scanner or sane_adf(options={
-            "test-picture": "Color pattern"})))
+            "test-picture": "Color pattern"}), mqtt))
         return made[-1]
 
     yield make
@@ -183,7 +186,7 @@ def test_a_flipped_byte_or_another_key_is_refused_before_anything_is_unpacked(
              "a byte of the signature": (bundle.SIGNATURE, "province", "signature"),
              "signed by another key": (None, "stranger", "signed with another key")}
     for case, (member, key, why) in cases.items():
-        kit = make_kit(key=key)
+        kit = make_kit(key=key, mqtt=True)
         copy = tmp_path / f"{case}.tar"
         shutil.copy(good, copy)
         if member:
@@ -192,6 +195,9 @@ def test_a_flipped_byte_or_another_key_is_refused_before_anything_is_unpacked(
         assert r.returncode == 1, (case, r.stdout, r.stderr)
         assert "the update bundle was refused" in r.stderr and why in r.stderr, (case, r.stderr)
         assert not kit.prefix.exists(), f"{case}: something was unpacked"
+        event = update_events(kit)[-1]
+        assert event["type"] == "update/refused" and event["data"]["from"] == "none"
+        assert why in event["data"]["reason"]
         kit.close()
     # the same bundle, untouched, with the right key: verified
     assert bundle.verify(good, keys["province"][1]).version == "0.1.0"
@@ -235,7 +241,7 @@ def test_a_release_that_crashes_at_start_rolls_back_and_the_schema_round_trips(b
 def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, make_kit):
     kit = make_kit(sane_adf(options={"test-picture": "Color pattern", "read-limit": True,
                                      "read-limit-size": 65536, "read-delay": True,
-                                     "read-delay-duration": 20000}))
+                                     "read-delay-duration": 4000}))
     kit.start_supervisor()
     assert kit.update(bundles["0.1.0"]).returncode == 0
     ready_at = [e for e in kit.journal() if e["event"] == "ready"][-1]
@@ -247,19 +253,41 @@ def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, ma
         while scanning(kit) == 0:
             assert time.monotonic() < deadline and scan.poll() is None, "the scan did not start"
             time.sleep(0.1)
+        # the scanner "slows down": the scan holds still (SIGSTOP) until the update waits for it
+        os.kill(scan.pid, signal.SIGSTOP)
         update = subprocess.Popen([sys.executable, "-m", "edge", "--config", str(kit.config),
                                    "update", str(bundles["0.2.0"])],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        said = []
+        while not said or not said[-1].startswith("edge: waiting"):
+            said.append(update.stdout.readline())
+            assert said[-1], ("the update ended without waiting", said, update.stderr.read())
+        assert "waiting: 1 scan(s) running" in said[-1]
+        assert [e["event"] for e in kit.journal()][-1] == "ready"  # not stopped
+        assert kit.current() == "releases/0.1.0"
+        os.kill(scan.pid, signal.SIGCONT)
         out, err = update.communicate(timeout=1200)
         job = json.loads(scan.communicate(timeout=600)[0])
     finally:
         scan.kill()
     assert update.returncode == 0, out + err
-    assert "waiting: 1 scan(s) running" in out
     assert job["state"] == "ready" and job["pages"] == 10  # not paused by a restart
     stops = [e for e in kit.journal() if e["event"] == "stop" and e["ts"] > ready_at["ts"]]
     assert stops and stops[0]["ts"] >= job["updated"]  # the service stopped after the scan ended
     assert kit.current() == "releases/0.2.0"
+
+
+def update_events(kit: Kit) -> list[dict]:
+    """The update/* events waiting in the kit's telemetry outbox, checked against the schema."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((ROOT / "docs/schemas/event.schema.json").read_text())
+    with sqlite3.connect(kit.data / "telemetry.db") as c:
+        rows = c.execute("SELECT payload FROM outbox WHERE kind = 'event' ORDER BY id").fetchall()
+    events = [json.loads(p) for (p,) in rows]
+    for e in events:
+        Draft202012Validator(schema).validate(e)
+    return [e for e in events if e["type"].startswith("update/")]
 
 
 def scanning(kit: Kit) -> int:
