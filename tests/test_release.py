@@ -107,10 +107,10 @@ class Kit:
             + ('\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\n' if mqtt else ""))
         self.supervisor: subprocess.Popen | None = None
 
-    def start_supervisor(self) -> None:
+    def start_supervisor(self, watchdog_sec: float = 60) -> None:
         self.supervisor = subprocess.Popen([sys.executable, str(SUPERVISOR), "serve", self.socket,
                                             str(self.prefix), str(self.config),
-                                            "--watchdog-sec", "60"])
+                                            "--watchdog-sec", str(watchdog_sec)])
         deadline = time.monotonic() + 60
         while not Path(self.socket).exists():
             assert time.monotonic() < deadline and self.supervisor.poll() is None
@@ -242,7 +242,7 @@ def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, ma
     kit = make_kit(sane_adf(options={"test-picture": "Color pattern", "read-limit": True,
                                      "read-limit-size": 65536, "read-delay": True,
                                      "read-delay-duration": 4000}))
-    kit.start_supervisor()
+    kit.start_supervisor(watchdog_sec=3600)  # the service is held still for minutes below
     assert kit.update(bundles["0.1.0"]).returncode == 0
     ready_at = [e for e in kit.journal() if e["event"] == "ready"][-1]
     scan = subprocess.Popen([str(kit.prefix / "current/venv/bin/edge"), "--config",
@@ -253,8 +253,10 @@ def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, ma
         while scanning(kit) == 0:
             assert time.monotonic() < deadline and scan.poll() is None, "the scan did not start"
             time.sleep(0.1)
-        # the scanner "slows down": the scan holds still (SIGSTOP) until the update waits for it
-        os.kill(scan.pid, signal.SIGSTOP)
+        # the service scans it (`edge scan` follows the job the running service took): the
+        # service holds still mid-scan (SIGSTOP, a very slow scanner) until the update waits
+        service = int(kit.status()["instance"].split("/")[0])
+        os.kill(service, signal.SIGSTOP)
         update = subprocess.Popen([sys.executable, "-m", "edge", "--config", str(kit.config),
                                    "update", str(bundles["0.2.0"])],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -265,7 +267,7 @@ def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, ma
         assert "waiting: 1 scan(s) running" in said[-1]
         assert [e["event"] for e in kit.journal()][-1] == "ready"  # not stopped
         assert kit.current() == "releases/0.1.0"
-        os.kill(scan.pid, signal.SIGCONT)
+        os.kill(service, signal.SIGCONT)
         out, err = update.communicate(timeout=1200)
         job = json.loads(scan.communicate(timeout=600)[0])
     finally:
