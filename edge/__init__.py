@@ -8,4 +8,7 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-__version__ = "0.1.0"
+try:  # written by setuptools-scm from the git tag when the package is built or installed
+    from edge._version import __version__
+except ImportError:  # a bare source tree, never built
+    __version__ = "0.0.0+unknown"

@@ -174,6 +174,12 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp = cmd("uploaded", cmd_uploaded, "mark a job as uploaded to the portal")
     sp.add_argument("job")
     cmd("verify", cmd_verify, "re-hash every outbox file against its record and checksum file")
+    sp = cmd("update", cmd_update, "install a signed release bundle beside the running one, "
+             "switch to it, roll back by itself if it does not come up (as root)")
+    sp.add_argument("source", nargs="?", metavar="FILE|URL",
+                    help="edge-<version>-<arch>.tar, or an https:// address (default [update] url)")
+    sp.add_argument("--requested", action="store_true", help="the update asked for on the "
+                    "technician's web page (what edge-update.service runs)")
     cmd("purge", cmd_purge, "delete uploaded jobs older than the retention period now")
     sp = cmd("report", cmd_report, "the day-in-the-field report of a visit or a month (per "
              "place): citizens served, dossiers, pages, waiting times, satisfaction")
@@ -498,6 +504,18 @@ def cmd_verify(cfg: config.Config, args: argparse.Namespace) -> int:
         print(f"{p.path}: {p.what}")
     print(f"{checked} file(s) checked, {len(problems)} problem(s)")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_update(cfg: config.Config, args: argparse.Namespace) -> int:
+    from edge.release import requests, update
+
+    if args.requested:
+        return update.run_requested(cfg, requests.take(cfg))
+    source = args.source or cfg.update.url
+    if not source:
+        raise ConfigError("give a bundle file or URL, or set [update] url")
+    update.update(cfg, source, say=lambda line: print(f"edge: {line}", flush=True))
+    return EXIT_OK
 
 
 def cmd_purge(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -171,6 +171,20 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Update:
+    """`edge update` and the technician's update page: whose signature a bundle needs, where the
+    commune server offers it, where releases go and how the services are restarted and watched."""
+
+    public_key: str = ""  # minisign public key (one base64 line, "RW...") of the province
+    url: str = ""  # https:// address of the newest bundle on the commune server ({arch} allowed)
+    prefix: Path = Path("/opt/edge")  # releases/<version> and the `current` link
+    service_command: list[str] = field(default_factory=list)  # default: systemctl
+    ready_seconds: float = 120.0  # the new release must report ready within this
+    watch_seconds: float = 180.0  # ...and stay up (no watchdog restart) this long
+    keep: int = 3  # releases kept, the running one included
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -196,6 +210,7 @@ class Config:
     delivery: list[Delivery] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=default_procedures)
     places: list[Place] = field(default_factory=list)
+    update: Update = field(default_factory=Update)
     path: Path = Path()
 
     @property
@@ -298,6 +313,7 @@ def _validate(cfg: Config, path: Path) -> None:
     _validate_mqtt(cfg.mqtt, bad)
     _validate_web(cfg.web, bad)
     _validate_places(cfg.places, bad)
+    _validate_update(cfg.update, bad)
     _validate_devices(cfg, ("scanner",), bad)
     _validate_delivery(cfg, bad)
     _validate_procedures(cfg.procedures, bad)
@@ -431,6 +447,20 @@ def _validate_places(places: list[Place], bad: typing.Callable[[str, str], Confi
         names.add(p.name.casefold())
         if len(p.venue) > 120:
             raise bad(f"places[{i}].venue", "at most 120 characters")
+
+
+def _validate_update(u: Update, bad: typing.Callable[[str, str], ConfigError]) -> None:
+    if u.public_key and not re.fullmatch(r"RW[A-Za-z0-9+/]{54}", u.public_key):
+        raise bad("update.public_key", "must be a minisign public key: the second line of the "
+                  "province's .pub file, 56 characters starting with RW")
+    if u.url and not re.fullmatch(r"https://[^\s/]+/\S*", u.url):
+        raise bad("update.url", "must be an https:// address (bundles are fetched over HTTPS)")
+    if not u.prefix.is_absolute():
+        raise bad("update.prefix", "must be an absolute folder, e.g. /opt/edge")
+    if u.ready_seconds <= 0 or u.watch_seconds < 0:
+        raise bad("update.ready_seconds", "ready_seconds must be > 0, watch_seconds >= 0")
+    if u.keep < 2:
+        raise bad("update.keep", "must be at least 2 (the running release and the one before)")
 
 
 def _receipt_printer(value: Any, key: str, path: Path) -> ReceiptPrinter:

@@ -148,7 +148,7 @@ class Daemon:
             watchdog, last_ping = watchdog_interval(), 0.0
             while not self.stop.is_set():
                 got = signal.sigtimedwait(STOP_SIGNALS, 1.0)
-                if got is not None:
+                if got is not None and got.si_signo:  # 0: woken by SIGCONT after a SIGSTOP
                     log.info("received %s, stopping", signal.Signals(got.si_signo).name)
                     self.stop.set()
                     notify("STOPPING=1")

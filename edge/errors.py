@@ -55,3 +55,7 @@ class DeviceAbsent(DeviceError):
 
 class PowerError(EdgeError):
     """New work is refused because the kit is about to lose power."""
+
+
+class UpdateError(EdgeError):
+    """A release bundle was refused (signature, manifest, version) or its update failed."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the service (and, with "test", its test suite) needs, idempotently:
 # Debian packages, a virtualenv in .venv and the package itself (pip install -e).
-# Usage: scripts/setup.sh [run|test]
+# Usage: scripts/setup.sh [run|test|release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-run}
@@ -16,6 +16,11 @@ if [ "$what" = test ]; then
     packages+=(procps poppler-utils tesseract-ocr tesseract-ocr-vie nut-server nut-client socat
                cups-ipp-utils dbus libzbar0 mosquitto openssl chromium systemd udev
                openssh-server openssh-client samba)
+    packages+=(minisign)  # release bundles are signed and checked with it (tests/test_release.py)
+fi
+if [ "$what" = release ]; then
+    # make release signs with minisign; scripts/arm64-check.sh runs an arm64 tree under qemu
+    packages+=(minisign debootstrap qemu-user-static)
 fi
 # postgresql: the fleet tests run `edge fleet --db postgresql://` on a throwaway cluster (initdb)
 [ "$what" = test ] && packages+=(postgresql)

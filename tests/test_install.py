@@ -14,12 +14,15 @@ from .conftest import ROOT
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_units_pass_systemd_analyze_verify(tmp_path):
     edge = Path(shutil.which("edge") or ROOT / ".venv/bin/edge")
-    for name, command in (("edge.service", "run"), ("edge-web.service", "web")):
+    for name, command in (("edge.service", "run"), ("edge-web.service", "web"),
+                          ("edge-update.service", "update --requested")):
         unit = (ROOT / "systemd" / name).read_text()
         assert f"ExecStart=/opt/edge/venv/bin/edge {command}" in unit
         (tmp_path / name).write_text(unit.replace("/opt/edge/venv/bin/edge", str(edge)))
+    shutil.copy(ROOT / "systemd/edge-update.path", tmp_path)
     r = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "edge.service"),
-                        str(tmp_path / "edge-web.service")], capture_output=True, text=True)
+                        str(tmp_path / "edge-web.service"), str(tmp_path / "edge-update.service"),
+                        str(tmp_path / "edge-update.path")], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     unit = (ROOT / "systemd/edge.service").read_text()
     for needed in ("Type=notify", "WatchdogSec=", "DevicePolicy=closed",

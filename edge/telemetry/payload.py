@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from edge import __version__
 from edge.health import Health
 from edge.pipeline.job import Job
 from edge.pipeline.job import State as JobState
@@ -43,8 +44,10 @@ def encode(payload: dict[str, object]) -> bytes:
 
 
 def status(src: Source, online: bool, reason: str, now: float | None = None) -> dict[str, object]:
-    """`reason`: connected, stopped (clean stop) or lost (the last will, sent by the broker)."""
-    return envelope(src, now, status="online" if online else "offline", reason=reason)
+    """`reason`: connected, stopped (clean stop) or lost (the last will, sent by the broker);
+    `version`: the running release (`edge --version`), so the commune sees which kits are behind."""
+    return envelope(src, now, status="online" if online else "offline", reason=reason,
+                    version=__version__)
 
 
 def state(src: Source, health: Health) -> dict[str, object]:

@@ -9,9 +9,21 @@ import sqlite3
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from edge import config, daemon
+from edge import __version__, config, daemon
 from edge.errors import EdgeError
-from edge.web import api, auth, cover_api, csrf, dossier_api, field, i18n, pages, secret, sse
+from edge.web import (
+    api,
+    auth,
+    cover_api,
+    csrf,
+    dossier_api,
+    field,
+    i18n,
+    pages,
+    secret,
+    sse,
+    updates,
+)
 from edge.web import reports as report_pages
 from edge.web import survey as survey_pages
 from edge.web.context import Kit
@@ -51,9 +63,11 @@ def create_app(cfg: config.Config) -> Flask:
     app.register_blueprint(field.bp)
     app.register_blueprint(survey_pages.bp)
     app.register_blueprint(report_pages.bp)
+    app.register_blueprint(updates.bp)
     app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, csrf_token=csrf.token,
                                  role=auth.current_role,
                                  user=lambda: getattr(auth.current_user(), "name", None))
+    app.jinja_env.globals["edge_version"] = __version__  # the footer: which release runs here
     _errors(app)
 
     @app.after_request

@@ -10,6 +10,39 @@ from edge.field.report import ROWS as REPORT_ROWS
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Dịch vụ công lưu động", "Mobile public services"),
+    "version": ("Phiên bản", "Version"),
+    "update": ("Cập nhật phần mềm", "Software update"),
+    "update_running": ("Phiên bản đang chạy:", "Running version:"),
+    "update_kept": ("Các phiên bản có trên máy:", "Versions on this kit:"),
+    "update_upload": ("Cài từ tệp (USB, máy tính)", "Install from a file (USB stick, laptop)"),
+    "update_upload_help": ("Chọn tệp gói cập nhật do tỉnh hoặc xã gửi, tên dạng",
+                           "Choose the update file from the province or commune, named"),
+    "update_send": ("Gửi và cập nhật", "Send and update"),
+    "update_choose": ("Chọn tệp…", "Choose a file…"),
+    "update_none_chosen": ("Chưa chọn tệp nào", "No file chosen"),
+    "update_fetch": ("Tải từ máy chủ của xã", "Fetch from the commune server"),
+    "update_fetch_help": ("Cần có mạng. Bộ máy tự tải phiên bản mới nhất.",
+                          "Needs internet. The kit fetches the newest version itself."),
+    "update_fetch_button": ("Tải và cập nhật", "Fetch and update"),
+    "update_asked": ("Đã nhận yêu cầu cập nhật. Bộ máy sẽ cập nhật khi không còn tài liệu nào "
+                     "đang quét, rồi tự khởi động lại; tải lại trang này sau vài phút để xem kết "
+                     "quả.", "Update requested. The kit updates once no document is being "
+                     "scanned, then restarts; reload this page in a few minutes for the result."),
+    "update_safe": ("Gói được kiểm tra chữ ký trước khi cài. Nếu phiên bản mới không chạy được, "
+                    "bộ máy tự quay lại phiên bản cũ cùng toàn bộ dữ liệu.",
+                    "The bundle's signature is checked before anything is installed. If the new "
+                    "version does not run, the kit goes back to the previous one with all data."),
+    "update_state_requested": ("Đang chờ cập nhật", "Update waiting to start"),
+    "update_state_verified": ("Gói hợp lệ, đang cài", "Bundle verified, installing"),
+    "update_state_waiting": ("Đang chờ quét xong để cập nhật",
+                             "Waiting for the scan to end before updating"),
+    "update_state_installed": ("Lần cập nhật gần nhất thành công",
+                               "The last update succeeded"),
+    "update_state_rolled_back": ("Lần cập nhật gần nhất không thành công, đã quay lại phiên "
+                                 "bản cũ", "The last update failed; the previous version runs"),
+    "update_state_refused": ("Lần cập nhật gần nhất bị từ chối", "The last update was refused"),
+    "update_state_failed": ("Lần cập nhật gần nhất không thành công",
+                            "The last update failed"),
     "login": ("Đăng nhập", "Log in"), "logout": ("Đăng xuất", "Log out"),
     "name": ("Tên đăng nhập", "User name"), "password": ("Mật khẩu hoặc mã PIN", "Password or PIN"),
     "scan": ("Quét hồ sơ", "Scan"), "devices": ("Thiết bị", "Devices"),
