@@ -26,7 +26,7 @@ from edge.monitor import Monitor, poll_all, read_status
 from edge.notify import notify, watchdog_interval
 from edge.pipeline import hotfolder, ocr, outbox
 from edge.pipeline.job import SETTLED, Job, State
-from edge.pipeline.lock import file_lock, holder, worker_lock
+from edge.pipeline.lock import delivery_pass, file_lock, holder, worker_lock
 from edge.pipeline.queue import Queue, check_present
 from edge.pipeline.storage import Storage
 from edge.pipeline.worker import Worker
@@ -311,7 +311,10 @@ class Daemon:
             try:
                 while not self.stop.wait(DELIVERY_POLL_SECONDS):
                     try:
-                        deliverer.run_once(queue, store)
+                        # an update holds this lock while it stops the service: skip the pass
+                        with delivery_pass(self.storage.locks, wait=0) as mine:
+                            if mine:
+                                deliverer.run_once(queue, store)
                     except Exception:  # a bug or a full card must not end delivery for good
                         log.exception("delivery error; retrying")
                         self.stop.wait(ERROR_BACKOFF_SECONDS)

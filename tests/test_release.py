@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -297,3 +298,46 @@ def scanning(kit: Kit) -> int:
         return 0
     with sqlite3.connect(kit.data / "queue.db") as c:
         return c.execute("SELECT COUNT(*) FROM jobs WHERE state = 'scanning'").fetchone()[0]
+
+
+def test_an_update_waits_for_a_delivery_pass_and_no_pass_starts_until_the_service_is_stopped(
+        tmp_path):
+    from types import SimpleNamespace
+
+    from edge.pipeline.lock import delivery_pass
+    from edge.release.update import no_delivery
+
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    # the service in the middle of a delivery pass: another process holds the pass lock
+    service = subprocess.Popen(["flock", str(locks / "delivery-pass.lock"), "-c",
+                                "echo sending; read line"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    assert service.stdout.readline() == "sending\n"
+    said: list[str] = []
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def update() -> None:
+        with no_delivery(SimpleNamespace(storage=SimpleNamespace(root=tmp_path)), said.append):
+            inside.set()
+            leave.wait(60)
+
+    t = threading.Thread(target=update)
+    t.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not said:
+            assert time.monotonic() < deadline, "the update did not say it waits"
+            time.sleep(0.05)
+        assert "files are being sent" in said[0] and not inside.is_set()
+        service.communicate("done\n", timeout=30)  # the pass ends
+        assert inside.wait(30), "the update did not go on after the pass"
+        with delivery_pass(locks, wait=0) as mine:  # the service's next pass is skipped
+            assert not mine
+    finally:
+        leave.set()
+        t.join(30)
+        service.kill()
+    with delivery_pass(locks, wait=0) as mine:
+        assert mine

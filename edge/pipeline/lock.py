@@ -28,6 +28,12 @@ def outbox_lock(locks: Path) -> contextlib.AbstractContextManager[bool]:
     return file_lock(locks / "outbox.lock", wait=None)
 
 
+def delivery_pass(locks: Path, *, wait: float | None) -> contextlib.AbstractContextManager[bool]:
+    """Held by the service through each delivery pass, and by `edge update` from the moment no
+    transfer runs until the service is stopped, so an update never cuts a delivery short."""
+    return file_lock(locks / "delivery-pass.lock", wait=wait)
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, *, wait: float | None) -> Iterator[bool]:
     """flock `path`; wait=None blocks, otherwise give up after `wait` seconds."""

@@ -2,7 +2,8 @@
 one rename, watched, and rolled back by itself when it does not come up or does not stay up.
 
 Order: verify (nothing unpacked before) -> unpack and let the bundle's install.sh --stage make
-releases/<version> -> wait until no scan runs -> stop the services -> keep a copy of the queue
+releases/<version> -> wait until no scan and no delivery pass runs (holding the delivery
+pass lock, so none starts) -> stop the services -> keep a copy of the queue
 database (the new release migrates it forward when it opens it) -> point `current` at the new
 release -> start -> ready within ready_seconds and the same process for watch_seconds (a watchdog
 kill restarts it) -> keep the last `keep` releases. On failure: stop, put the old database back
@@ -21,12 +22,13 @@ import sqlite3
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from edge import config
 from edge.errors import UpdateError
 from edge.pipeline.job import State
+from edge.pipeline.lock import delivery_pass
 from edge.release import bundle, requests
 from edge.release.services import Services
 from edge.telemetry.service import for_process
@@ -81,9 +83,10 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
     say(f"bundle {manifest.version} ({manifest.arch}) verified: signature and every file")
     stage(path, manifest, u.prefix)
     say(f"release {manifest.version} installed beside {running}")
-    wait_idle(cfg, say)
     services = Services(u.service_command)
-    services.stop()
+    with no_delivery(cfg, say):
+        wait_idle(cfg, say)
+        services.stop()
     copy = keep_database(cfg, manifest.version)
     switch(u.prefix, manifest.version)
     why = start_and_watch(services, u.ready_seconds, u.watch_seconds)
@@ -167,6 +170,20 @@ def wait_idle(cfg: config.Config, say: Callable[[str], None], poll: float = 1.0)
             say(f"waiting: {n} scan(s) running; the update goes on when they end")
             told = True
         time.sleep(poll)
+
+
+@contextlib.contextmanager
+def no_delivery(cfg: config.Config, say: Callable[[str], None]) -> Iterator[None]:
+    """Wait for a running delivery pass to end, and keep the next one from starting."""
+    locks = cfg.storage.root / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with delivery_pass(locks, wait=0) as free:
+        if free:
+            yield
+            return
+    say("waiting: files are being sent to the commune office; the update goes on after")
+    with delivery_pass(locks, wait=None):
+        yield
 
 
 def busy_jobs(db: Path) -> int:
