@@ -18,8 +18,9 @@ from PIL import Image
 from .pages import id_card, noise, skew, table_form, text_page
 from .printer_peer import IppEvePrinter
 from .test_printer import bus  # noqa: F401 (the fixture)
-from .web_browser import browser, page_for, stack  # noqa: F401 (fixtures)
 from .web_kit import screenshots
+
+pytest_plugins = ["tests.web_browser"]  # fixtures: stack, browser, page_for
 
 BIRTH = "Đăng ký khai sinh"
 DOCS = ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "CCCD của cha/mẹ"]
@@ -74,7 +75,7 @@ def sidecars_verify(folder: Path, names: list[str]) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, printer,  # noqa: F811
+def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, printer,
                                                          tmp_path):
     with kit.config.open("a", encoding="utf-8") as f:
         f.write(f'\n[[printer]]\nname = "mfp"\ndriver = "ipp"\nuri = "{printer.uri}"\n')
@@ -152,7 +153,7 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
     screenshots(page, "covers-undone")
 
 
-def test_the_scan_view_shows_the_documents_of_a_stack_as_they_are_split(kit, stack, page_for):  # noqa: F811
+def test_the_scan_view_shows_the_documents_of_a_stack_as_they_are_split(kit, stack, page_for):
     """A stack jammed after its sixth sheet: the live view lists the documents seen so far."""
     from edge.pipeline.cover import CoverMark
     from edge.pipeline.job import State
