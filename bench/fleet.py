@@ -14,7 +14,8 @@ simulated kits as real MQTT clients (paho, QoS 1) in a few processes.
 3. Database growth per kit per day: the tables' size on disk (pg_total_relation_size) after
    the fill of 4, divided by kits x days.
 4. The fleet page's main query (edge.web.fleetview.fleet_rows: kits, states, today's counts) at
-   1,000 kits x 90 days of history written straight into the database (generate_series), and
+   1,000 kits x 90 days of history written straight into the database (generate_series, with
+   the figure columns the collector writes; a printer problem on every tenth kit), and
    the kit page's 30 days of one kit and the month's figures; median of 10. Target < 200 ms.
 
 Run: .venv/bin/python bench/fleet.py [--kits 200 --processes 4 --messages 20000]
@@ -48,6 +49,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from telemetry import start_broker  # noqa: E402
 
 from edge.telemetry.fleetdb import FleetDB  # noqa: E402
+from edge.telemetry.fleetfigures import kit_figures  # noqa: E402
+from edge.telemetry.fleetsql import KIT_FIGURES  # noqa: E402
 from edge.web import fleetview  # noqa: E402
 from tests.fleet_postgres import Postgres  # noqa: E402
 
@@ -206,13 +209,16 @@ def delay(args: argparse.Namespace, port: int, db: FleetDB) -> None:
 
 FILL = """
 INSERT INTO kits (kit, site, base, status, status_since, last_seen, metrics, version,
-                  last_event, last_event_ts)
+                  last_event, last_event_ts, battery, runtime, signal, disk_free, clock_synced)
 SELECT 'K' || lpad(k::text, 5, '0'), 'site-' || (k % 100), 'dvc/x/' || k,
        CASE WHEN k % 17 = 0 THEN 'offline' ELSE 'online' END, %(now)s - 3600, %(now)s,
-       %(metrics)s, '1.0.0', 'job/ready', %(now)s
+       %(metrics)s, '1.0.0', 'job/ready', %(now)s, %(battery)s, %(runtime)s, %(signal)s,
+       %(disk_free)s, %(clock_synced)s
 FROM generate_series(1, %(kits)s) k;
-INSERT INTO states (kit, device, payload, received)
-SELECT k.kit, d, %(state)s, %(now)s FROM kits k, unnest(%(devices)s::text[]) d;
+INSERT INTO states (kit, device, payload, received, ups_status, problems)
+SELECT k.kit, d, %(state)s, %(now)s, CASE WHEN d LIKE 'ups-%%' THEN 'OL' END,
+       CASE WHEN d LIKE 'printer-%%' AND k.kit LIKE '%%3' THEN %(problems)s END
+FROM kits k, unnest(%(devices)s::text[]) d;
 INSERT INTO samples (kit, ts, received, battery, runtime, signal, disk_free, waiting)
 SELECT 'K' || lpad(k::text, 5, '0'), %(now)s - s * %(step)s, %(now)s - s * %(step)s,
        50 + (s % 50), 900, -90 - (s % 20), 5e9, NULL
@@ -249,6 +255,8 @@ def fill(pg: Postgres, kits: int, days: int, per_day: int, events_per_day: int) 
     t0 = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:
         params = {
+            **dict(zip(KIT_FIGURES, kit_figures(kit_metrics), strict=True)),
+            "problems": json.dumps([{"code": "printer.paper_out", "severity": "warning"}]),
             "now": now, "kits": kits, "metrics": json.dumps(kit_metrics),
             "state": json.dumps(state), "devices": list(DEVICES), "step": 86400 / per_day,
             "samples": days * per_day, "estep": 86400 / events_per_day,
