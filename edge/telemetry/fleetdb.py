@@ -170,7 +170,8 @@ class FleetDB:
         kits: dict[str, Kit] = {}
         for i, r in reads:
             _fold(kits.setdefault(r.kit, Kit()), r, outcomes[i] != "duplicate", now)
-        self.db.executemany(KIT_UPSERT, [k.row(kit, now) for kit, k in kits.items()])
+        # by name: two collectors lock the kits' rows in the same order (no deadlock)
+        self.db.executemany(KIT_UPSERT, [k.row(kit, now) for kit, k in sorted(kits.items())])
         self.db.executemany(STATE_UPSERT, [
             (r.kit, r.values["device"], r.text, now, *r.values["figures"])
             for _, r in reads if r.kind == "state"])
