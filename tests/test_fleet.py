@@ -137,6 +137,115 @@ def test_retention_forgets_what_is_older_than_keep_days(store):
     assert store.counts("PL01", new_day)
 
 
+def state(device: str, problems: list | None = None, **values: object) -> bytes:
+    return body(device=device, kind=device.split("-")[0], name="x", driver="sim", state="ok",
+                problems=problems or [], updated=1.0,
+                metrics={k: {"value": v} for k, v in values.items()})
+
+
+def status(kit: str, what: str, ts: float, **extra: object) -> tuple[str, bytes]:
+    return f"dvc/phu-lac/{kit}/status", json.dumps({
+        "v": 1, "ts": ts, "kit": kit, "site": "phu-lac", "status": what, **extra}).encode()
+
+
+BURSTS = [  # two kits; status runs, late and duplicate events, waiting files, counts, states
+    [status("PL01", "online", 10.0, version="1.0"),
+     (f"{BASE}/metrics", metrics(110.0, 80, -95, oldest_undelivered_seconds=50)),
+     (f"{BASE}/state/ups-ups", state("ups-ups", [{"code": "ups.on_battery"}],
+                                     **{"ups.status": "OB DISCHRG", "battery.charge": 25})),
+     (f"{BASE}/state/modem-4g", state("modem-4g", **{"signal.rsrp": -115})),
+     (f"{BASE}/event", event(1, ts=120.0)),
+     (f"{BASE}/event", event(3, "delivery/failed", ts=115.0, oldest_waiting_seconds=10)),
+     (f"{BASE}/event", event(1, ts=120.0)),
+     status("PL02", "online", 40.0),
+     ("dvc/phu-lac/PL02/event", event(1, ts=50.0, kit="PL02")),
+     ("dvc/phu-lac/PL02/metrics", metrics(60.0, 90, -90, clock_synced=False)),
+     (f"{BASE}/counts/2026-12-01", body(ts=130.0, day="2026-12-01", jobs=3,
+                                         visits=[visit(1, "A", 3, 2)])),
+     (f"{BASE}/counts/2026-12-01", body(ts=125.0, day="2026-12-01", jobs=2,
+                                         visits=[visit(1, "B", 2, 2)]))],
+    [status("PL01", "online", 200.0, version="1.1"),  # still online: since 10 stays
+     status("PL02", "offline", 210.0, reason="lost"),
+     status("PL02", "online", 220.0),
+     (f"{BASE}/event", event(3, "delivery/failed", ts=115.0, oldest_waiting_seconds=99)),
+     (f"{BASE}/event", event(4, "job/ready", ts=100.0)),  # older than the last event
+     (f"{BASE}/metrics", metrics(300.0, 70, -100)),
+     (f"{BASE}/state/ups-ups", state("ups-ups", **{"ups.status": "OL"}))],
+]
+
+
+def contents(db: FleetDB) -> dict[str, list]:
+    return {table: db.db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            for table, order in (("kits", "kit"), ("states", "kit, device"),
+                                 ("events", "kit, stream, seq"), ("samples", "kit, ts"),
+                                 ("counts", "kit, day"), ("visits", "kit, day, visit"))}
+
+
+@pytest.fixture
+def other_db(fleet_db, tmp_path, request) -> str:
+    """A second, empty store on the same engine."""
+    if fleet_db.startswith("postgresql"):
+        return request.getfixturevalue("postgres").new_database()
+    return str(tmp_path / "other.db")
+
+
+def test_a_burst_stores_what_the_messages_one_by_one_store(store, other_db):
+    from edge.web.fleetview import fleet_rows
+
+    single = FleetDB(other_db)
+    try:
+        for n, burst in enumerate(BURSTS):
+            now = 1000.0 + n
+            together = store.store_many(burst, now=now)
+            assert together == [single.store(t, b, now=now) for t, b in burst]
+            assert contents(store) == contents(single)
+            assert fleet_rows(store, 2000.0, "2026-12-01") == \
+                fleet_rows(single, 2000.0, "2026-12-01")
+        (pl01,) = [r for r in fleet_rows(store, 2000.0, "2026-12-01") if r["kit"] == "PL01"]
+    finally:
+        single.close()
+    assert (pl01["status_since"], pl01["version"], pl01["last_event"]) == \
+        (10.0, "1.1", "job/ready")
+    assert (pl01["battery"], pl01["signal"], pl01["on_battery"]) == (70.0, -115.0, False)
+    assert pl01["waiting"] == 2000.0 - 105.0  # the duplicate delivery event changed nothing
+    assert pl01["today"]["jobs"] == 3 and pl01["problems"] == ["signal_weak"]
+
+
+def test_a_burst_upserts_each_kit_once(tmp_path):
+    db = FleetDB(tmp_path / "fleet.db")
+    statements: list[str] = []
+    db.db.conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    burst = [(f"dvc/phu-lac/{kit}/event", event(seq, kit=kit)) for seq in range(1, 31)
+             for kit in ("PL01", "PL02")]
+    burst += [(f"dvc/phu-lac/{kit}/metrics", metrics(1000.0 + i, 80, -90)) for i in range(10)
+              for kit in ("PL01", "PL02")]
+    assert set(db.store_many(burst)) == {"event", "metrics"}
+    db.close()
+    assert sum(s.startswith("INSERT INTO kits") for s in statements) == 2
+
+
+def test_the_page_figures_are_filled_from_a_database_stored_before_them(fleet_db, monkeypatch):
+    from edge.telemetry import fleetsql
+    from edge.web.fleetview import fleet_rows
+
+    monkeypatch.setattr(fleetsql, "MIGRATIONS", MIGRATIONS[:2])  # the schema before the columns
+    old = FleetDB(fleet_db)
+    old.db.execute("INSERT INTO kits (kit, site, base, status, last_seen, metrics) VALUES "
+                   "('PL01', 'phu-lac', ?, 'online', 1.0, ?)",
+                   (BASE, metrics(1.0, 90, -100, clock_synced=False).decode()))
+    old.db.execute("INSERT INTO states (kit, device, payload, received) VALUES "
+                   "('PL01', 'ups-ups', ?, 1.0)",
+                   (state("ups-ups", [{"code": "x"}], **{"battery.charge": 20}).decode(),))
+    old.close()
+    monkeypatch.undo()
+    db = FleetDB(fleet_db)
+    (row,) = fleet_rows(db, 2.0, "2026-12-01")
+    db.close()
+    assert (row["battery"], row["signal"], row["clock_synced"]) == (20.0, -100.0, False)
+    assert row["device_problems"] == [{"code": "x"}]
+    assert row["problems"] == ["battery_low", "clock"]
+
+
 def test_two_writers_store_each_event_once(fleet_db):
     """Two collectors that both got the same events (no shared subscription): one row each."""
     dbs = [FleetDB(fleet_db), FleetDB(fleet_db)]

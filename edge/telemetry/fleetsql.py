@@ -10,17 +10,35 @@ IMMEDIATE; PostgreSQL: an advisory lock).
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from edge.telemetry import TelemetryError
+from edge.telemetry.fleetfigures import kit_figures, state_figures
 
-# one migration per step; `{id}` and `{float}` are the only words the dialects disagree on here
-MIGRATIONS: list[list[str]] = [
+KIT_FIGURES = ("battery", "runtime", "signal", "disk_free", "clock_synced")
+STATE_FIGURES = ("battery", "runtime", "signal", "disk_free", "ups_status", "problems")
+
+
+def fill_figures(engine: Engine) -> None:
+    """Migration 3's data: the new columns from the payloads already stored."""
+    kits = engine.execute("SELECT kit, metrics FROM kits WHERE metrics IS NOT NULL").fetchall()
+    engine.executemany("UPDATE kits SET " + ", ".join(f"{c} = ?" for c in KIT_FIGURES) +
+                       " WHERE kit = ?", [(*kit_figures(json.loads(m)), k) for k, m in kits])
+    states = engine.execute("SELECT kit, device, payload FROM states").fetchall()
+    engine.executemany("UPDATE states SET " + ", ".join(f"{c} = ?" for c in STATE_FIGURES) +
+                       " WHERE kit = ? AND device = ?",
+                       [(*state_figures(d, json.loads(p)), k, d) for k, d, p in states])
+
+
+# one migration per step, SQL or a function; `{id}` and `{float}` are the only words the
+# dialects disagree on here
+MIGRATIONS: list[list[str | Callable[[Engine], None]]] = [
     [  # 1: what `edge fleet` stored before it had versions (IF NOT EXISTS adopts such a file)
         "CREATE TABLE IF NOT EXISTS kits (kit TEXT PRIMARY KEY, site TEXT NOT NULL, "
         "base TEXT NOT NULL, status TEXT NOT NULL DEFAULT '', status_since {float}, "
@@ -54,6 +72,14 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE unread (id {id}, topic TEXT NOT NULL, payload TEXT NOT NULL, "
         "why TEXT NOT NULL, received {float} NOT NULL)",
     ],
+    [  # 3: the fleet page's figures as columns, written by the collector (fleetfigures.py)
+        *(f"ALTER TABLE kits ADD COLUMN {c} {{float}}" for c in KIT_FIGURES[:4]),
+        "ALTER TABLE kits ADD COLUMN clock_synced INTEGER",
+        *(f"ALTER TABLE states ADD COLUMN {c} {{float}}" for c in STATE_FIGURES[:4]),
+        "ALTER TABLE states ADD COLUMN ups_status TEXT",
+        "ALTER TABLE states ADD COLUMN problems TEXT",
+        fill_figures,
+    ],
 ]
 
 
@@ -65,6 +91,14 @@ class Engine:
     errors: tuple[type[Exception], ...] = ()
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows (PostgreSQL: pipelined, one round trip)."""
+        raise NotImplementedError
+
+    def inserted(self, sql: str, rows: list[tuple[Any, ...]]) -> list[bool]:
+        """An INSERT ... RETURNING for many rows: which of them returned a row (were written)."""
         raise NotImplementedError
 
     def transaction(self) -> Any:
@@ -104,8 +138,11 @@ class Engine:
                         f"fleet database {self}: its schema version {have} is newer than this "
                         f"edge ({len(MIGRATIONS)}): update edge on this server")
                 for number, steps in enumerate(MIGRATIONS[have:], have + 1):
-                    for sql in steps:
-                        self.execute(sql.format(**self.types))
+                    for step in steps:
+                        if callable(step):
+                            step(self)
+                        else:
+                            self.execute(step.format(**self.types))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
         except self.errors as e:
             raise TelemetryError(f"fleet database {self}: cannot set up its tables: {e}") \
@@ -138,6 +175,12 @@ class SQLite(Engine):
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def inserted(self, sql: str, rows: list[tuple[Any, ...]]) -> list[bool]:
+        return [self.conn.execute(sql, row).fetchone() is not None for row in rows]
 
     def transaction(self) -> Any:
         return self._around("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
@@ -187,6 +230,20 @@ class Postgres(Engine):
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.conn.cursor().executemany(sql.replace("?", "%s"), rows)  # type: ignore[arg-type]
+
+    def inserted(self, sql: str, rows: list[tuple[Any, ...]]) -> list[bool]:
+        if not rows:
+            return []
+        cursor = self.conn.cursor()
+        cursor.executemany(sql.replace("?", "%s"), rows, returning=True)  # type: ignore[arg-type]
+        out = [cursor.fetchone() is not None]
+        while cursor.nextset():
+            out.append(cursor.fetchone() is not None)
+        return out
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -1,16 +1,19 @@
 """What the fleet page shows, computed from the store (no Flask here): one row per kit with its
 problems, problems first; a month's figures per commune and per place.
 
-The main query reads three small tables (kits, states, today's counts): its cost grows with the
-number of kits, not with the months of history (bench/fleet.py times it at 1,000 kits).
+The main query reads three small tables (kits, states, today's counts), their figure columns
+written by the collector rather than the JSON payloads: its cost grows with the number of kits,
+not with the months of history (bench/fleet.py times it at 1,000 kits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from edge.telemetry.fleetdb import VISIT_FIGURES, FleetDB, sample_of
+from edge.telemetry.fleetdb import VISIT_FIGURES, FleetDB
+from edge.telemetry.fleetfigures import FIGURES
 
 # thresholds of the problems the page raises itself (device problems come from the kits)
 BATTERY_LOW = 30.0  # %
@@ -25,31 +28,27 @@ COUNT_FIGURES = ("jobs", "pages", "receipts", "delivered_files")
 
 def fleet_rows(db: FleetDB, now: float, day: str) -> list[dict[str, Any]]:
     """Every kit, the ones with problems first (offline before the rest)."""
-    devices: dict[str, dict[str, dict[str, Any]]] = {}
-    device_problems: dict[str, list[dict[str, Any]]] = {}
-    for s in db.states():
-        metrics = {k: m.get("value") for k, m in (s.get("metrics") or {}).items()
-                   if isinstance(m, dict)}
-        devices.setdefault(str(s["kit"]), {})[str(s["device"])] = metrics
-        device_problems.setdefault(str(s["kit"]), []).extend(s.get("problems") or [])
+    devices: dict[str, list[dict[str, Any]]] = {}
+    for d in db.device_figures():
+        devices.setdefault(d["kit"], []).append(d)
     today = db.day_counts(day)
-    rows = [_row(k, devices.get(str(k["kit"]), {}), device_problems.get(str(k["kit"]), []),
-                 today.get(str(k["kit"])) or {}, now) for k in db.kits()]
+    rows = [_row(k, devices.get(k["kit"], []), today.get(k["kit"]) or {}, now)
+            for k in db.kit_figures()]
     return sorted(rows, key=lambda r: (-r["weight"], r["site"], r["kit"]))
 
 
-def _row(kit: dict[str, Any], devices: dict[str, dict[str, Any]],
-         problems: list[dict[str, Any]], today: dict[str, Any], now: float) -> dict[str, Any]:
-    latest = kit["metrics"] or {}
-    figures = sample_of({"devices": latest.get("devices") or {}})
-    figures.update({k: v for k, v in sample_of({"devices": devices}).items() if v is not None})
-    ups_status = " ".join(str(d.get("ups.status") or "") for name, d in devices.items()
-                          if name.startswith("ups-")).split()
+def _row(kit: dict[str, Any], devices: list[dict[str, Any]], today: dict[str, Any],
+         now: float) -> dict[str, Any]:
+    # a device's latest state over the kit's latest metrics; the first device by name wins
+    figures = {c: next((d[c] for d in devices if d[c] is not None), kit[c]) for c in FIGURES}
+    ups_status = " ".join(d["ups_status"] or "" for d in devices).split()
+    problems = [p for d in devices if d["problems"] for p in json.loads(d["problems"])]
     waiting = now - kit["waiting_since"] if kit["waiting_since"] else None
+    synced = kit["clock_synced"]
     row = {**{k: kit[k] for k in ("kit", "site", "status", "status_since", "last_seen",
                                   "version", "last_event", "last_event_ts")},
            **figures, "on_battery": "OB" in ups_status, "waiting": waiting,
-           "clock_synced": latest.get("clock_synced"),
+           "clock_synced": None if synced is None else bool(synced),
            "today": {k: int(today.get(k) or 0) for k in COUNT_FIGURES},
            "device_problems": problems}
     row["problems"] = _problems(row)
