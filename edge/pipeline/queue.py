@@ -15,12 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.errors import JobError, NotFound, StorageError
 from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.storage import Storage, disk_full, fsync_dir
 from edge.text import printable
+
+if TYPE_CHECKING:
+    from edge.pipeline.split import Target
 
 # a dossier is the jobs sharing a ticket (`seq` is a job's place in it, by creation order);
 # the dossier code, once given, is on every job of the ticket
@@ -407,41 +411,57 @@ class Queue:
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), why)
 
-    def split(self, job_id: int, doc: str | None, later: list[tuple[str, list[int]]],
-              backs: list[int]) -> list[int]:
+    def split(self, job_id: int, doc: str | None, later: list[tuple[str, list[int], Target]],
+              backs: list[int], home: Target | None = None) -> list[int]:
         """Split a job at its cover sheets in one transaction: it takes the type `doc` (if
-        given), each of `later` (type, page indices) becomes the next document of its dossier,
-        to be assembled, and `backs` are set aside. The new jobs' ids, in order."""
+        given) and moves to dossier `home` (if another, and nothing follows it in its own), each
+        of `later` (type, page indices, dossier) becomes the next document of its dossier, to be
+        assembled, and `backs` are set aside. The new jobs' ids, in order."""
         now = time.time()
         made = []
         with self.tx() as c:
-            row = c.execute("SELECT ticket, dossier, scanner, preset FROM jobs WHERE id = ?",
+            row = c.execute("SELECT ticket, seq, scanner, preset FROM jobs WHERE id = ?",
                             (job_id,)).fetchone()
             c.execute("UPDATE jobs SET batch = ?, doc = COALESCE(?, doc) WHERE id = ?",
                       (job_id if later else None, printable(doc) if doc else None, job_id))
+            if home and home.ticket != row["ticket"] and not c.execute(
+                    "SELECT 1 FROM jobs WHERE ticket = ? AND seq > ?",
+                    (row["ticket"], row["seq"])).fetchone():
+                code, seq = self._last(c, home.ticket)
+                c.execute("UPDATE jobs SET ticket = ?, seq = ?, dossier = ? WHERE id = ?",
+                          (home.ticket, seq + 1, code, job_id))
+                self._history(c, job_id, State.ASSEMBLING,
+                              f"moved to dossier {home.ticket}: its first cover sheet names it")
             for idx in backs:
                 c.execute("UPDATE pages SET blank = 1 WHERE job_id = ? AND idx = ?",
                           (job_id, idx))
-            for kind, idxs in later:
-                (seq,) = c.execute("SELECT MAX(seq) FROM jobs WHERE ticket = ?",
-                                   (row["ticket"],)).fetchone()
-                why = f"split from job {job_id} at a cover sheet"
+            for kind, idxs, target in later:
+                code, seq = self._last(c, target.ticket)
                 cur = c.execute(
                     "INSERT INTO jobs(ticket, seq, dossier, doc, scanner, preset, state, "
                     "message, message_vi, created, updated, batch) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?)",
-                    (row["ticket"], seq + 1, row["dossier"], printable(kind), row["scanner"],
-                     row["preset"], State.ASSEMBLING, now, now, job_id))
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (target.ticket, seq + 1, code, printable(kind), row["scanner"],
+                     row["preset"], State.ASSEMBLING, printable(target.why),
+                     printable(target.vi), now, now, job_id))
                 new = cur.lastrowid
                 assert new is not None
                 c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
                               [(new, job_id, i) for i in idxs])
-                self._history(c, new, State.ASSEMBLING, why)
+                self._history(c, new, State.ASSEMBLING,
+                              target.why or f"split from job {job_id} at a cover sheet")
                 made.append(new)
             if made or backs:
                 self._history(c, job_id, State.ASSEMBLING,
                               f"split at cover sheets into {len(made) + 1} documents")
         return made
+
+    @staticmethod
+    def _last(c: sqlite3.Connection, ticket: str) -> tuple[str | None, int]:
+        """(dossier code, last seq) of dossier `ticket`."""
+        code, seq = c.execute("SELECT MAX(dossier), MAX(seq) FROM jobs WHERE ticket = ?",
+                              (ticket,)).fetchone()
+        return code, int(seq)
 
     def regroup(self, moves: list[tuple[int, int, list[int]]], rebuild: list[int],
                 drop: int | None = None, why: str = "") -> None:
