@@ -319,3 +319,55 @@ def test_the_cover_api_refuses_bad_requests_in_both_languages(web):  # noqa: F81
                                ("/api/splits/77/undo", {}, 404)):
         assert_error(c.post(path, body), status)
     assert_error(client(web, "vol").get("/api/procedures"), 403)
+
+
+def test_a_job_resumed_after_its_split_splits_its_new_pages_only(kit, tmp_path):
+    """The card filled up while the split stack was assembled: the job paused; staff freed
+    space, refilled the feeder and resumed. The new pages continue the last document until a
+    new cover; what was split stays as it was, and no page is read twice."""
+    from edge.pipeline import actions, imports
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+    from edge.pipeline.worker import Worker
+    from tests.cover_stack import rasterised
+
+    docs = {s.label: s for s in documents()}
+    birth, card = "Giấy chứng sinh", "CCCD của cha/mẹ"
+
+    def write(folder: Path, first: int, sheets) -> list[Path]:
+        out = []
+        for n, sheet in enumerate(sheets, first):
+            out.append(folder / f"{n:04d}.png")
+            image = rasterised(sheet, 200, "gray") if isinstance(sheet, CoverMark) else sheet
+            image.save(out[-1], dpi=(200, 200))
+        return out
+
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    first = write(tmp_path, 1, [docs["text"].image, CoverMark(birth), docs["id-card"].image])
+
+    def full_once_split(job) -> None:  # the card fills up as the split documents are written
+        if job.batch is not None and job.state == "assembling":
+            storage.min_free = 1 << 62
+
+    with Queue(storage.db) as queue:
+        with imports.sort_out(first, 200) as checked:
+            job = imports.queue_import(cfg, storage, queue, checked.good, doc="Giấy tờ khác",
+                                       dossier=None)
+        worker = Worker(cfg, storage, queue, cfg.importer(), on_change=full_once_split)
+        assert worker.run(job).state == "paused"
+        assert [(j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)] == [
+            ("Giấy tờ khác", 1, "paused"), (birth, 1, "paused")]
+        storage.min_free = 0
+        worker.on_change = lambda job: None
+        write(storage.job_spool(job.id) / "inputs", 4,
+              [docs["red-seal"].image, CoverMark(card), docs["table-form"].image])
+        job = actions.resume(cfg, storage, queue, job.id, "test")
+        assert worker.run(job).state == "ready"
+        while (other := queue.next_for(cfg.importer().name)) is not None:
+            worker.run(other)
+        got = [(j.seq, j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)]
+    assert got == [(1, "Giấy tờ khác", 1, "ready"), (2, birth, 2, "ready"),
+                   (3, card, 1, "ready")]
+    assert kit.edge("verify").returncode == 0

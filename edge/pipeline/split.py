@@ -107,6 +107,18 @@ def plan(pages: list[Page], duplex: bool) -> Plan | None:
     return Plan(first, later, backs, found[0].mark.ref if found[0].mark else "")
 
 
+def continued(found: Plan | None, pages: list[Page]) -> tuple[list[int], Plan]:
+    """The pages of a stack scanned after it was split (a resumed job): those before any new
+    cover (they continue the stack's last document) and the new documents; a first cover starts
+    one (it does not retype the job)."""
+    later = found.later if found else []
+    rest = [p.idx for p in pages if not any(p.idx in idxs for _, idxs, _ in later)]
+    backs = found.backs if found else []
+    if found and found.doc is not None:
+        return [], Plan(None, [(found.doc, rest, found.ref), *later], backs)
+    return rest, Plan(None, later, backs)
+
+
 def targets(refs: list[str], home: str, find: Callable[[str], str]) -> list[Target]:
     """Where each document of a stack goes, in order, given the dossier each cover names ("":
     none): the ticket `find` gives for it, else (none named, or `find` refused it with an

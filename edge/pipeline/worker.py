@@ -111,7 +111,7 @@ class Worker:
     def _feed(self, job: Job, settings: ScanSettings) -> None:
         """Spool every page the scanner delivers, in order, each durably; the scanner is read
         in its own thread and pages are processed meanwhile (edge/pipeline/feed.py)."""
-        kept = len(self.queue.pages(job.id))
+        kept = self.queue.stack_end(job.id)  # pages split off it are scanned too
         bound = self.scanner_cfg.pages_in_flight or feed.default_bound(
             self.scanner_cfg.page_width_mm, self.scanner_cfg.page_height_mm, settings.dpi,
             settings.mode)
@@ -188,23 +188,32 @@ class Worker:
 
     def _split(self, job: Job) -> dict[int, split.Target]:
         """Split the job at its cover sheets (edge/pipeline/split.py): where the job and the new
-        jobs went, by id. Once only: staff may have regrouped its pages since
-        (edge/pipeline/regroup.py)."""
-        if job.batch is not None:
-            return {}
-        duplex = self._settings(job).source == "adf-duplex"
-        found = split.plan(self.queue.pages(job.id), duplex)
+        jobs went, by id. Only the pages not split yet (a resumed job's new ones): staff may
+        have regrouped the others since (edge/pipeline/regroup.py)."""
+        done = self.queue.split_to(job.id)
+        pages = [p for p in self.queue.pages(job.id) if p.idx > done]
+        found = split.plan(pages, self._settings(job).source == "adf-duplex")
+        tail = self.queue.holder(job.id, done) if done else job
+        if tail.state not in (State.READY, State.PAUSED, State.ASSEMBLING):
+            tail = job  # the stack's last document is uploaded: the new pages stay here
+        rest: list[int] = []
+        if done and pages:
+            rest, found = split.continued(found, pages)
         if found is None:
             return {}
         home, *placed = split.targets([found.ref, *(ref for _, _, ref in found.later)],
-                                      job.ticket, self._dossier_of)
+                                      tail.ticket, self._dossier_of)
         later = [(doc, idxs, to) for (doc, idxs, _), to in zip(found.later, placed, strict=True)]
-        made = self.queue.split(job.id, found.doc, later, found.backs, home)
+        made = self.queue.split(job.id, found.doc, later, found.backs, None if done else home,
+                                (tail.id, rest))
         if made:
             log.info("job %d split at cover sheets into %d documents", job.id, len(made) + 1,
                      extra={"event": "job.split", "job": job.id, "documents": len(made) + 1})
             self.on_change(self.queue.get(job.id))
-        return dict(zip([job.id, *made], [home, *placed], strict=True))
+        out = dict(zip([job.id, *made], [home, *placed], strict=True))
+        if rest and tail.id != job.id:
+            out[tail.id] = split.Target(tail.ticket)
+        return out
 
     def _dossier_of(self, ref: str) -> str:
         """The ticket of the dossier a cover sheet names, or JobError saying why the pages
