@@ -137,10 +137,23 @@ def test_covers_naming_other_dossiers_send_their_documents_there(kit, tmp_path):
     assert documents_of(kit, a) == [(1, "Giấy tờ khác", 1, ""), (2, birth, 1, ""),
                                     (3, card, 2, "")]
     assert documents_of(kit, b) == [(1, "Giấy tờ khác", 1, ""), (2, book, 2, "")]
+    from edge.pipeline import regroup
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    storage = Storage(kit.cfg().storage.root)
+    with Queue(storage.db) as queue:  # no document before it in dossier a to join it to
+        first_in_a = queue.dossier(a)[1]
+        assert regroup_refused(lambda: regroup.unsplit(storage, queue, first_in_a.id, "test"))
+        assert regroup_refused(lambda: regroup.move(queue, first_in_a.id, 1, "test"))
+        second_in_a = queue.dossier(a)[2]
+        assert regroup.unsplit(storage, queue, second_in_a.id, "test").id == first_in_a.id
+    _assemble(kit)
+    assert documents_of(kit, a) == [(1, "Giấy tờ khác", 1, ""), (2, birth, 3, "")]
     # a stack whose first page is a cover for dossier a: the whole job goes there
     moved = import_stack(kit, tmp_path, [(CoverMark(book, a), ""), (None, "text")])
     assert moved == a
-    assert documents_of(kit, a)[-1] == (4, book, 1, "")
+    assert documents_of(kit, a)[-1] == (3, book, 1, "")
     assert kit.edge("verify").returncode == 0
 
 
