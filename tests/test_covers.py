@@ -56,8 +56,9 @@ def test_duplex_cover_backs_are_set_aside_and_empty_covers_join_the_next_documen
     pages = [page(1, cover=a), page(2), page(3), page(4), page(5, cover=b),
              page(6, blank=True), page(7), page(8, cover=a), page(9, blank=True)]
     plan = split.plan(pages, duplex=True)
-    assert plan == split.Plan(a.doc, [(b.doc, [5, 6, 7, 8, 9])], [2])
-    assert split.plan(pages, duplex=False) == split.Plan(a.doc, [(b.doc, [5, 6, 7, 8, 9])], [])
+    assert plan == split.Plan(a.doc, [(b.doc, [5, 6, 7, 8, 9], b.ref)], [2], a.ref)
+    assert split.plan(pages, duplex=False) == split.Plan(
+        a.doc, [(b.doc, [5, 6, 7, 8, 9], b.ref)], [], a.ref)
 
 
 def stack_files(tmp: Path) -> list[Path]:
@@ -96,6 +97,92 @@ def test_an_imported_stack_splits_into_named_documents(kit, tmp_path):
             assert len(pdf.pages) == d["pages"]
     # covers (and the blank back) stay in the jobs, set aside
     assert [d["blank_pages"] for d in dossier["documents"]] == [0, 1, 1, 2, 1]
+    assert kit.edge("verify").returncode == 0
+
+
+def import_stack(kit, tmp: Path, sheets: list[tuple[CoverMark | None, str]]) -> str:
+    """Import a stack of cover sheets (a mark, rasterised at 200 dpi) and document pages (a
+    label of tests/cover_stack.documents()): the ticket of the job, once settled."""
+    from tests.cover_stack import rasterised
+
+    docs = {s.label: s for s in documents()}
+    files = []
+    for n, (mark, label) in enumerate(sheets, 1):
+        image = rasterised(mark, 200, "gray") if mark else docs[label].image
+        files.append(tmp / f"{n:02d}.png")
+        image.save(files[-1], dpi=(200, 200))
+    r = kit.edge("import", "--doc", "Giấy tờ khác", "--json", *map(str, files))
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["ticket"]
+
+
+def documents_of(kit, ticket: str) -> list[tuple[int, str, int, str]]:
+    dossier = json.loads(kit.edge("dossier", "show", ticket, "--json").stdout)
+    for d in dossier["documents"]:
+        if d["files"]:
+            assert Path(d["files"][0]["path"]).name.startswith(f"{ticket}_{d['seq']:02d}_")
+    return [(d["seq"], d["doc"], d["pages"], d["message"]) for d in dossier["documents"]]
+
+
+def test_covers_naming_other_dossiers_send_their_documents_there(kit, tmp_path):
+    a = import_stack(kit, tmp_path, [(None, "text")])
+    b = import_stack(kit, tmp_path, [(None, "table-form")])
+    birth, card, book = "Giấy chứng sinh", "CCCD của cha/mẹ", "Sổ hộ khẩu"
+    c = import_stack(kit, tmp_path, [
+        (None, "text"), (CoverMark(birth, a, 2, 3), ""), (None, "id-card"),
+        (CoverMark(card), ""), (None, "red-seal"), (None, "text-skewed-4"),  # still dossier a
+        (CoverMark(book, b), ""), (None, "table-form"), (None, "text")])  # then b
+    assert c not in (a, b)
+    assert documents_of(kit, c) == [(1, "Giấy tờ khác", 1, "")]
+    assert documents_of(kit, a) == [(1, "Giấy tờ khác", 1, ""), (2, birth, 1, ""),
+                                    (3, card, 2, "")]
+    assert documents_of(kit, b) == [(1, "Giấy tờ khác", 1, ""), (2, book, 2, "")]
+    from edge.pipeline import regroup
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    storage = Storage(kit.cfg().storage.root)
+    with Queue(storage.db) as queue:  # no document before it in dossier a to join it to
+        first_in_a = queue.dossier(a)[1]
+        assert regroup_refused(lambda: regroup.unsplit(storage, queue, first_in_a.id, "test"))
+        assert regroup_refused(lambda: regroup.move(queue, first_in_a.id, 1, "test"))
+        second_in_a = queue.dossier(a)[2]
+        assert regroup.unsplit(storage, queue, second_in_a.id, "test").id == first_in_a.id
+    _assemble(kit)
+    assert documents_of(kit, a) == [(1, "Giấy tờ khác", 1, ""), (2, birth, 3, "")]
+    # a stack whose first page is a cover for dossier a: the whole job goes there
+    moved = import_stack(kit, tmp_path, [(CoverMark(book, a), ""), (None, "text")])
+    assert moved == a
+    assert documents_of(kit, a)[-1] == (3, book, 1, "")
+    assert kit.edge("verify").returncode == 0
+
+
+def test_a_cover_naming_an_unknown_or_uploaded_dossier_moves_no_page(kit, tmp_path):
+    done = import_stack(kit, tmp_path, [(None, "text")])
+    assert kit.edge("uploaded", done).returncode == 0
+    unknown = "PL01-991231-042"
+    birth, card, book = "Giấy chứng sinh", "CCCD của cha/mẹ", "Sổ hộ khẩu"
+    ticket = import_stack(kit, tmp_path, [
+        (None, "text"), (CoverMark(birth, unknown), ""), (None, "id-card"),
+        (CoverMark(card, done), ""), (None, "red-seal"), (CoverMark(book), ""),
+        (None, "table-form")])
+    got = documents_of(kit, ticket)
+    assert [g[:3] for g in got] == [(1, "Giấy tờ khác", 1), (2, birth, 1), (3, card, 1),
+                                    (4, book, 1)]
+    assert got[0][3] == got[3][3] == ""
+    assert got[1][3] == (f"the cover sheet names dossier {unknown}, which this kit does not "
+                         f"have: its pages were kept in dossier {ticket}; move them if they "
+                         "belong elsewhere")
+    assert f"names dossier {done}, which is already uploaded: its pages were kept" in got[2][3]
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    with Queue(Storage(kit.cfg().storage.root).db) as queue:
+        vi = [j.message_vi for j in queue.dossier(ticket)]
+    assert vi[1] == (f"Tờ phân cách ghi hồ sơ {unknown} nhưng máy này không có hồ sơ đó, nên "
+                     f"các trang được giữ trong hồ sơ {ticket}. Hãy chuyển nếu cần.")
+    assert "nhưng hồ sơ đó đã nộp xong" in vi[2]
+    assert len(documents_of(kit, done)) == 1
     assert kit.edge("verify").returncode == 0
 
 
@@ -245,3 +332,55 @@ def test_the_cover_api_refuses_bad_requests_in_both_languages(web):  # noqa: F81
                                ("/api/splits/77/undo", {}, 404)):
         assert_error(c.post(path, body), status)
     assert_error(client(web, "vol").get("/api/procedures"), 403)
+
+
+def test_a_job_resumed_after_its_split_splits_its_new_pages_only(kit, tmp_path):
+    """The card filled up while the split stack was assembled: the job paused; staff freed
+    space, refilled the feeder and resumed. The new pages continue the last document until a
+    new cover; what was split stays as it was, and no page is read twice."""
+    from edge.pipeline import actions, imports
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+    from edge.pipeline.worker import Worker
+    from tests.cover_stack import rasterised
+
+    docs = {s.label: s for s in documents()}
+    birth, card = "Giấy chứng sinh", "CCCD của cha/mẹ"
+
+    def write(folder: Path, first: int, sheets) -> list[Path]:
+        out = []
+        for n, sheet in enumerate(sheets, first):
+            out.append(folder / f"{n:04d}.png")
+            image = rasterised(sheet, 200, "gray") if isinstance(sheet, CoverMark) else sheet
+            image.save(out[-1], dpi=(200, 200))
+        return out
+
+    cfg = kit.cfg()
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    first = write(tmp_path, 1, [docs["text"].image, CoverMark(birth), docs["id-card"].image])
+
+    def full_once_split(job) -> None:  # the card fills up as the split documents are written
+        if job.batch is not None and job.state == "assembling":
+            storage.min_free = 1 << 62
+
+    with Queue(storage.db) as queue:
+        with imports.sort_out(first, 200) as checked:
+            job = imports.queue_import(cfg, storage, queue, checked.good, doc="Giấy tờ khác",
+                                       dossier=None)
+        worker = Worker(cfg, storage, queue, cfg.importer(), on_change=full_once_split)
+        assert worker.run(job).state == "paused"
+        assert [(j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)] == [
+            ("Giấy tờ khác", 1, "paused"), (birth, 1, "paused")]
+        storage.min_free = 0
+        worker.on_change = lambda job: None
+        write(storage.job_spool(job.id) / "inputs", 4,
+              [docs["red-seal"].image, CoverMark(card), docs["table-form"].image])
+        job = actions.resume(cfg, storage, queue, job.id, "test")
+        assert worker.run(job).state == "ready"
+        while (other := queue.next_for(cfg.importer().name)) is not None:
+            worker.run(other)
+        got = [(j.seq, j.doc, j.pages, str(j.state)) for j in queue.dossier(job.ticket)]
+    assert got == [(1, "Giấy tờ khác", 1, "ready"), (2, birth, 2, "ready"),
+                   (3, card, 1, "ready")]
+    assert kit.edge("verify").returncode == 0

@@ -15,12 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.errors import JobError, NotFound, StorageError
 from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.storage import Storage, disk_full, fsync_dir
 from edge.text import printable
+
+if TYPE_CHECKING:
+    from edge.pipeline.split import Target
 
 # a dossier is the jobs sharing a ticket (`seq` is a job's place in it, by creation order);
 # the dossier code, once given, is on every job of the ticket
@@ -41,7 +45,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     updated REAL NOT NULL,
     uploaded REAL,
     purged REAL,
-    batch INTEGER  -- the job whose scanned stack this document was split from (cover sheets)
+    batch INTEGER,  -- the job whose scanned stack this document was split from (cover sheets)
+    split_to INTEGER  -- the last page index of the stack split so far (a resumed job: more)
 );
 """
 SCHEMA = JOBS_TABLE.format(name="jobs") + """
@@ -87,6 +92,7 @@ MIGRATIONS = [
     ("pages", "kind", "TEXT NOT NULL DEFAULT ''"),
     ("pages", "cover", "TEXT NOT NULL DEFAULT ''"),
     ("jobs", "batch", "INTEGER"),
+    ("jobs", "split_to", "INTEGER"),
 ]
 DB_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
 MARKER = "queue.created"  # beside queue.db: a queue was made here, never recreate it silently
@@ -407,41 +413,97 @@ class Queue:
             (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             self._history(c, job_id, State(state), why)
 
-    def split(self, job_id: int, doc: str | None, later: list[tuple[str, list[int]]],
-              backs: list[int]) -> list[int]:
+    def split(self, job_id: int, doc: str | None, later: list[tuple[str, list[int], Target]],
+              backs: list[int], home: Target | None = None,
+              tail: tuple[int, list[int]] | None = None) -> list[int]:
         """Split a job at its cover sheets in one transaction: it takes the type `doc` (if
-        given), each of `later` (type, page indices) becomes the next document of its dossier,
-        to be assembled, and `backs` are set aside. The new jobs' ids, in order."""
+        given) and moves to dossier `home` (if another, and nothing follows it in its own), each
+        of `later` (type, page indices, dossier) becomes the next document of its dossier, to be
+        assembled, `backs` are set aside and `tail` (job, page indices: pages scanned after a
+        split, before any new cover) go to the stack's last document, assembled again. The new
+        jobs' ids, in order."""
         now = time.time()
         made = []
         with self.tx() as c:
-            row = c.execute("SELECT ticket, dossier, scanner, preset FROM jobs WHERE id = ?",
+            row = c.execute("SELECT ticket, seq, scanner, preset FROM jobs WHERE id = ?",
                             (job_id,)).fetchone()
-            c.execute("UPDATE jobs SET batch = ?, doc = COALESCE(?, doc) WHERE id = ?",
+            c.execute("UPDATE jobs SET batch = COALESCE(?, batch), doc = COALESCE(?, doc) "
+                      "WHERE id = ?",
                       (job_id if later else None, printable(doc) if doc else None, job_id))
+            if tail and tail[1] and tail[0] != job_id:
+                c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
+                              [(tail[0], job_id, i) for i in tail[1]])
+                (state,) = c.execute("SELECT state FROM jobs WHERE id = ?", (tail[0],)).fetchone()
+                if state != State.ASSEMBLING:
+                    self._move(c, tail[0], State.ASSEMBLING, f"pages {tail[1]} of job {job_id}, "
+                               "scanned after it was resumed, continue this document")
+            if home and home.ticket != row["ticket"] and not c.execute(
+                    "SELECT 1 FROM jobs WHERE ticket = ? AND seq > ?",
+                    (row["ticket"], row["seq"])).fetchone():
+                code, seq = self._last(c, home.ticket)
+                c.execute("UPDATE jobs SET ticket = ?, seq = ?, dossier = ? WHERE id = ?",
+                          (home.ticket, seq + 1, code, job_id))
+                self._history(c, job_id, State.ASSEMBLING,
+                              f"moved to dossier {home.ticket}: its first cover sheet names it")
             for idx in backs:
                 c.execute("UPDATE pages SET blank = 1 WHERE job_id = ? AND idx = ?",
                           (job_id, idx))
-            for kind, idxs in later:
-                (seq,) = c.execute("SELECT MAX(seq) FROM jobs WHERE ticket = ?",
-                                   (row["ticket"],)).fetchone()
-                why = f"split from job {job_id} at a cover sheet"
+            for kind, idxs, target in later:
+                code, seq = self._last(c, target.ticket)
                 cur = c.execute(
                     "INSERT INTO jobs(ticket, seq, dossier, doc, scanner, preset, state, "
                     "message, message_vi, created, updated, batch) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?)",
-                    (row["ticket"], seq + 1, row["dossier"], printable(kind), row["scanner"],
-                     row["preset"], State.ASSEMBLING, now, now, job_id))
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (target.ticket, seq + 1, code, printable(kind), row["scanner"],
+                     row["preset"], State.ASSEMBLING, printable(target.why),
+                     printable(target.vi), now, now, job_id))
                 new = cur.lastrowid
                 assert new is not None
                 c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
                               [(new, job_id, i) for i in idxs])
-                self._history(c, new, State.ASSEMBLING, why)
+                self._history(c, new, State.ASSEMBLING,
+                              target.why or f"split from job {job_id} at a cover sheet")
                 made.append(new)
             if made or backs:
                 self._history(c, job_id, State.ASSEMBLING,
                               f"split at cover sheets into {len(made) + 1} documents")
+            c.execute("UPDATE jobs SET split_to = ? WHERE id = ?",
+                      (self._stack_end(c, job_id), job_id))
         return made
+
+    def split_to(self, job_id: int) -> int:
+        """The last page index of job `job_id`'s stack already split at its covers (0: none)."""
+        with self.tx() as c:
+            done, batch = c.execute("SELECT split_to, batch FROM jobs WHERE id = ?",
+                                    (job_id,)).fetchone()
+            if done is None and batch is not None:  # split before split_to was kept: all of it
+                done = self._stack_end(c, job_id)
+        return int(done or 0)
+
+    def stack_end(self, job_id: int) -> int:
+        """The last page index scanned into job `job_id`, wherever its pages were split to."""
+        with self.tx() as c:
+            return self._stack_end(c, job_id)
+
+    def holder(self, job_id: int, idx: int) -> Job:
+        """The document of job `job_id`'s stack that holds its page `idx`."""
+        row = self._one("SELECT job_id FROM pages WHERE idx = ? AND job_id IN "
+                        "(SELECT id FROM jobs WHERE id = ? OR batch = ?)", (idx, job_id, job_id))
+        return self.get(int(row[0]) if row else job_id)
+
+    @staticmethod
+    def _stack_end(c: sqlite3.Connection, job_id: int) -> int:
+        (end,) = c.execute("SELECT MAX(idx) FROM pages WHERE job_id IN "
+                           "(SELECT id FROM jobs WHERE id = ? OR batch = ?)",
+                           (job_id, job_id)).fetchone()
+        return int(end or 0)
+
+    @staticmethod
+    def _last(c: sqlite3.Connection, ticket: str) -> tuple[str | None, int]:
+        """(dossier code, last seq) of dossier `ticket`."""
+        code, seq = c.execute("SELECT MAX(dossier), MAX(seq) FROM jobs WHERE ticket = ?",
+                              (ticket,)).fetchone()
+        return code, int(seq)
 
     def regroup(self, moves: list[tuple[int, int, list[int]]], rebuild: list[int],
                 drop: int | None = None, why: str = "") -> None:

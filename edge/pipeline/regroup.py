@@ -58,8 +58,13 @@ def _boundary(queue: Queue, ref: int | str) -> tuple[Job, Job, list[Job]]:
         raise JobError(f"job {job.id} was not split from a stack at a cover sheet: there is "
                        "no split to change", vi="Giấy tờ này không được tách bằng tờ phân cách")
     docs = queue.dossier(job.ticket)
-    before = max((j for j in docs if j.batch == job.batch and j.seq < job.seq),
-                 key=lambda j: j.seq)
+    earlier = [j for j in docs if j.batch == job.batch and j.seq < job.seq]
+    if not earlier:  # its cover sent it to another dossier than the document before it
+        raise JobError(f"job {job.id} is the first document its stack's cover sheet sent to "
+                       f"dossier {job.ticket}: there is no document before it to join",
+                       vi="Giấy tờ này là giấy tờ đầu tiên được tách vào hồ sơ này; không có "
+                          "giấy tờ nào trước nó để gộp")
+    before = max(earlier, key=lambda j: j.seq)
     later = [j for j in docs if j.seq > job.seq]
     busy = [j for j in (before, job, *later) if j.state != State.READY]
     if busy:

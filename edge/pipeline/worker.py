@@ -21,8 +21,8 @@ from PIL import Image
 from edge import config
 from edge.drivers.scanner.base import make, scan_error
 from edge.drivers.scanner.settings import ScannerSettings
-from edge.errors import ConfigError, DeviceAbsent, EdgeError, ScannerError, StorageError
-from edge.pipeline import feed, outbox, split
+from edge.errors import ConfigError, DeviceAbsent, EdgeError, JobError, ScannerError, StorageError
+from edge.pipeline import dossiers, feed, outbox, split
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest
 from edge.pipeline.job import Job, State
@@ -63,10 +63,10 @@ class Worker:
         if job.state == State.QUEUED:
             job = self._scan(job)
         if job.state == State.ASSEMBLING:
-            later = self._split(job)
-            job = self._assemble(self.queue.get(job.id))
-            for other in later:  # the documents after its cover sheets
-                self._assemble(self.queue.get(other))
+            placed = self._split(job)
+            job = self._assemble(self.queue.get(job.id), placed.pop(job.id, None))
+            for other, target in placed.items():  # the documents after its cover sheets
+                self._assemble(self.queue.get(other), target)
         return job
 
     def _settings(self, job: Job) -> ScanSettings:
@@ -111,7 +111,7 @@ class Worker:
     def _feed(self, job: Job, settings: ScanSettings) -> None:
         """Spool every page the scanner delivers, in order, each durably; the scanner is read
         in its own thread and pages are processed meanwhile (edge/pipeline/feed.py)."""
-        kept = len(self.queue.pages(job.id))
+        kept = self.queue.stack_end(job.id)  # pages split off it are scanned too
         bound = self.scanner_cfg.pages_in_flight or feed.default_bound(
             self.scanner_cfg.page_width_mm, self.scanner_cfg.page_height_mm, settings.dpi,
             settings.mode)
@@ -186,23 +186,47 @@ class Worker:
             log.info("job %d page %d looks blank: left out of the PDF, kept in the job",
                      job.id, idx, extra={"event": "page.blank", "job": job.id, "page": idx})
 
-    def _split(self, job: Job) -> list[int]:
-        """Split the job at its cover sheets (edge/pipeline/split.py): the new jobs' ids. Once
-        only: staff may have regrouped its pages since (edge/pipeline/regroup.py)."""
-        if job.batch is not None:
-            return []
-        duplex = self._settings(job).source == "adf-duplex"
-        found = split.plan(self.queue.pages(job.id), duplex)
+    def _split(self, job: Job) -> dict[int, split.Target]:
+        """Split the job at its cover sheets (edge/pipeline/split.py): where the job and the new
+        jobs went, by id. Only the pages not split yet (a resumed job's new ones): staff may
+        have regrouped the others since (edge/pipeline/regroup.py)."""
+        done = self.queue.split_to(job.id)
+        pages = [p for p in self.queue.pages(job.id) if p.idx > done]
+        found = split.plan(pages, self._settings(job).source == "adf-duplex")
+        tail = self.queue.holder(job.id, done) if done else job
+        if tail.state not in (State.READY, State.PAUSED, State.ASSEMBLING):
+            tail = job  # the stack's last document is uploaded: the new pages stay here
+        rest: list[int] = []
+        if done and pages:
+            rest, found = split.continued(found, pages)
         if found is None:
-            return []
-        made = self.queue.split(job.id, found.doc, found.later, found.backs)
+            return {}
+        home, *placed = split.targets([found.ref, *(ref for _, _, ref in found.later)],
+                                      tail.ticket, self._dossier_of)
+        later = [(doc, idxs, to) for (doc, idxs, _), to in zip(found.later, placed, strict=True)]
+        made = self.queue.split(job.id, found.doc, later, found.backs, None if done else home,
+                                (tail.id, rest))
         if made:
             log.info("job %d split at cover sheets into %d documents", job.id, len(made) + 1,
                      extra={"event": "job.split", "job": job.id, "documents": len(made) + 1})
             self.on_change(self.queue.get(job.id))
-        return made
+        out = dict(zip([job.id, *made], [home, *placed], strict=True))
+        if rest and tail.id != job.id:
+            out[tail.id] = split.Target(tail.ticket)
+        return out
 
-    def _assemble(self, job: Job) -> Job:
+    def _dossier_of(self, ref: str) -> str:
+        """The ticket of the dossier a cover sheet names, or JobError saying why the pages
+        cannot go there (the phrase ends a sentence of split.targets)."""
+        try:
+            found = dossiers.find(self.queue, ref)
+        except EdgeError:
+            raise JobError("this kit does not have", vi="máy này không có hồ sơ đó") from None
+        if found.uploaded:
+            raise JobError("is already uploaded", vi="hồ sơ đó đã nộp xong")
+        return found.ticket
+
+    def _assemble(self, job: Job, target: split.Target | None = None) -> Job:
         pages = self.queue.pages(job.id)
         if not pages:
             return self._move(job, State.FAILED, EdgeError("no pages were scanned",
@@ -214,13 +238,13 @@ class Worker:
         pages = [p for p in pages if not p.blank]
         try:
             self.storage.check_free()
-            return self._publish(job, pages)
+            return self._publish(job, pages, target)
         except StorageError as e:
             return self._move(job, State.PAUSED, e)
         except (OSError, pikepdf.PdfError) as e:  # qpdf reports a failed write as PdfError
             return self._move(job, State.PAUSED, self.storage.explain(e))
 
-    def _publish(self, job: Job, pages: list[Page]) -> Job:
+    def _publish(self, job: Job, pages: list[Page], target: split.Target | None = None) -> Job:
         settings = self._settings(job)
         created = dt.datetime.fromtimestamp(job.created).astimezone()
         parts = plan_parts([p.bytes for p in pages], settings.max_file_bytes)
@@ -236,8 +260,11 @@ class Worker:
                     created=created, pdfa=settings.pdfa, part=(n, len(parts)),
                     content_sha256=content_digest([p.image_sha256 for p in part])))
                 files.append((tmp, sha256_file(tmp)))
-            job = outbox.publish(self.storage, self.queue, self.names, job.id, files,
-                                 *_split_note(files, settings.max_file_bytes))
+            notes = [_split_note(files, settings.max_file_bytes)]
+            if target and target.why:  # its cover named a dossier it could not go to
+                notes.insert(0, (target.why, target.vi))
+            en, vi = (" ".join(n for n in texts if n) for texts in zip(*notes, strict=True))
+            job = outbox.publish(self.storage, self.queue, self.names, job.id, files, en, vi)
         log.info("job %d %s ready: %d pages, %d bytes in %d file(s)", job.id, job.ticket,
                  job.pages, job.bytes, len(job.files),
                  extra={"event": "job.ready", "job": job.id, "ticket": job.ticket,
