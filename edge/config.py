@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import ssl
 import string
 import tomllib
 import types
@@ -177,6 +178,7 @@ class Update:
 
     public_key: str = ""  # minisign public key (one base64 line, "RW...") of the province
     url: str = ""  # https:// address of the newest bundle on the commune server ({arch} allowed)
+    ca_file: Path | None = None  # the commune server's own CA (PEM), instead of the system's
     prefix: Path = Path("/opt/edge")  # releases/<version> and the `current` link
     service_command: list[str] = field(default_factory=list)  # default: systemctl
     ready_seconds: float = 120.0  # the new release must report ready within this
@@ -455,6 +457,12 @@ def _validate_update(u: Update, bad: typing.Callable[[str, str], ConfigError]) -
                   "province's .pub file, 56 characters starting with RW")
     if u.url and not re.fullmatch(r"https://[^\s/]+/\S*", u.url):
         raise bad("update.url", "must be an https:// address (bundles are fetched over HTTPS)")
+    if u.ca_file is not None:
+        try:
+            ssl.create_default_context(cafile=str(u.ca_file))
+        except (OSError, ssl.SSLError) as e:
+            raise bad("update.ca_file", f"{u.ca_file}: not a readable PEM CA certificate ({e}); "
+                      "use the certificate of the CA that signed the commune server's") from None
     if not u.prefix.is_absolute():
         raise bad("update.prefix", "must be an absolute folder, e.g. /opt/edge")
     if u.ready_seconds <= 0 or u.watch_seconds < 0:

@@ -31,9 +31,8 @@ pytestmark = pytest.mark.timeout(2400)
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
        "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
 # a schema change for the release after the first (the round trip needs one)
-MIGRATION = ("edge/pipeline/queue.py", '    ("pages", "kind", "TEXT NOT NULL DEFAULT \'\'"),\n]',
-             '    ("pages", "kind", "TEXT NOT NULL DEFAULT \'\'"),\n'
-             '    ("jobs", "update_probe", "TEXT NOT NULL DEFAULT \'\'"),\n]')
+MIGRATION = ("edge/pipeline/queue.py", "\n]\nDB_FILES",  # the end of MIGRATIONS
+             '\n    ("jobs", "update_probe", "TEXT NOT NULL DEFAULT \'\'"),\n]\nDB_FILES')
 # a release that migrates the queue, then dies before READY=1 (as a broken release would)
 CRASH = ("edge/cli.py", "    d = daemon.Daemon(cfg)\n    d.block_signals()\n",
          "    Queue(cfg.storage.root / 'queue.db').close()\n    raise SystemExit(70)\n")
@@ -237,6 +236,22 @@ def test_a_release_that_crashes_at_start_rolls_back_and_the_schema_round_trips(b
     assert (kit.data / "queue.db.before-0.2.0").exists()
     assert sorted(p.name for p in (kit.prefix / "releases").iterdir()) == \
         ["0.1.0", "0.2.0", "0.2.1"]
+
+
+def test_a_bundle_fetched_from_the_commune_server_over_https_installs(bundles, make_kit,
+                                                                      tmp_path):
+    from .commune_https import CommuneServer
+
+    kit = make_kit()
+    kit.start_supervisor()
+    with CommuneServer(bundles["0.1.0"].parent, tmp_path / "certs") as server:
+        kit.config.write_text(kit.config.read_text().replace(
+            "[update]\n", f'[update]\nca_file = "{server.ca}"\n'))
+        r = kit.update(f"{server.url}/edge-0.1.0-{{arch}}.tar")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bundle 0.1.0 (amd64) verified" in r.stdout
+    assert kit.current() == "releases/0.1.0" and kit.status()["state"] == "active"
+    assert kit.edge("--version").stdout.strip() == "edge 0.1.0"
 
 
 def test_an_update_requested_during_a_scan_waits_until_the_scan_ends(bundles, make_kit):

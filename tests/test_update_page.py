@@ -1,6 +1,7 @@
 """The technician's update page in headless chromium against real `edge run` and `edge web`: a
 bundle with a flipped byte is refused at once, in Vietnamese, and nothing is kept; a good one is
-kept with the request edge-update.service acts on; the last update's result is shown."""
+kept with the request edge-update.service acts on, as is a fetch from the commune server; the
+last update's result is shown."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_technician_uploads_a_bundle_and_a_damaged_one_is_refused(kit, stack, pa
                                                                   tmp_path):
     public_key, good = signed
     with open(kit.config, "a", encoding="utf-8") as f:
-        f.write(f'\n[update]\npublic_key = "{public_key}"\nprefix = "{tmp_path / "opt"}"\n')
+        f.write(f'\n[update]\npublic_key = "{public_key}"\nprefix = "{tmp_path / "opt"}"\n'
+                'url = "https://127.0.0.1:9/edge-{arch}.tar"\n')  # a server that is not there
     stack.start()
     page = page_for(stack, "tech")
     page.click("a[href='/update']")
@@ -76,3 +78,15 @@ def test_technician_uploads_a_bundle_and_a_damaged_one_is_refused(kit, stack, pa
     page.goto("/update")
     assert page.text_content("#last-update") == "Lần cập nhật gần nhất thành công: 9.9.9"
     screenshots(page, "update-rolled-back")
+
+    # the fetch button: the request for edge-update.service, whose refusal the page then shows
+    page.click("#fetch")
+    page.wait_for_load_state()
+    assert "Đã nhận yêu cầu cập nhật" in page.text_content(".notice.printed")
+    assert json.loads((spool / requests.REQUEST).read_text()) == \
+        {"source": "https://127.0.0.1:9/edge-{arch}.tar"}
+    assert kit.edge("update", "--requested").returncode == 1
+    page.goto("/update")
+    assert page.text_content("#last-update") == \
+        "Không tải được gói cập nhật từ máy chủ của xã: hãy kiểm tra mạng rồi thử lại."
+    screenshots(page, "update-fetch-refused")

@@ -14,16 +14,19 @@ event (update/installed, update/rolled_back, update/refused).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import logging
 import os
 import platform
 import shutil
 import sqlite3
+import ssl
 import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from edge import config
 from edge.errors import UpdateError
@@ -74,7 +77,8 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
             raise UpdateError("[update] public_key is not set: updates need the province's "
                               "minisign public key in the config (see README, 'Updating a kit')",
                               vi="Chưa cấu hình khóa công khai để kiểm tra gói cập nhật.")
-        path = fetch(source, cfg.storage.root / "updates") if "://" in source else Path(source)
+        path = fetch(source, cfg.storage.root / "updates", u.ca_file) if "://" in source \
+            else Path(source)
         manifest = bundle.verify(path, u.public_key)
         check_target(manifest, running)
     except UpdateError as e:
@@ -123,25 +127,60 @@ def check_target(manifest: bundle.Manifest, running: str) -> None:
         raise UpdateError(f"{running} is already running", vi="Phiên bản này đang chạy rồi.")
 
 
-def fetch(url: str, spool: Path) -> Path:
+def fetch(url: str, spool: Path, ca_file: Path | None = None,
+          limit: int = MAX_DOWNLOAD) -> Path:
     """Download over HTTPS only (the signature is checked after, but a technician's commune
-    server is reached over TLS all the same)."""
+    server is reached over TLS all the same), trusting the system's CAs or only `ca_file`. A
+    download refused (certificate, cut off, larger than `limit`) leaves nothing in `spool`."""
     if not url.startswith("https://"):
         raise UpdateError(f"{url}: only https:// addresses are fetched",
                           vi="Địa chỉ tải gói phải bắt đầu bằng https://")
     url = url.replace("{arch}", ARCH.get(platform.machine(), platform.machine()))
     spool.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = spool / "download.tar"
+    part = spool / "download.part"
     try:
-        with urllib.request.urlopen(url, timeout=60) as r, target.open("wb") as f:
-            while chunk := r.read(1 << 20):
-                if f.tell() > MAX_DOWNLOAD:
-                    raise UpdateError(f"{url}: larger than 1 GB, not a bundle")
-                f.write(chunk)
-    except OSError as e:
-        raise UpdateError(f"cannot download {url}: {e}",
-                          vi="Không tải được gói cập nhật từ máy chủ của xã.") from None
-    return target
+        trust = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        with urllib.request.urlopen(url, timeout=60, context=trust) as r, part.open("wb") as f:
+            _download(r, f, url, limit)
+    except BaseException as e:
+        part.unlink(missing_ok=True)
+        if isinstance(e, OSError | http.client.HTTPException):
+            raise _cannot_download(url, e) from None
+        raise
+    return part.rename(spool / "download.tar")
+
+
+def _download(response: http.client.HTTPResponse, out: BinaryIO, url: str, limit: int) -> None:
+    """The whole body into `out`, or an UpdateError: larger than `limit`, or shorter than the
+    server said (http.client ends a body cut off midway without a word)."""
+    length = response.headers.get("Content-Length", "")
+    said = int(length) if length.isdigit() else None
+    too_big = UpdateError(f"{url}: larger than {limit >> 20} MB, not an update bundle",
+                          vi="Tệp trên máy chủ quá lớn, không phải gói cập nhật.")
+    if said is not None and said > limit:
+        raise too_big
+    while chunk := response.read(1 << 20):
+        if out.tell() + len(chunk) > limit:
+            raise too_big
+        out.write(chunk)
+    if said is not None and out.tell() != said:
+        raise UpdateError(f"{url}: the download stopped after {out.tell()} of {said} bytes; "
+                          "try again", vi="Tải gói cập nhật bị ngắt giữa chừng: hãy thử lại.")
+
+
+def _cannot_download(url: str, e: OSError | http.client.HTTPException) -> UpdateError:
+    why = getattr(e, "reason", e)
+    if isinstance(why, ssl.SSLCertVerificationError):
+        return UpdateError(f"{url}: the server's certificate is not trusted "
+                           f"({why.verify_message}); nothing was downloaded. If the commune "
+                           "server has its own CA, set [update] ca_file to that CA's certificate "
+                           "(README, 'Updating a kit')",
+                           vi="Không tải gói cập nhật: chứng chỉ bảo mật của máy chủ không đáng "
+                              "tin cậy (có thể không phải máy chủ của xã). Nhờ cán bộ kỹ thuật "
+                              "của tỉnh kiểm tra.")
+    return UpdateError(f"cannot download {url}: {why}",
+                       vi="Không tải được gói cập nhật từ máy chủ của xã: hãy kiểm tra mạng rồi "
+                          "thử lại.")
 
 
 def stage(path: Path, manifest: bundle.Manifest, prefix: Path) -> None:
