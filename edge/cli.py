@@ -290,7 +290,8 @@ def _settle(cfg: config.Config, storage: daemon.Storage, queue: Queue, job: Job,
     t = threading.Thread(target=work, name="scan")
     t.start()
     while t.is_alive():
-        if signal.sigtimedwait(daemon.STOP_SIGNALS, 0.2) is not None:
+        got = signal.sigtimedwait(daemon.STOP_SIGNALS, 0.2)
+        if got is not None and got.si_signo:  # 0: woken by SIGCONT after a SIGSTOP
             print("edge: stopping after the current page...", file=sys.stderr)
             stop.set()
     t.join()

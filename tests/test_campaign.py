@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.pipeline.lock import holder
+
 from .conftest import sane_adf
 from .test_daemon import wait_for
 from .test_delivery import check_destination
@@ -48,9 +50,18 @@ def check_consistent(kit, round_no):
     return jobs
 
 
+def start_service(kit):
+    """`edge run`, once it holds the worker lock: its stop signals are blocked by then, so a
+    SIGTERM stops it (sent earlier, when nothing is left to do, it would kill it)."""
+    daemon = kit.popen("run")
+    wait_for(lambda: holder(kit.root / "locks") == str(daemon.pid), timeout=60,
+             what="the service took the queue")
+    return daemon
+
+
 def worked_off(kit):
     """Power is back: the service runs until it has worked off the queue; the jobs then."""
-    daemon = kit.popen("run")
+    daemon = start_service(kit)
     wait_for(lambda: all(j["state"] not in ("queued", "scanning", "assembling")
                          for j in json.loads(kit.edge("jobs", "--json").stdout)),
              timeout=180, what="queue worked off")
@@ -97,7 +108,7 @@ def test_twenty_power_cuts(kit):
     assert all(j["state"] in ("ready", "uploaded", "failed") for j in jobs)
     for job in done:
         assert all(Path(f["path"]).exists() for f in job["files"])
-    daemon = kit.popen("run")  # what the last rounds finished is delivered
+    daemon = start_service(kit)  # what the last rounds finished is delivered
     wait_for(lambda: delivered(kit, dest), timeout=120, what="every file delivered")
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=60) == 0

@@ -80,3 +80,19 @@ def test_ctrl_c_on_a_cli_scan_pauses_it(kit):
     job = json.loads(out)
     assert scan.returncode == 3 and job["state"] == "paused", err
     assert "stopping after the current page" in err
+
+
+def test_a_cli_scan_stopped_and_continued_carries_on(kit):
+    """SIGSTOP then SIGCONT (a debugger, a frozen cgroup) wakes sigtimedwait with signal 0:
+    not a request to stop."""
+    kit.configure([{"name": "sim", "driver": "sim", "dpi": 100,
+                    "sim": {"sheets": 12, "page_delay": 0.1}}])
+    scan = kit.popen("scan", "--scanner", "sim", "--doc", "Tờ khai", "--json")
+    wait_for(lambda: len(list((kit.root / "spool").rglob("p*.pdf"))) >= 2, what="pages")
+    scan.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    scan.send_signal(signal.SIGCONT)
+    out, err = scan.communicate(timeout=120)
+    job = json.loads(out)
+    assert scan.returncode == 0 and job["state"] == "ready" and job["pages"] == 12, err
+    assert "stopping" not in err
