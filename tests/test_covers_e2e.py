@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PIL import Image
 
 from .pages import id_card, noise, skew, table_form, text_page
 from .printer_peer import IppEvePrinter
+from .test_daemon import wait_for
 from .test_printer import bus  # noqa: F401 (the fixture)
 from .web_kit import screenshots
 
@@ -31,16 +31,6 @@ def printer(bus, tmp_path) -> Iterator[IppEvePrinter]:  # noqa: F811
     (tmp_path / "printer").mkdir()
     with IppEvePrinter(tmp_path / "printer", bus, keep=True) as p:
         yield p
-
-
-def wait(what, seconds: float = 180.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what.__doc__ or what}")
 
 
 def received(printer: IppEvePrinter) -> list[Path]:
@@ -90,7 +80,7 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
     page.wait_for_selector("#covers-done:visible")
     assert "Đã gửi 3 tờ phân cách" in page.inner_text("#covers-done")
     screenshots(page, "covers-printed")
-    (pdf,) = wait(lambda: received(printer))
+    (pdf,) = wait_for(lambda: received(printer), 180, what="the printed covers")
 
     r = kit.edge("import", "--doc", "Giấy tờ khác", "--json", *map(str, stack_from(pdf, tmp_path)),
                  timeout=300)
@@ -101,7 +91,7 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
         d = dossier(kit, ticket)
         return d if d["state"] == "ready" and len(d["documents"]) == 3 else None
 
-    d = wait(three_ready)
+    d = wait_for(three_ready, 180, what="three ready")
     assert [(j["seq"], j["doc"], j["pages"]) for j in d["documents"]] == [
         (1, DOCS[0], 1), (2, DOCS[1], 2), (3, DOCS[2], 1)]
     files = [Path(j["files"][0]["path"]) for j in d["documents"]]
@@ -125,7 +115,7 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
         pages = [j["pages"] for j in d["documents"]]
         return d if d["state"] == "ready" and pages == [1, 1, 2] else None
 
-    d = wait(moved)
+    d = wait_for(moved, 180, what="moved")
     assert d["documents"][1]["files"][0]["sha256"] != old
     sidecars_verify(files[0].parent, [p.name for p in files])
     old = d["documents"][1]["files"][0]["sha256"]
@@ -140,7 +130,7 @@ def test_covers_printed_scanned_split_and_a_split_undone(kit, stack, page_for, p
         d = dossier(kit, ticket)
         return d if d["state"] == "ready" and len(d["documents"]) == 2 else None
 
-    d = wait(two_ready)
+    d = wait_for(two_ready, 180, what="two ready")
     assert [(j["seq"], j["doc"], j["pages"]) for j in d["documents"]] == [
         (1, DOCS[0], 1), (2, DOCS[1], 3)]
     assert d["documents"][1]["files"][0]["sha256"] != old

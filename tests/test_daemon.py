@@ -10,10 +10,12 @@ from .conftest import sane_adf
 
 
 def wait_for(predicate, timeout=30.0, what="condition"):
+    """Poll `predicate` until it is truthy; its value."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not (got := predicate()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+    return got
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ kit is out of reach is kept and sent later; screenshots at phone, tablet and lap
 
 from __future__ import annotations
 
-import time
-
 from edge.field import db
 
 from .field_day import EXPECTED, write_day
+from .test_daemon import wait_for
 from .web_kit import ARTIFACTS
 
 pytest_plugins = ["tests.web_browser"]  # fixtures: stack, browser, page_for
@@ -30,16 +29,6 @@ def answers(root) -> list[tuple[int, str]]:
         return [tuple(r) for r in conn.execute("SELECT score, better FROM survey ORDER BY id")]
     finally:
         conn.close()
-
-
-def wait_for(what, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        got = what()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_kiosk_day(stack, page_for, kit):
