@@ -15,16 +15,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from edge.errors import JobError, NotFound, StorageError
 from edge.pipeline import naming
 from edge.pipeline.job import Job, PdfFile, State, check_transition
 from edge.pipeline.storage import Storage, disk_full, fsync_dir
 from edge.text import printable
-
-if TYPE_CHECKING:
-    from edge.pipeline.split import Target
 
 # a dossier is the jobs sharing a ticket (`seq` is a job's place in it, by creation order);
 # the dossier code, once given, is on every job of the ticket
@@ -109,6 +105,16 @@ _JOB_COLUMNS = (
     "(SELECT * FROM files WHERE files.job_id = jobs.id ORDER BY part)) AS files, "
     "created, updated, uploaded, purged, batch"
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """The dossier (ticket) a document of the stack goes to; `why`/`vi` say why it stayed where
+    it was when its cover named a dossier it could not go to."""
+
+    ticket: str
+    why: str = ""
+    vi: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from edge.errors import EdgeError
 from edge.pipeline.cover import CoverMark
-from edge.pipeline.queue import Page
+from edge.pipeline.queue import Page, Target
 
 
 @dataclass
@@ -40,16 +40,6 @@ class Plan:
     later: list[tuple[str, list[int], str]]
     backs: list[int]
     ref: str = ""
-
-
-@dataclass(frozen=True)
-class Target:
-    """The dossier (ticket) a document of the stack goes to; `why`/`vi` say why it stayed where
-    it was when its cover named a dossier it could not go to."""
-
-    ticket: str
-    why: str = ""
-    vi: str = ""
 
 
 def mark_of(page: Page) -> CoverMark | None:
