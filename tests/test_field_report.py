@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 
 import pytest
@@ -124,8 +123,6 @@ def test_xlsx_reads_back_with_openpyxl(day):
     _no_ticket(queue, repr(rows))
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm") or not shutil.which("tesseract"),
-                    reason="poppler-utils and tesseract-ocr are in scripts/setup.sh")
 def test_pdf_is_one_a4_page_that_tesseract_reads(day, tmp_path):
     pikepdf = pytest.importorskip("pikepdf")
     root, queue, v1, _ = day
