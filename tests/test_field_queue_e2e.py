@@ -106,6 +106,10 @@ def scan_for(page, n: int) -> str:
     page.click(f"#called .called[data-n='{n}'] .scan-for")
     page.wait_for_url("**/scan?queue=*")
     page.wait_for_function("document.querySelectorAll('#scanner option').length > 0")
+    assert_in_view(page.locator("#scanning-for"))  # the number the papers are scanned for
+    assert page.locator("#scanning-for").text_content().startswith(
+        f"Quét giấy tờ cho công dân số {n}")
+    shots(page, f"scan-for-{n}")
     page.click("[data-preset=tk]")
     page.click("#start")
     wait_ready(page)

@@ -103,3 +103,25 @@ def test_display_shows_numbers_and_areas_only(web):
     assert_error(anyone.get(f"/api/queue/{e['id']}/slip.png"), 401)
     png = vol.get(f"/api/queue/{e['id']}/slip.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_volunteers_land_on_reception_while_a_visit_is_open(web):
+    """Giving numbers is a volunteer's first job on a visit day; the slips page otherwise."""
+    vol, staff = client(web, "vol"), client(web, "staff")
+    assert vol.get("/").headers["Location"].endswith("/receipts")
+    vol.post("/api/visit/start", {"place": "Thôn Đông"})
+    assert vol.get("/").headers["Location"].endswith("/reception")
+    assert staff.get("/").headers["Location"].endswith("/dossiers")  # staff: the day's work
+    staff.post("/api/visit/end")
+    assert vol.get("/").headers["Location"].endswith("/receipts")
+
+
+def test_scan_page_says_which_number_it_scans_for(web):
+    vol, staff = client(web, "vol"), client(web, "staff")
+    vol.post("/api/visit/start", {"place": "Thôn Đông"})
+    entry = vol.post("/api/queue", {"area": "digitise", "priority": "elderly"}).json["entry"]
+    page = staff.get(f"/scan?queue={entry['id']}").data.decode()
+    assert "Quét giấy tờ cho công dân số 1 · Người cao tuổi" in page
+    for hostile in ("999", "abc", "1" * 5000, "²", "-1", "1e3", ""):  # unknown or not an id
+        r = staff.get(f"/scan?queue={hostile}")
+        assert r.status_code == 200 and b'id="scanning-for"' not in r.data

@@ -24,6 +24,8 @@ from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from edge import config
+from edge.field import visits
+from edge.web.context import kit
 from edge.web.errors import WebError, bad
 from edge.web.sessions import Accounts, Sessions
 
@@ -31,9 +33,18 @@ ROLES = ("staff", "technician", "volunteer", "admin")
 # staff land on today's dossiers: the day's work, and "Quét hồ sơ mới" at the top of it
 HOME = {"staff": "pages.dossiers", "technician": "pages.devices", "volunteer": "pages.receipts",
         "admin": "pages.dossiers"}
+# during a visit a volunteer's first job is giving queue numbers at reception
+VISIT_HOME = {"volunteer": "field.reception_page"}
 # a check against this hash when the name is unknown keeps the timing the same
 _DUMMY_HASH = generate_password_hash("not a password")
 MAX_KEYS = 10_000
+
+
+def home(role: str) -> str:
+    """The page a role lands on after login: reception for a volunteer while a visit is open."""
+    if role in VISIT_HOME and visits.current(kit().cfg.storage.root):
+        return url_for(VISIT_HOME[role])
+    return url_for(HOME[role])
 
 
 def make_hash(password: str) -> str:

@@ -597,6 +597,7 @@ QUEUE_WORDS: dict[str, tuple[str, str]] = {
     "recall": ("Gọi lại", "Call again"), "done": ("Xong", "Done"),
     "left": ("Công dân đã về", "The citizen left"),
     "scan_for": ("Quét giấy tờ", "Scan papers"),
+    "scanning_for": ("Quét giấy tờ cho công dân số {n}", "Scanning papers for number {n}"),
     "scanned": ("Đã có hồ sơ {ticket}", "Dossier {ticket}"),
     "waiting_list": ("Số đang chờ", "Numbers waiting"),
     "priority_mark": ("Ưu tiên", "Priority"),

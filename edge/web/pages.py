@@ -8,11 +8,13 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from edge.errors import EdgeError
+from edge.field import queue as fqueue
 from edge.pipeline.dossiers import listing
 from edge.web import auth
 from edge.web.context import kit
 from edge.web.errors import WebError
-from edge.web.i18n import lang, staff_words
+from edge.web.i18n import lang, queue_table, staff_words
 
 bp = Blueprint("pages", __name__)
 
@@ -20,7 +22,7 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index() -> BaseResponse:
     role = auth.current_role()
-    return redirect(url_for(auth.HOME[role] if role else "pages.login"))
+    return redirect(auth.home(role) if role else url_for("pages.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,7 +36,7 @@ def login() -> str | BaseResponse:
         except WebError as e:
             error = e.vi if lang() == "vi" else e.message
         else:
-            return redirect(target or url_for(auth.HOME[user.role]))
+            return redirect(target or auth.home(user.role))
     return render_template("login.html", error=error, next=target or "")
 
 
@@ -55,7 +57,22 @@ def switch_lang() -> BaseResponse:
 def scan() -> str:
     codes = [d.code for d in listing(kit().queue()) if d.code]
     return render_template("scan.html", doc_types=kit().cfg.web.doc_types,
-                           dossier_codes=codes[:30], staff_words=staff_words())
+                           dossier_codes=codes[:30], staff_words=staff_words(),
+                           scanning_for=number_of(request.args.get("queue", "")))
+
+
+def number_of(raw: str) -> str:
+    """"Quét giấy tờ cho công dân số 12 · Người cao tuổi": the citizen's number a scan is
+    for (the queue panel's "Quét giấy tờ" passes its id), or "" when there is none."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        return ""
+    try:
+        e = fqueue.get(kit().cfg.storage.root, int(raw))
+    except EdgeError:
+        return ""
+    words = queue_table()
+    return " · ".join([words["scanning_for"].format(n=e.n),
+                       *([words[f"priority.{e.priority}"]] if e.priority else [])])
 
 
 @bp.get("/dossiers")
