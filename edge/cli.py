@@ -145,12 +145,11 @@ def _parser(scanners: str = "") -> argparse.ArgumentParser:
     sp.add_argument("name", nargs="?", help="user name (1-32 letters, digits, '.', '-', '_')")
     sp.add_argument("--role", choices=["staff", "technician", "volunteer", "admin"],
                     help="default: staff for a new user, unchanged for passwd")
-    sp = cmd("queue", cmd_queue, "rebuild a lost or damaged queue database: the old one is "
-             "moved aside, ticket numbers continue, outbox documents are re-adopted; or the "
-             "citizens' queue of a visit: issue a number, call the next, recall, done, left, list")
-    sp.add_argument("action", choices=["rebuild", *field_command.QUEUE_ACTIONS])
-    sp.add_argument("--force", action="store_true", help="rebuild even a queue that reads fine")
-    field_command.add_queue_arguments(sp)
+    field_command.add_queue_arguments(cmd(
+        "queue", cmd_queue, "the citizens' queue of a visit: issue a number, call the next, "
+        "recall, done, left, list; and `rebuild`, for the job queue database"),
+        rebuild="rebuild a lost or damaged job queue database: the old one is moved aside, "
+        "ticket numbers continue, outbox documents are re-adopted")
     field_command.add_visit_arguments(cmd("visit", cmd_visit, "a visit (buổi lưu động) to a "
                                           "place: start --place NAME, end, show"))
     dossier_command.add_arguments(cmd(

@@ -13,8 +13,6 @@ from edge import config
 from edge.errors import EdgeError
 from edge.field import events, queue, ticket, visits
 
-QUEUE_ACTIONS = ("issue", "next", "recall", "done", "left", "list")
-
 
 def add_visit_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("action", choices=["start", "end", "show"])
@@ -25,15 +23,32 @@ def add_visit_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true")
 
 
-def add_queue_arguments(sp: argparse.ArgumentParser) -> None:
-    """The citizens' queue options of `edge queue` (its `rebuild` action is the job queue's)."""
-    sp.add_argument("number", nargs="?", type=int, help="recall, done, left: today's number")
-    sp.add_argument("--area", choices=queue.AREAS, help="issue, next, list: the area")
-    sp.add_argument("--priority", choices=queue.PRIORITIES, help="issue: a priority group")
-    sp.add_argument("--procedure", help="issue: what the citizen came for, if said")
-    sp.add_argument("--printer", help="issue: a [[receipt_printer]] name (default: the first)")
-    sp.add_argument("--no-print", action="store_true", help="issue: give the number only")
-    sp.add_argument("--json", action="store_true")
+def add_queue_arguments(sp: argparse.ArgumentParser, rebuild: str) -> None:
+    """`edge queue ACTION`: the citizens' queue of a visit, and `rebuild` (whose help is
+    `rebuild`), the job queue database's; each action takes only its own options."""
+    acts = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def act(name: str, help: str) -> argparse.ArgumentParser:
+        a = acts.add_parser(name, help=help, description=help)
+        if name != "rebuild":
+            a.add_argument("--json", action="store_true")
+        return a
+
+    act("rebuild", rebuild).add_argument("--force", action="store_true",
+                                         help="rebuild even a queue that reads fine")
+    a = act("issue", "give a citizen the day's next number and print its slip")
+    a.add_argument("--area", choices=queue.AREAS, required=True)
+    a.add_argument("--priority", choices=queue.PRIORITIES, help="a priority group")
+    a.add_argument("--procedure", help="what the citizen came for, if said")
+    a.add_argument("--printer", help="a [[receipt_printer]] name (default: the first)")
+    a.add_argument("--no-print", action="store_true", help="give the number only")
+    act("next", "call the next number to an area (priority groups first)").add_argument(
+        "--area", choices=queue.AREAS, required=True)
+    act("list", "the numbers waiting or being served").add_argument(
+        "--area", choices=queue.AREAS, help="one area only")
+    for name, help in (("recall", "call a number again"), ("done", "a number was served"),
+                       ("left", "a citizen left before being served")):
+        act(name, help).add_argument("number", type=int, help="today's number")
 
 
 def _time(ts: float | None) -> str:
@@ -81,9 +96,6 @@ def run_queue(cfg: config.Config, args: argparse.Namespace) -> int:
             print(f"{e.n:4d}  {e.area:9s}  {e.state:7s}  {e.priority or '':10s}  "
                   f"issued {_time(e.issued)}")
         return 0
-    if args.action in ("issue", "next") and not args.area:
-        raise visits.VisitError(f"edge queue {args.action} needs --area "
-                                f"({', '.join(queue.AREAS)})")
     if args.action == "issue":
         return _issue(cfg, args)
     if args.action == "next":
@@ -91,8 +103,6 @@ def run_queue(cfg: config.Config, args: argparse.Namespace) -> int:
         if e is None:
             return _say({"called": None}, f"nobody waits for {args.area}", args.json)
         return _say(e.as_dict(), f"number {e.n} called to {e.area}", args.json)
-    if args.number is None:
-        raise visits.VisitError(f"edge queue {args.action} needs today's NUMBER")
     act = {"recall": queue.recall, "done": queue.done, "left": queue.left}[args.action]
     e = act(root, queue.find(root, args.number).id)
     return _say(e.as_dict(), f"number {e.n}: {e.state}", args.json)

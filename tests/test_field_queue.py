@@ -210,7 +210,8 @@ def test_cli_visit_and_queue(kit, tmp_path):
     assert kit.edge("queue", "left", "1").stdout.strip() == "number 1: left"
     r = kit.edge("queue", "done", "1")
     assert r.returncode == 1 and "number 1 is left" in r.stderr
-    assert kit.edge("queue", "next").returncode == 1  # --area missing
+    r = kit.edge("queue", "next")  # --area missing: argparse says so
+    assert r.returncode == 2 and "--area" in r.stderr
     assert json.loads(kit.edge("queue", "list", "--json").stdout) == {"queue": []}
     Image.new("RGB", (400, 600), "white").save(tmp_path / "page.png", dpi=(200, 200))
     assert kit.edge("import", str(tmp_path / "page.png"), "--doc", "CCCD").returncode == 0
