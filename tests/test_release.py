@@ -251,6 +251,7 @@ def test_a_bundle_fetched_from_the_commune_server_over_https_installs(bundles, m
     assert r.returncode == 0, r.stdout + r.stderr
     assert "bundle 0.1.0 (amd64) verified" in r.stdout
     assert kit.current() == "releases/0.1.0" and kit.status()["state"] == "active"
+    assert not (kit.data / "updates" / "download.tar").exists()  # unpacked, then removed
     assert kit.edge("--version").stdout.strip() == "edge 0.1.0"
 
 

@@ -54,15 +54,14 @@ def spooled(kit) -> list[str]:
 
 def test_a_bundle_from_a_trusted_server_is_downloaded_whole_and_verified(
         kit, signed, server):  # noqa: F811
-    public_key, good = signed
+    public_key, _ = signed
     url = f"{server.url}/edge-9.9.9-{{arch}}.tar"  # {arch}: this machine's
     configure(kit, public_key, ca_file=server.ca)
     r = edge(kit, "update", url)
     assert "bundle 9.9.9" in r.stdout and "verified" in r.stdout, r.stdout + r.stderr
-    assert (kit.root / "updates/download.tar").read_bytes() == good.read_bytes()
+    assert "download.tar" not in spooled(kit)  # unpacked: the SD card gets its room back
 
     # the standard SSL_CERT_FILE works as well, without ca_file
-    (kit.root / "updates/download.tar").unlink()
     kit.configure([sane_adf()])
     configure(kit, public_key)
     r = edge(kit, "update", url, env={**os.environ, "SSL_CERT_FILE": str(server.ca)})
@@ -131,3 +130,20 @@ def test_a_download_cut_off_or_too_large_is_refused_and_leaves_nothing_in_the_sp
         with pytest.raises(UpdateError, match="larger than 1 MB, not an update bundle"):
             update.fetch(server.url + path, spool, Path(server.ca), limit=1 << 20)
         assert spooled(kit) == []
+
+
+def test_a_bundle_in_the_spool_is_removed_once_refused_one_named_by_hand_stays(
+        kit, signed, tmp_path):  # noqa: F811
+    """The SD card gets back the room of a bundle the web page was handed; a file the
+    technician named on the command line is theirs."""
+    public_key, good = signed
+    configure(kit, public_key)
+    spool = requests.spool(kit.cfg())
+    damaged = spool / requests.UPLOAD
+    damaged.write_bytes(good.read_bytes()[:-4096])  # cut short: refused by its signature
+    requests.ask(kit.cfg(), str(damaged))
+    assert edge(kit, "update", "--requested").returncode == 1
+    assert spooled(kit) == [requests.STATUS]
+    mine = tmp_path / "mine.tar"
+    mine.write_bytes(good.read_bytes()[:-4096])
+    assert edge(kit, "update", str(mine)).returncode == 1 and mine.exists()

@@ -79,13 +79,15 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
                               vi="Chưa cấu hình khóa công khai để kiểm tra gói cập nhật.")
         path = fetch(source, cfg.storage.root / "updates", u.ca_file) if "://" in source \
             else Path(source)
-        manifest = bundle.verify(path, u.public_key)
-        check_target(manifest, running)
+        with spent(path, cfg.storage.root / "updates"):
+            manifest = bundle.verify(path, u.public_key)
+            check_target(manifest, running)
+            say(f"bundle {manifest.version} ({manifest.arch}) verified: signature and every "
+                "file")
+            stage(path, manifest, u.prefix)
     except UpdateError as e:
         events.event("update/refused", {"from": running, "to": None, "reason": e.message})
         raise
-    say(f"bundle {manifest.version} ({manifest.arch}) verified: signature and every file")
-    stage(path, manifest, u.prefix)
     say(f"release {manifest.version} installed beside {running}")
     services = Services(u.service_command)
     with no_delivery(cfg, say):
@@ -110,6 +112,18 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
     events.event("update/installed", {"from": running, "to": manifest.version})
     say(f"release {manifest.version} runs (was {running})")
     return manifest.version
+
+
+@contextlib.contextmanager
+def spent(path: Path, spool: Path) -> Iterator[None]:
+    """A bundle the kit downloaded or was handed on the web page (in the spool) is removed
+    once it is unpacked or refused: a few hundred MB the SD card needs back. A file the
+    technician named on the command line stays where it is."""
+    try:
+        yield
+    finally:
+        if path.resolve().parent == spool.resolve():
+            path.unlink(missing_ok=True)
 
 
 def current_version(prefix: Path) -> str:
