@@ -152,6 +152,43 @@ def test_the_page_config_is_checked(tmp_path):
         fleetconf.load(path)
 
 
+def test_the_page_serves_https_with_its_certificate_and_only_https(fleet_db, tmp_path,
+                                                                  cleanup):
+    import http.client
+    import ssl
+
+    from .commune_https import make_ca
+
+    FleetDB(fleet_db).close()
+    ca, cert, key = make_ca(tmp_path / "certs", "fleet")
+    port = free_port()
+    path = tmp_path / "fleet-web.toml"
+    path.write_text(f'db = "{fleet_db}"\nport = {port}\nsecret_file = "secret"\n'
+                    f'tls_cert_file = "certs/{cert.name}"\ntls_key_file = "{key}"\n'
+                    f'[[users]]\nname = "tinh"\npassword_hash = "{HASH}"\n')
+    serve = Proc(["fleet", "serve", "--config", str(path)], tmp_path / "serve.log")
+    cleanup(serve)
+    wait_port(port, serve.proc)
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=30,
+                                    context=ssl.create_default_context(cafile=str(ca)))
+    c.request("GET", "/login")
+    r = c.getresponse()
+    assert r.status == 200 and "csrf-token" in r.read().decode()
+    assert "Secure" in r.getheader("Set-Cookie", "")  # the session cookie never goes in clear
+    plain = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    with pytest.raises((OSError, http.client.HTTPException)):  # no page without TLS
+        plain.request("GET", "/login")
+        plain.getresponse().read()
+    assert f"fleet page on https://127.0.0.1:{port}/" in serve.log()
+
+    path.write_text(f'db = "{fleet_db}"\ntls_cert_file = "certs/{cert.name}"\n')
+    with pytest.raises(ConfigError, match="tls_cert_file and tls_key_file go together"):
+        fleetconf.load(path)
+    path.write_text(f'db = "{fleet_db}"\ntls_cert_file = "nothing.pem"\ntls_key_file = "k"\n')
+    with pytest.raises(ConfigError, match=r"tls_cert_file: .*nothing\.pem: cannot read it"):
+        fleetconf.load(path)
+
+
 def test_edge_fleet_hash_makes_a_hash_the_page_accepts(tmp_path):
     r = subprocess.run([sys.executable, "-m", "edge", "fleet", "hash"], input="long-pass\n",
                        capture_output=True, text=True, timeout=60)

@@ -55,7 +55,8 @@ def create_app(cfg: FleetWeb) -> Flask:
         SECRET_KEY=secret.load_file(cfg.secret_file), SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_NAME="edge_fleet_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=cfg.session_minutes),
-        EDGE_LANG=cfg.language, MAX_CONTENT_LENGTH=16 * 1024)
+        EDGE_LANG=cfg.language, MAX_CONTENT_LENGTH=16 * 1024,
+        SESSION_COOKIE_SECURE=cfg.tls_cert_file is not None)
     app.extensions["edge_fleet"] = cfg
     app.extensions["edge_fleet_db"] = threading.local()
     app.extensions["edge_limiter"] = auth.Limiter(LOGIN_ATTEMPTS, LOGIN_WINDOW)

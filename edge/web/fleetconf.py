@@ -17,7 +17,8 @@ from typing import Any
 from edge import config
 from edge.errors import ConfigError
 
-KEYS = {"db", "host", "port", "language", "secret_file", "session_minutes", "communes", "users"}
+KEYS = {"db", "host", "port", "language", "secret_file", "session_minutes", "communes", "users",
+        "tls_cert_file", "tls_key_file"}
 USER_KEYS = {"name", "password_hash"}
 
 
@@ -32,6 +33,8 @@ class FleetWeb:
     secret_file: Path = Path("fleet-web-secret")
     session_minutes: int = 480
     communes: dict[str, str] = field(default_factory=dict)
+    tls_cert_file: Path | None = None  # PEM certificate (chain): serve HTTPS
+    tls_key_file: Path | None = None  # its private key
 
     def commune(self, site: str) -> str:
         """A site's display name (`phu-lac` -> `Phú Lạc`), the slug when none is given."""
@@ -67,8 +70,26 @@ def load(path: Path) -> FleetWeb:
     if not isinstance(communes, dict) or not all(isinstance(v, str) for v in communes.values()):
         raise bad("communes", 'must be a table of site = "display name"')
     secret = Path(str(raw.get("secret_file", "fleet-web-secret")))
+    cert, key = (_readable(path, raw, k, bad) for k in ("tls_cert_file", "tls_key_file"))
+    if (cert is None) != (key is None):
+        raise bad("tls_cert_file", "tls_cert_file and tls_key_file go together")
     return FleetWeb(path, db, _users(raw.get("users", []), bad), str(raw.get("host", "127.0.0.1")),
-                    port, str(raw.get("language", "vi")), path.parent / secret, minutes, communes)
+                    port, str(raw.get("language", "vi")), path.parent / secret, minutes, communes,
+                    cert, key)
+
+
+def _readable(path: Path, raw: dict[str, Any], key: str, bad: Any) -> Path | None:
+    """A TLS file named in the config (relative to it), checked readable now."""
+    if key not in raw:
+        return None
+    if not isinstance(raw[key], str) or not raw[key]:
+        raise bad(key, "give the path of a PEM file")
+    f = path.parent / raw[key]
+    try:
+        f.open("rb").close()
+    except OSError as e:
+        raise bad(key, f"{f}: cannot read it ({e.strerror})") from None
+    return f
 
 
 def _users(raw: Any, bad: Any) -> tuple[config.WebUser, ...]:

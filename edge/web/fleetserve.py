@@ -7,29 +7,44 @@ import logging
 import os
 import signal
 from types import FrameType
+from typing import Any
 
 import waitress
 
 from edge.telemetry.fleetsql import shown
-from edge.web import fleetconf
+from edge.web import fleetconf, serve, tls
 from edge.web.fleetapp import create_app
 
 log = logging.getLogger(__name__)
 THREADS = 4
+CONNECTIONS = 200  # province and commune staff: a few dozen at once
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = fleetconf.load(args.fleet_config)
     host, port = args.host or cfg.host, args.port or cfg.port
     os.umask(0o077)  # the session secret
+    ctx = tls.context(cfg.tls_cert_file, cfg.tls_key_file, "fleet page config ") \
+        if cfg.tls_cert_file and cfg.tls_key_file else None
     app = create_app(cfg)
     if not cfg.users:
         log.warning("no [[users]] in %s: nobody can log in; add one with a hash from "
                     "`edge fleet hash`", cfg.path)
-    log.info("fleet page on http://%s:%d/ reading %s", host, port, shown(cfg.db))
+    where: dict[str, Any] = {"host": host, "port": port}
+    wsgi: Any = app
+    if ctx is not None:
+        front = tls.Front(ctx, host, port, serve.raise_files_limit(CONNECTIONS))
+        front.start()
+        where, wsgi = {"sockets": [front.inner]}, front.wsgi(app)
+    elif not serve.loopback(host):
+        log.warning("serving plain HTTP on %s: passwords and cookies cross the network in "
+                    "clear; set tls_cert_file and tls_key_file, or put nginx/Caddy with HTTPS "
+                    "in front (docs/telemetry.md, fleet page)", host)
+    log.info("fleet page on %s://%s:%d/ reading %s", "https" if ctx else "http", host, port,
+             shown(cfg.db))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        waitress.serve(app, host=host, port=port, threads=THREADS, ident="edge-fleet",
+        waitress.serve(wsgi, **where, threads=THREADS, ident="edge-fleet",
                        clear_untrusted_proxy_headers=True)
     except KeyboardInterrupt:
         log.info("fleet page stopped")

@@ -35,7 +35,8 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     host = getattr(args, "host", None) or cfg.web.host
     port = getattr(args, "port", None) or cfg.web.port
     os.umask(0o077)  # every file this process makes (history, thumbnails, secret) is private
-    ctx = tls.context(cfg.web) if cfg.web.tls_cert_file else None
+    ctx = tls.context(cfg.web.tls_cert_file, cfg.web.tls_key_file) \
+        if cfg.web.tls_cert_file and cfg.web.tls_key_file else None
     app = create_app(cfg)
     stop = threading.Event()
     kit = app.extensions["edge_kit"]
@@ -45,7 +46,7 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     if not cfg.web.users:
         log.warning("no [[web.users]] in %s: nobody can log in; add one with "
                     "`edge user add NAME --role staff`", cfg.path)
-    limit = _raise_files_limit(CONNECTION_LIMIT)
+    limit = raise_files_limit(CONNECTION_LIMIT)
     where: dict[str, Any] = {"host": host, "port": port}
     wsgi: Any = app
     if ctx is not None:
@@ -54,7 +55,7 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
         where, wsgi = {"sockets": [front.inner]}, front.wsgi(app)
         log.info("web UI on https://%s:%d/", host, port)
     else:
-        if not _loopback(host):
+        if not loopback(host):
             log.warning("serving plain HTTP on %s: passwords and cookies cross the network in "
                         "clear; set [web] tls_cert_file and tls_key_file (docs/operations.md, "
                         "HTTPS)", host)
@@ -71,14 +72,14 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _loopback(host: str) -> bool:
+def loopback(host: str) -> bool:
     try:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
-def _raise_files_limit(connections: int) -> int:
+def raise_files_limit(connections: int) -> int:
     """Raise the open-files limit towards what `connections` need; the connections it allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = connections * FILES_PER_CONNECTION + 100

@@ -19,25 +19,26 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from edge import config
 from edge.errors import ConfigError
 
 HANDSHAKE_SECONDS = 10.0
 CHUNK = 64 * 1024
 
 
-def context(web: config.Web) -> ssl.SSLContext:
-    """The server's TLS context from [web] tls_cert_file/tls_key_file, or a ConfigError."""
+def context(cert: Path, key: Path, prefix: str = "web.") -> ssl.SSLContext:
+    """The server's TLS context from a PEM certificate (chain) and its key, or a ConfigError
+    naming the config keys (`prefix` + tls_cert_file/tls_key_file)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        ctx.load_cert_chain(str(web.tls_cert_file), str(web.tls_key_file))
+        ctx.load_cert_chain(str(cert), str(key))
     except (ssl.SSLError, OSError) as e:
-        raise ConfigError(f"web.tls_cert_file {web.tls_cert_file} and web.tls_key_file "
-                          f"{web.tls_key_file}: not a PEM certificate and its private key, or "
-                          f"they do not match ({e}); see docs/operations.md (HTTPS)") from None
+        raise ConfigError(f"{prefix}tls_cert_file {cert} and {prefix}tls_key_file {key}: not a "
+                          f"PEM certificate and its private key, or they do not match ({e}); "
+                          "see docs/operations.md (HTTPS)") from None
     return ctx
 
 
