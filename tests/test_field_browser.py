@@ -4,6 +4,8 @@ kit is out of reach is kept and sent later; screenshots at phone, tablet and lap
 
 from __future__ import annotations
 
+import time
+
 from edge.field import db
 
 from .field_day import EXPECTED, write_day
@@ -54,10 +56,14 @@ def test_kiosk_day(stack, page_for, kit):
     page.click("#survey-send")
     page.wait_for_selector("#saved-later:not([hidden])")
     assert len(answers(kit.root)) == 1
+    back = time.time()
     page.context.set_offline(False)
     page.reload()  # or the next 30 s retry
     wait_for(lambda: len(answers(kit.root)) == 2)
     assert answers(kit.root)[1] == (5, "")
+    conn = db.connect(kit.root)  # counted when it was given (the visit then), not when sent
+    assert conn.execute("SELECT max(at) FROM survey").fetchone()[0] < back
+    conn.close()
     page.click("#face-4")
     page.fill("#number", "7")
     page.click("#survey-send")

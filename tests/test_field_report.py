@@ -62,6 +62,18 @@ def test_answer_without_number_goes_to_the_open_visit(day):
     conn.close()
 
 
+def test_an_answer_sent_late_belongs_to_the_visit_it_was_given_in(day):
+    """A tablet off the Wi-Fi sends its answers when it is back: after the visit ended."""
+    root, _, v1, _ = day
+    late = T0 + 5 * 3600  # visit 1 ended at T0 + 4 h
+    assert survey.answer(root, 5, now=late, age=4 * 3600).visit == v1
+    assert survey.answer(root, 4, now=late).visit is None  # given between visits
+    for age in ("60", True, None, float("nan"), float("inf")):
+        with pytest.raises(JobError) as e:
+            survey.answer(root, 5, now=late, age=age)
+        assert e.value.vi == "Thời điểm trả lời không hợp lệ"
+
+
 def test_visit_figures_are_exactly_the_day(day):
     root, queue, v1, _ = day
     r = report.for_visit(root, queue, v1)

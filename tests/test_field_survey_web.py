@@ -110,3 +110,11 @@ def test_the_slips_qr_opens_the_survey_for_its_number_once(web, kit):
     assert c.get("/survey?ticket=PL01-261203-0007").status_code == 404  # answered
     assert client(web).get("/survey?ticket=PL01-261203-0099").status_code == 404
     assert client(web).get("/survey").status_code == 302
+
+
+def test_unlocking_a_kiosk_with_no_visit_open_says_its_answers_count_nowhere(web):
+    vol = client(web, "vol")
+    page = vol.get("/survey").get_data(as_text=True)
+    assert 'id="no-visit"' in page and "không được tính vào báo cáo" in page
+    vol.post("/api/visit/start", {"place": "Thôn Đông"})
+    assert 'id="no-visit"' not in vol.get("/survey").get_data(as_text=True)

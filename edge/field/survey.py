@@ -8,6 +8,7 @@ cut loses none.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ SCORES = (1, 2, 3, 4, 5)
 SATISFIED = 4  # "hài lòng" and "rất hài lòng"
 BETTER = ("wait", "guidance", "equipment", "attitude", "other")
 MAX_N = 100_000
+MAX_AGE_SECONDS = 24 * 3600  # an answer a tablet kept longer counts as given a day ago
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,22 @@ def check(score: object, better: Iterable[object], queue_n: object) -> tuple[int
 
 
 def answer(root: Path, score: int, better: Iterable[str] = (), queue_n: int | None = None,
-           now: float | None = None) -> Answer:
-    """Record one answer, linked to the open visit (or to the visit of its queue number);
-    refused if that number was not issued today or has already answered."""
+           now: float | None = None, age: float = 0.0) -> Answer:
+    """Record one answer given `age` seconds ago (a tablet off the Wi-Fi sends it later),
+    linked to the visit of its queue number, else to the visit open when it was given; refused
+    if that number was not issued that day or has already answered."""
     score, codes, queue_n = check(score, better, queue_n)
+    if isinstance(age, bool) or not isinstance(age, int | float) or not math.isfinite(age):
+        raise JobError(f"age: seconds since the answer was given, not {str(age)[:20]!r}",
+                       vi="Thời điểm trả lời không hợp lệ")
     now = time.time() if now is None else now
-    open_visit = visits.current(root, now)  # closes one left open from an earlier day
+    visits.current(root, now)  # closes one left open from an earlier day
+    now -= min(max(age, 0.0), MAX_AGE_SECONDS)  # when it was given
     conn = db.connect(root)
     try:
         with db.tx(conn):
             queue_id, visit = _number(conn, queue_n, now)
-            visit = visit or (open_visit.id if open_visit else None)
+            visit = visit or visits.open_at(conn, now)
             cur = conn.execute("INSERT INTO survey (visit, queue, score, better, at) VALUES "
                                "(?, ?, ?, ?, ?)", (visit, queue_id, score, ",".join(codes), now))
     except sqlite3.IntegrityError:

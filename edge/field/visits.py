@@ -131,6 +131,13 @@ def current(root: Path, now: float | None = None, stale: str = "midnight") -> Vi
         conn.close()
 
 
+def open_at(conn: sqlite3.Connection, t: float) -> int | None:
+    """The id of the visit that was open at time `t`, if any."""
+    row = conn.execute("SELECT id FROM visits WHERE started <= ? AND (ended IS NULL OR "
+                       "ended >= ?) ORDER BY started DESC LIMIT 1", (t, t)).fetchone()
+    return int(row["id"]) if row else None
+
+
 def _last_activity(conn: sqlite3.Connection, visit: Visit) -> float:
     row = conn.execute(
         "SELECT MAX(t) FROM (SELECT MAX(issued) t FROM queue WHERE visit = :v "

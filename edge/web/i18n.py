@@ -628,6 +628,10 @@ def queue_words() -> str:
 # The day in the field (issue 18): the survey kiosk and the report page. The report's rows
 # ("report.<code>") are the report module's own (vi, en) pairs, so a file and the page agree.
 WORDS.update({
+    "kiosk_no_visit": ("Chưa có buổi lưu động nào đang diễn ra: câu trả lời sẽ không được tính "
+                       "vào báo cáo của buổi nào.", "No visit is open: answers will count in no "
+                       "visit's report."),
+    "kiosk_go_visit": ("Bắt đầu buổi lưu động", "Start a visit"),
     "survey": ("Khảo sát hài lòng", "Satisfaction survey"),
     "survey_question": ("Ông/bà có hài lòng với việc phục vụ hôm nay không?",
                         "Are you satisfied with the service today?"),

@@ -19,7 +19,7 @@ import time
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from edge.field import survey
+from edge.field import survey, visits
 from edge.telemetry.service import for_process
 from edge.web import auth
 from edge.web.api import body
@@ -49,7 +49,8 @@ def page() -> str | BaseResponse:
         return _one_number(ticket)
     if _may_answer():
         return render_template("survey.html", kiosk=kiosk(), better=survey.BETTER,
-                               scores=survey.SCORES[::-1], number=session.get("survey_n"))
+                               scores=survey.SCORES[::-1], number=session.get("survey_n"),
+                               visit_open=visits.current(kit().cfg.storage.root) is not None)
     return redirect(url_for("pages.login", next="/survey"))
 
 
@@ -88,7 +89,8 @@ def leave() -> BaseResponse:
 
 @bp.post("/api/survey")
 def answer() -> tuple[Response, int]:
-    """One answer: {"score": 1..5, "better": [codes], "number": queue number or null}."""
+    """One answer: {"score": 1..5, "better": [codes], "number": queue number or null, "age":
+    seconds since it was given, for one the tablet kept while off the Wi-Fi}."""
     if not _may_answer():
         raise bad("the survey is answered on a kiosk unlocked by staff or a volunteer",
                   "Máy này chưa được mở chế độ khảo sát: nhờ cán bộ hoặc tình nguyện viên "
@@ -105,7 +107,8 @@ def answer() -> tuple[Response, int]:
     once = session.get("survey_n")
     if once is not None and not kiosk() and auth.current_role() is None:
         number = once  # the slip's number, whatever was typed
-    a = survey.answer(kit().cfg.storage.root, data.get("score"), better, number)  # type: ignore[arg-type]
+    a = survey.answer(kit().cfg.storage.root, data.get("score"), better, number,  # type: ignore[arg-type]
+                      age=data.get("age", 0.0))  # type: ignore[arg-type]
     if once is not None:
         session.pop("survey_n", None)
     for_process(kit().cfg).counts_changed()

@@ -41,8 +41,10 @@ async function send(answer) {
 
 async function flush() {
   const left = [];
-  for (const a of pending()) {
-    if ((await send(a)) === "later") left.push(a);
+  for (const a of pending()) {  // how long ago it was given: the visit it belongs to
+    const { given, ...answer } = a;
+    const age = given ? Math.max(0, (Date.now() - given) / 1000) : 0;
+    if ((await send({ ...answer, age })) === "later") left.push(a);
   }
   keep(left);
 }
@@ -61,7 +63,7 @@ $("step-more").addEventListener("submit", async (ev) => {
   $("survey-send").disabled = true;
   const r = await send(answer);
   $("survey-send").disabled = false;
-  if (r === "later") { keep([...pending(), answer]); thanks(true); return; }
+  if (r === "later") { keep([...pending(), { ...answer, given: Date.now() }]); thanks(true); return; }
   if (r !== "sent") {
     show($("survey-error"), r.message);
     $("survey-error").scrollIntoView({ block: "center" });
