@@ -77,3 +77,18 @@ def test_a_page_under_its_budget_keeps_its_quality():
     page = noisy_page()
     encode.encode_page(page, 75, max_bytes=50 * 1024 * 1024)
     assert "quality" not in page.notes
+
+
+@pytest.mark.parametrize("name", ["text", "red-seal", "colour-photo", "grey-photo"])
+def test_the_digest_of_a_page_just_encoded_is_the_one_read_back_from_its_pdf(name):
+    """page_record takes the image digest encode_page made instead of parsing the PDF again:
+    it must be the digest verify and the content digest read back from the file."""
+    from edge.pipeline.steps import StepSettings, chain
+
+    image, _ = sample_set()[name]
+    page = chain.run(ScannedPage(image, DPI), StepSettings())
+    data = encode.encode_page(page, 75, max_bytes=30 * 1024 if name == "colour-photo" else 0)
+    given = encode.page_record(1, "p.pdf", data, kind=str(page.kind),
+                               image_sha=page.image_sha256)
+    read = encode.page_record(1, "p.pdf", data)  # an adopted page: everything from the PDF
+    assert page.image_sha256 and given == read

@@ -120,3 +120,20 @@ def test_size_budget_steps_quality_then_dpi_never_below_200():
     tiny = ScannedPage(photo, 200, kind="color")
     encode_page(tiny, 75, max_bytes=1000)  # impossible: kept at 200 dpi, and said so
     assert tiny.dpi == 200 and tiny.notes["over_budget"] > 1000
+
+
+@pytest.mark.parametrize("saturation", [colour.SATURATION, 0.0])
+def test_chroma_mask_is_both_bars_for_every_pixel(saturation):
+    """chroma_mask folds its chroma and saturation bars into one Pillow table: for every
+    brightest channel, spread and channel order its verdict is the plain formula's."""
+    high, low = (a.ravel() for a in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
+    high, low = high[low <= high], low[low <= high]
+    mid = (high + low) // 2
+    for order in ((high, low, mid), (mid, high, low), (low, mid, high)):
+        rgb = np.stack(order, axis=1).astype(np.uint8).reshape(1, -1, 3)
+        got = colour.chroma_mask(Image.fromarray(rgb), colour.CHROMA, saturation)[0]
+        spread = high - low
+        want = spread > colour.CHROMA
+        if saturation:
+            want &= spread > saturation * high.astype(np.float32)
+        assert (got == want).all()
