@@ -22,7 +22,7 @@ import sane
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.drivers.scanner.sane import _snap  # the service's own read, without an extra copy
+from edge.drivers.scanner.sane import _cancel, _snap  # the service's own read and cancel
 
 
 def cpu() -> float:
@@ -44,6 +44,7 @@ def batch(dpi: int, quality: int, width: float, height: float, picture: str) -> 
                 dev.start()
                 image = _snap(dev)
             except sane._sane.error:  # the feeder is empty
+                _cancel(dev, settle=True)  # as the driver does: else sane_close may deadlock
                 return n
             with open(os.memfd_create("page", os.MFD_CLOEXEC), "w+b") as f:
                 image.save(f, "JPEG", quality=quality, dpi=(dpi, dpi))

@@ -158,7 +158,7 @@ def floor(env: dict[str, str], dpi: int, batches: int) -> float:
     out = subprocess.run([sys.executable, str(Path(__file__).with_name("sane_floor.py")),
                           str(dpi), "75", str(SETTINGS["width_mm"]), str(SETTINGS["height_mm"]),
                           SETTINGS["picture"], str(batches)],
-                         env=env, capture_output=True, text=True, check=True)
+                         env=env, capture_output=True, text=True, check=True, timeout=600)
     got = json.loads(out.stdout)
     return got["cpu"] / got["pages"]
 
