@@ -77,3 +77,37 @@ def test_a_page_under_its_budget_keeps_its_quality():
     page = noisy_page()
     encode.encode_page(page, 75, max_bytes=50 * 1024 * 1024)
     assert "quality" not in page.notes
+
+
+@pytest.mark.parametrize("name", ["text", "red-seal", "colour-photo", "grey-photo"])
+def test_the_digest_of_a_page_just_encoded_is_the_one_read_back_from_its_pdf(name):
+    """page_record takes the image digest encode_page made instead of parsing the PDF again:
+    it must be the digest verify and the content digest read back from the file."""
+    from edge.pipeline.steps import StepSettings, chain
+
+    image, _ = sample_set()[name]
+    page = chain.run(ScannedPage(image, DPI), StepSettings())
+    data = encode.encode_page(page, 75, max_bytes=30 * 1024 if name == "colour-photo" else 0)
+    given = encode.page_record(1, "p.pdf", data, kind=str(page.kind),
+                               image_sha=page.image_sha256)
+    read = encode.page_record(1, "p.pdf", data)  # an adopted page: everything from the PDF
+    assert page.image_sha256 and given == read
+
+
+@pytest.mark.parametrize("name", ["id-card", "table-form"])
+def test_paper_is_cleaned_to_white_with_levels_from_the_analysis_copy(name):
+    """clean_background takes the paper's levels from the analysis copy the steps made (no
+    extra pass over the full page): the paper of a tinted, noisy scan still becomes white
+    and the ink stays dark."""
+    import numpy as np
+
+    from edge.pipeline.steps import StepSettings, chain
+
+    image, _ = sample_set()[name]
+    page = chain.run(ScannedPage(image, DPI), StepSettings())
+    cleaned = np.asarray(encode.Source(page).jpeg)
+    assert np.percentile(cleaned, 90) == 255  # the paper
+    assert cleaned.min() < 60  # the ink
+    assert encode.Source(page).jpeg.tobytes() == encode.clean_background(
+        encode._as(page.image, page.image.mode if page.kind == "color" else "L"),
+        page.small_image("RGB" if page.kind == "color" else "L")).tobytes()

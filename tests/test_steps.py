@@ -120,3 +120,47 @@ def test_size_budget_steps_quality_then_dpi_never_below_200():
     tiny = ScannedPage(photo, 200, kind="color")
     encode_page(tiny, 75, max_bytes=1000)  # impossible: kept at 200 dpi, and said so
     assert tiny.dpi == 200 and tiny.notes["over_budget"] > 1000
+
+
+@pytest.mark.parametrize("saturation", [colour.SATURATION, 0.0])
+def test_chroma_mask_is_both_bars_for_every_pixel(saturation):
+    """chroma_mask folds its chroma and saturation bars into one Pillow table: for every
+    brightest channel, spread and channel order its verdict is the plain formula's."""
+    high, low = (a.ravel() for a in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
+    high, low = high[low <= high], low[low <= high]
+    mid = (high + low) // 2
+    for order in ((high, low, mid), (mid, high, low), (low, mid, high)):
+        rgb = np.stack(order, axis=1).astype(np.uint8).reshape(1, -1, 3)
+        got = colour.chroma_mask(Image.fromarray(rgb), colour.CHROMA, saturation)[0]
+        spread = high - low
+        want = spread > colour.CHROMA
+        if saturation:
+            want &= spread > saturation * high.astype(np.float32)
+        assert (got == want).all()
+
+
+def numpy_inked_cells(gray: np.ndarray, dpi: float) -> int:
+    """blank.inked_cells as numpy says it: the reference for Pillow's."""
+    h, w = gray.shape
+    my, mx = int(h * blank.MARGIN), int(w * blank.MARGIN)
+    core = gray[my:h - my, mx:w - mx]
+    ink = core < np.percentile(core, 90, method="inverted_cdf") * (1 - blank.INK_CONTRAST)
+    cell = max(2, round(blank.CELL_MM / 25.4 * dpi))
+    ch, cw = ink.shape[0] // cell, ink.shape[1] // cell
+    counts = ink[:ch * cell, :cw * cell].reshape(ch, cell, cw, cell).sum(axis=(1, 3))
+    return int((counts >= blank.CELL_MIN_INK).sum())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inked_cells_counts_as_numpy_does(name):
+    page = ScannedPage(sample_set()[name][0], DPI)
+    got = blank.inked_cells(page.small_image(), DPI / 2)
+    assert got == numpy_inked_cells(page.small(), DPI / 2)
+
+
+@pytest.mark.parametrize("dpi", [25, 50, 100])
+def test_inked_cells_counts_specks_and_cells_as_numpy_does(dpi):
+    rng = np.random.default_rng(dpi)
+    gray = np.where(rng.random((300, 420)) < 0.02, 40, 235).astype(np.uint8)  # specks
+    gray[100:160, 50:300] = np.where(rng.random((60, 250)) < 0.3, 20, 235)  # text-like
+    assert blank.inked_cells(Image.fromarray(gray), dpi) == numpy_inked_cells(gray, dpi)

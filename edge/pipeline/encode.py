@@ -54,6 +54,7 @@ def encode_page(page: ScannedPage, quality: int, max_bytes: int = 0) -> bytes:
             break
         data = source.encode(quality, max_bytes)
         page.notes["quality"] = quality
+    page.image_sha256 = source.digest()
     return source.pdf(data)
 
 
@@ -73,12 +74,13 @@ class Source:
     def __init__(self, page: ScannedPage) -> None:
         self.page = page
         self.jpeg: Image.Image | None = None
+        self.streams: tuple[bytes, ...] = ()  # the image streams the last encode embeds
         if page.kind == "bilevel" and page.image.mode == "RGB":  # colour no longer needed:
             page.replace_image(page.image.convert("L"))  # 3/4 of the page's memory freed
         if page.kind in ("color", "gray"):
             image = _as(page.image, "RGB" if page.kind == "color" else "L")
             if page.notes.get("colour_fraction", 0.0) < PHOTO_FRACTION:  # a paper, no picture
-                image = clean_background(image)
+                image = clean_background(image, page.small_image(image.mode))
             self.jpeg = image
 
     def encode(self, quality: int, max_bytes: int = 0) -> bytes:
@@ -86,19 +88,32 @@ class Source:
         be too), the bare image, which `pdf()` wraps if it is kept."""
         page = self.page
         if page.kind == "mixed" and page.colour_box:
-            return mixed_page(page, quality)
+            pdf, *streams = mixed_page(page, quality)
+            self.streams = tuple(streams)
+            return pdf
         if self.jpeg is None:
             image = g4_tiff(white_pixels(page.image), page.dpi)
+            self.streams = (tiff_strip(image),)
         else:
             image = saved(self.jpeg, "JPEG", quality=quality, dpi=(page.dpi, page.dpi))
+            self.streams = (image,)
         return image if max_bytes and len(image) > max_bytes else self.pdf(image)
+
+    def digest(self) -> str:
+        """SHA-256 of the image streams of the last encode, as `page_image_digests` reads them
+        back from its PDF (img2pdf embeds a JPEG as it is, a G4 TIFF's strip as it is)."""
+        h = hashlib.sha256()
+        for stream in self.streams:
+            h.update(stream)
+        return h.hexdigest()
 
     def pdf(self, data: bytes) -> bytes:
         """`data` as a one-page PDF at the page's dpi (itself if it is one already)."""
         if data.startswith(b"%PDF"):
             return data
         dpi = (self.page.dpi, self.page.dpi)
-        return img2pdf.convert(data, layout_fun=img2pdf.get_fixed_dpi_layout_fun(dpi))
+        return img2pdf.convert(data, layout_fun=img2pdf.get_fixed_dpi_layout_fun(dpi),
+                               engine=img2pdf.Engine.internal)  # half pikepdf's CPU, same streams
 
 
 def first_quality(page: ScannedPage, source: Source, quality: int, max_bytes: int) -> int:
@@ -135,7 +150,7 @@ def next_quality(page: ScannedPage, quality: int, size: int, max_bytes: int) -> 
     predicted to fit: each step costs a full-size encode (45 ms at 300 dpi colour), the
     prediction a few encodes of the small analysis copy. The caller checks the real size."""
     ladder = [*range(quality - QUALITY_STEP, MIN_QUALITY, -QUALITY_STEP), MIN_QUALITY]
-    small = Image.fromarray(page.small("RGB" if page.image.mode == "RGB" else "L"))
+    small = page.small_image("RGB" if page.image.mode == "RGB" else "L")
     ref = _jpeg_size(small, quality)
     for q in ladder[:-1]:
         if size * _jpeg_size(small, q) / ref <= max_bytes:
@@ -157,8 +172,9 @@ def _jpeg_size(image: Image.Image, quality: int) -> int:
     return len(saved(image, "JPEG", quality=quality))
 
 
-def mixed_page(page: ScannedPage, quality: int) -> bytes:
-    """Text as a CCITT G4 mask over a colour JPEG patch where the seal or signature is.
+def mixed_page(page: ScannedPage, quality: int) -> tuple[bytes, bytes, bytes]:
+    """Text as a CCITT G4 mask over a colour JPEG patch where the seal or signature is: the
+    one-page PDF, and its two image streams in the order of their names (/Bg, /Fg).
 
     A seal page then costs little more than a text page, and the seal keeps its colour at
     the scan's full resolution.
@@ -170,15 +186,13 @@ def mixed_page(page: ScannedPage, quality: int) -> bytes:
     mask = to_bilevel(rgb)
     ink = np.asarray(mask.crop(page.colour_box)) | chroma_mask(balanced(patch), MASK_MAX_CHROMA)
     mask.paste(Image.fromarray(ink), (x0, y0))  # coloured strokes belong to the patch only
-    tiff = g4_tiff(mask, page.dpi)
-    with Image.open(io.BytesIO(tiff)) as t:
-        start, length = t.tag_v2[273][0], t.tag_v2[279][0]
+    strip = tiff_strip(g4_tiff(mask, page.dpi))
     jpeg = saved(clean_background(patch), "JPEG", quality=quality)
 
     pdf = pikepdf.new()
     pt = 72.0 / page.dpi
     w, h = rgb.size
-    fg = pikepdf.Stream(pdf, tiff[start:start + length], Type=pikepdf.Name.XObject,
+    fg = pikepdf.Stream(pdf, strip, Type=pikepdf.Name.XObject,
                         Subtype=pikepdf.Name.Image, Width=w, Height=h, ImageMask=True,
                         BitsPerComponent=1, Filter=pikepdf.Name.CCITTFaxDecode,
                         DecodeParms=pikepdf.Dictionary(K=-1, Columns=w, Rows=h, BlackIs1=True))
@@ -195,7 +209,14 @@ def mixed_page(page: ScannedPage, quality: int) -> bytes:
         Contents=pikepdf.Stream(pdf, draw.encode()))))
     out = io.BytesIO()
     pdf.save(out)
-    return out.getvalue()
+    return out.getvalue(), jpeg, strip
+
+
+def tiff_strip(tiff: bytes) -> bytes:
+    """The G4 data of a one-strip TIFF, as a PDF embeds it."""
+    with Image.open(io.BytesIO(tiff)) as t:
+        start, length = t.tag_v2[273][0], t.tag_v2[279][0]
+    return tiff[start:start + length]
 
 
 def _as(image: Image.Image, mode: str) -> Image.Image:
@@ -251,10 +272,14 @@ def otsu(hist: np.ndarray) -> int:
     return 127 if np.all(np.isnan(between)) else int(np.nanargmax(between))
 
 
-def clean_background(image: Image.Image) -> Image.Image:
+def clean_background(image: Image.Image, levels: Image.Image | None = None) -> Image.Image:
     """Stretch each channel so the paper becomes pure white: scanner noise and paper tint
-    on the background cost JPEG most of its bytes, and the ink is untouched."""
-    hist = _reduced(image).histogram()  # one Pillow pass for every band, no numpy copies
+    on the background cost JPEG most of its bytes, and the ink is untouched.
+
+    The paper's levels are read from `levels`, a small copy of the page in its mode (the
+    analysis copy, made already: no pass over the full page but the stretch), else from a
+    quarter-size copy made here."""
+    hist = (levels or _reduced(image)).histogram()  # one Pillow pass for every band
     white = [max(hist_percentile(hist[c:c + 256], PAPER_PERCENTILE) * WHITE_SHARE, 16.0)
              for c in range(0, len(hist), 256)]
     lut: list[int] = []
@@ -278,12 +303,15 @@ def page_image_digests(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def page_record(idx: int, file: str, data: bytes, *, blank: bool = False,
-                kind: str = "", cover: str = "") -> Page:
-    """The queue's record of a spooled page: file checksum, image digest and verdicts."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        (image_sha,) = page_image_digests(pdf)
-        if not kind:  # a page adopted after a crash: its encoding tells its kind
-            kind = _kind_of_stream(pdf)
+                kind: str = "", cover: str = "", image_sha: str = "") -> Page:
+    """The queue's record of a spooled page: file checksum, image digest and verdicts.
+
+    A page just encoded comes with its kind and image digest (`encode_page` sets them); a page
+    adopted after a crash has neither, and its PDF is read for them."""
+    if not (kind and image_sha):
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            (image_sha,) = page_image_digests(pdf)
+            kind = kind or _kind_of_stream(pdf)  # adopted: its encoding tells its kind
     return Page(idx=idx, file=file, sha256=hashlib.sha256(data).hexdigest(),
                 image_sha256=image_sha, bytes=len(data), blank=blank, kind=kind,
                 cover=cover)

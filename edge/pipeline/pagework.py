@@ -38,5 +38,5 @@ def process(image: Image.Image, settings: ScanSettings, idx: int, file: str) -> 
         page.kind = "bilevel"
     data = encode_page(page, settings.jpeg_quality, settings.max_page_bytes)
     record = page_record(idx, file, data, blank=page.blank, kind=str(page.kind),
-                         cover=mark.payload() if mark else "")
+                         cover=mark.payload() if mark else "", image_sha=page.image_sha256)
     return Processed(data, record, dict(page.notes), page.dpi)

@@ -29,21 +29,29 @@ class ScannedPage:
     angle: float = 0.0
     colour_box: tuple[int, int, int, int] | None = None  # where the colour is, full-size pixels
     notes: dict[str, float] = field(default_factory=dict)
-    _small: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    image_sha256: str = ""  # of the encoded page's image streams, once encoded
+    _small: dict[str, Image.Image] = field(default_factory=dict, repr=False)
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def small(self, mode: str = "L") -> np.ndarray:
-        """The page at about ANALYSIS_DPI, computed once per image and mode."""
+    def small_image(self, mode: str = "L") -> Image.Image:
+        """The page at about ANALYSIS_DPI, made once per image and mode."""
         if mode not in self._small:
-            if mode == "L" and self.image.mode == "RGB":  # one resize serves both
-                rgb = Image.fromarray(self.small("RGB"))
-                self._small[mode] = np.asarray(rgb.convert("L"))
+            if mode == "L" and self.image.mode == "RGB":  # one reduction serves both
+                self._small[mode] = self.small_image("RGB").convert("L")
             else:
                 self._small[mode] = analysis_copy(self.image, self.dpi, mode)
         return self._small[mode]
 
+    def small(self, mode: str = "L") -> np.ndarray:
+        """`small_image(mode)` as a numpy array, made once (each one is a copy of the pixels)."""
+        if mode not in self._arrays:
+            self._arrays[mode] = np.asarray(self.small_image(mode))
+        return self._arrays[mode]
+
     def replace_image(self, image: Image.Image) -> None:
         self.image = image
         self._small.clear()
+        self._arrays.clear()
 
     @property
     def analysis_dpi(self) -> float:
@@ -57,8 +65,8 @@ class StepSettings:
     classify: bool = True
 
 
-def analysis_copy(image: Image.Image, dpi: int, mode: str = "L") -> np.ndarray:
-    """A `mode` copy of the page at about ANALYSIS_DPI, as a numpy array."""
+def analysis_copy(image: Image.Image, dpi: int, mode: str = "L") -> Image.Image:
+    """A `mode` copy of the page at about ANALYSIS_DPI."""
     scale = min(1.0, ANALYSIS_DPI / dpi)
     small = image
     factor = dpi / ANALYSIS_DPI
@@ -67,7 +75,7 @@ def analysis_copy(image: Image.Image, dpi: int, mode: str = "L") -> np.ndarray:
     elif scale < 1.0:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         small = image.resize(size, Image.Resampling.BOX)
-    return np.asarray(small.convert(mode) if small.mode != mode else small)
+    return small.convert(mode) if small.mode != mode else small
 
 
 def paper_level(gray: np.ndarray) -> float:

@@ -26,35 +26,37 @@ PATCH_MARGIN_MM = 4.0
 STROKE_MAX_FILL = 0.2  # denser colour is an area (or a dense seal: kept whole, the safe side)
 
 
+LEVELS = np.arange(256)
+
+
 def balanced(rgb: Image.Image) -> Image.Image:
     """White balance against the paper (each channel's 90th percentile becomes 255)."""
     hist = rgb.histogram()
-    lut: list[int] = []
-    for c in range(3):
-        white = max(hist_percentile(hist[c * 256:(c + 1) * 256], PAPER_PERCENTILE), 1.0)
-        lut += [min(255, int(v * 255.0 / white)) for v in range(256)]
-    return rgb.point(lut)
+    whites = [max(hist_percentile(hist[c * 256:(c + 1) * 256], PAPER_PERCENTILE), 1.0)
+              for c in range(3)]
+    lut = np.concatenate([np.minimum(255, (LEVELS * 255.0 / white).astype(np.int64))
+                          for white in whites])
+    return rgb.point(lut.tolist())
 
 
 def chroma_mask(wb: Image.Image, chroma: int = CHROMA, saturation: float = 0.0) -> np.ndarray:
     """Pixels of a white-balanced RGB image whose chroma (brightest minus darkest channel) is
-    above `chroma` and above `saturation` times the brightest channel."""
+    above `chroma` and above `saturation` times the brightest channel.
+
+    Both bars are one: the spread must be above the larger, a table of the brightest channel
+    (the float32 product of before, floored: the spread is a whole number); what is left of
+    the spread less that bar, clipped at 0 by Pillow, is the mask. No numpy pass but the last.
+    """
     r, g, b = wb.split()
     high = ImageChops.lighter(ImageChops.lighter(r, g), b)
-    spread = np.asarray(ImageChops.subtract(high, ImageChops.darker(ImageChops.darker(r, g), b)))
-    hits = spread > chroma
-    if saturation:
-        hits &= spread > saturation * np.asarray(high, dtype=np.float32)
-    return hits
+    spread = ImageChops.subtract(high, ImageChops.darker(ImageChops.darker(r, g), b))
+    bar = np.maximum(chroma, np.floor(saturation * LEVELS.astype(np.float32))).astype(np.int64)
+    return np.asarray(ImageChops.subtract(spread, high.point(bar.tolist()))) > 0
 
 
-def colour_mask(rgb: np.ndarray) -> np.ndarray:
-    hits = chroma_mask(balanced(Image.fromarray(rgb)), CHROMA, SATURATION)
+def colour_mask(rgb: Image.Image) -> np.ndarray:
+    hits = chroma_mask(balanced(rgb), CHROMA, SATURATION)
     return majority3(hits) if hits.any() else hits
-
-
-def colour_fraction(rgb: np.ndarray) -> float:
-    return float(colour_mask(rgb).mean())
 
 
 def majority3(mask: np.ndarray) -> np.ndarray:
@@ -103,7 +105,7 @@ def run(page: ScannedPage) -> None:
         page.kind = "bilevel"
         return
     if page.image.mode == "RGB":
-        mask = colour_mask(page.small("RGB"))
+        mask = colour_mask(page.small_image("RGB"))
         fraction = float(mask.mean())
         page.notes["colour_fraction"] = round(fraction, 5)
         if fraction >= COLOUR_MIN_FRACTION:
