@@ -156,9 +156,9 @@ class Deliverer:
                moves: dict[str, Row], now: float, tally: list[int]) -> str:
         """Deliver `rows` in parallel, recording each as it is verified; "budget" if some must
         wait for tomorrow. The first transfer error stops the rest and is raised. `t.transfers`
-        large files go at once and, beside them, twice as many small ones (sidecars, manifests:
-        a few requests each and almost no bytes, so over a slow server or 4G their round trips
-        overlap instead of queueing behind the PDFs)."""
+        large files go at once and, where requests are cheap, twice as many small ones beside
+        them (sidecars, manifests: a few requests each and almost no bytes, so over a slow
+        server or 4G their round trips overlap instead of queueing behind the PDFs)."""
         fits, cost = [], 0
         for row in rows:
             cost += row.bytes * (1 if kind and row.bytes > SMALL else 2)
@@ -174,8 +174,9 @@ class Deliverer:
         flushed = time.monotonic()
         big = ThreadPoolExecutor(t.transfers, thread_name_prefix=f"deliver-{t.name}")
         small = ThreadPoolExecutor(t.transfers * SMALL_ALONGSIDE,
-                                   thread_name_prefix=f"deliver-{t.name}-small")
-        with big, small:
+                                   thread_name_prefix=f"deliver-{t.name}-small") \
+            if rcd.cheap_requests else big
+        with big, small:  # (the same pool twice: shutting it down again does nothing)
             jobs = {(big if row.bytes > SMALL else small).submit(
                 self.transfer, rcd, row, moves.pop(row.sha256, None), kind, abort): row
                 for row in fits}

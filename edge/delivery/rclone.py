@@ -167,6 +167,14 @@ class Rcd:
         return self.target.where.scheme == "s3" and not self.target.encrypt
 
     @property
+    def cheap_requests(self) -> bool:
+        """Whether more requests at once cost no new login: HTTP's pooled connections (WebDAV,
+        S3) or a local disk. For SFTP and SMB each further request in flight opens another
+        connection (a handshake, and a server process: sshd and smbd fork one per connection):
+        there more at once cost more than they save (measured with bench/delivery.py)."""
+        return self.target.where.scheme in ("webdav", "s3", "file")
+
+    @property
     def per_folder(self) -> bool:
         """Whether each folder gets its own fs (see `at`)."""
         return self.target.where.scheme == "webdav"
