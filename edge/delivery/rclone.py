@@ -168,11 +168,12 @@ class Rcd:
 
     @property
     def cheap_requests(self) -> bool:
-        """Whether more requests at once cost no new login: HTTP's pooled connections (WebDAV,
-        S3) or a local disk. For SFTP and SMB each further request in flight opens another
-        connection (a handshake, and a server process: sshd and smbd fork one per connection):
-        there more at once cost more than they save (measured with bench/delivery.py)."""
-        return self.target.where.scheme in ("webdav", "s3", "file")
+        """Whether more requests at once cost no new login and pay: WebDAV (HTTP's pooled
+        connections; ~11 requests a file) or a local disk. For SFTP and SMB each further
+        request in flight opens another connection (a handshake, and a server process: sshd
+        and smbd fork one per connection): there more at once cost more than they save; S3
+        (one PUT a file) gained nothing (measured with bench/delivery.py)."""
+        return self.target.where.scheme in ("webdav", "file")
 
     @property
     def per_folder(self) -> bool:
