@@ -552,11 +552,34 @@ def test_a_key_on_the_data_partition_or_readable_by_others_is_refused(kit, tmp_p
     ({"url": "s3://bucket/kits"}, "endpoint: required"),
     ({"url": "file:///x", "window": "7-9"}, "HH:MM-HH:MM"),
     ({"url": "file:///x", "bwlimit": "fast"}, "512K"),
+    ({"url": "file:///x", "bwlimit": "512K:"}, "upload:download like 512K:4M"),
+    ({"url": "file:///x", "bwlimit": "512K:4M:1M"}, "upload:download like 512K:4M"),
 ])
 def test_bad_targets_are_refused_naming_the_key(kit, target, message):
     with pytest.raises(ConfigError, match=message) as e:
         configure(kit, [{"name": "office", **target}])
     assert "delivery[0]." in e.value.message
+
+
+def test_an_upload_download_limit_reaches_rclone_as_two_limits(kit, tmp_path):
+    """Over 4G the upload is the scarce way: "512k:4M" limits it alone, so reading a copy back
+    (WebDAV, SMB, crypt) comes down the faster way instead of halving the upload."""
+    with WebdavServer(tmp_path / "dav") as server:
+        cfg = configure(kit, [{"name": "office", **server.target(), "bwlimit": "512k:4M"}])
+        with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+            scan(cfg, queue)
+            d = Deliverer(cfg)
+            try:
+                rcd = d.rcd(cfg.delivery[0])
+                rcd.start()
+                limits = rcd.call("core/bwlimit")
+                assert (limits["bytesPerSecondTx"], limits["bytesPerSecondRx"]) == (
+                    512 * 1024, 4 * 1024 * 1024)
+                assert d.run_once(queue, store) == 3
+                assert store.sent_on("office")[0] > 2 * sum(
+                    r.bytes for r in store.rows("office") if r.source), "read-backs not counted"
+            finally:
+                d.close()
 
 
 def test_credentials_are_a_private_file_of_known_keys(kit, tmp_path):

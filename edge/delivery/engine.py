@@ -46,6 +46,7 @@ HASHES = ("sha256", "sha1", "md5")
 PARTIAL = ".partial-edge-"
 CHUNK = 1 << 20
 SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server for a hash
+SMALL_ALONGSIDE = 2  # small files in flight per large one: their cost is round trips, not bytes
 FLUSH_SECONDS = 2.0  # verified files are recorded together, at most this long after
 
 
@@ -154,7 +155,10 @@ class Deliverer:
     def _batch(self, t: Delivery, store: Store, rcd: Rcd, kind: str, rows: list[Row],
                moves: dict[str, Row], now: float, tally: list[int]) -> str:
         """Deliver `rows` in parallel, recording each as it is verified; "budget" if some must
-        wait for tomorrow. The first transfer error stops the rest and is raised."""
+        wait for tomorrow. The first transfer error stops the rest and is raised. `t.transfers`
+        large files go at once and, where requests are cheap, twice as many small ones beside
+        them (sidecars, manifests: a few requests each and almost no bytes, so over a slow
+        server or 4G their round trips overlap instead of queueing behind the PDFs)."""
         fits, cost = [], 0
         for row in rows:
             cost += row.bytes * (1 if kind and row.bytes > SMALL else 2)
@@ -168,9 +172,14 @@ class Deliverer:
         errors: list[TransferError] = []
         done: list[tuple[str, str, int]] = []
         flushed = time.monotonic()
-        with ThreadPoolExecutor(t.transfers, thread_name_prefix=f"deliver-{t.name}") as pool:
-            jobs = {pool.submit(self.transfer, rcd, row, moves.pop(row.sha256, None), kind,
-                                abort): row for row in fits}
+        big = ThreadPoolExecutor(t.transfers, thread_name_prefix=f"deliver-{t.name}")
+        small = ThreadPoolExecutor(t.transfers * SMALL_ALONGSIDE,
+                                   thread_name_prefix=f"deliver-{t.name}-small") \
+            if rcd.cheap_requests else big
+        with big, small:  # (the same pool twice: shutting it down again does nothing)
+            jobs = {(big if row.bytes > SMALL else small).submit(
+                self.transfer, rcd, row, moves.pop(row.sha256, None), kind, abort): row
+                for row in fits}
             try:
                 for job in as_completed(jobs):
                     row = jobs[job]

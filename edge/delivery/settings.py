@@ -29,7 +29,7 @@ CREDENTIAL_KEYS = {
 }
 NAME = r"[a-z0-9][a-z0-9_-]{0,31}"
 WINDOW = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
-BWLIMIT = re.compile(r"\d+(\.\d+)?[KMG]?")
+BWLIMIT = re.compile(r"\d+(\.\d+)?[KMG]?(:\d+(\.\d+)?[KMG]?)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Delivery:
     endpoint: str = ""  # s3: the server (e.g. https://minio.tinh.gov.vn)
     region: str = ""  # s3
     webdav_vendor: Literal["other", "nextcloud", "owncloud"] = "other"
-    bwlimit: str = ""  # rclone's form: "512K", "2M" (bytes per second); "" no limit
+    bwlimit: str = ""  # rclone's form: "512K", "2M" (bytes per second), "512K:4M" (up:down)
     transfers: int = 4  # files sent at once
     window: str = ""  # "19:00-06:30": only then (local time); "" any time
     interfaces: list[str] = field(default_factory=list)  # only when the route goes out by one
@@ -98,7 +98,8 @@ class Delivery:
         if self.mount is not None and not where.path.startswith(str(self.mount)):
             out.append(("mount", f"the url's path must be under {self.mount}"))
         if self.bwlimit and not BWLIMIT.fullmatch(self.bwlimit):
-            out.append(("bwlimit", "bytes per second like 512K or 2M (K, M, G = 1024 ...)"))
+            out.append(("bwlimit", "bytes per second like 512K or 2M, or upload:download like "
+                        "512K:4M (K, M, G = 1024 ...)"))
         if self.window and window_of(self.window) is None:
             out.append(("window", "HH:MM-HH:MM in local time, e.g. 19:00-06:30"))
         if not 1 <= self.transfers <= 16:
