@@ -71,8 +71,11 @@ def test_bad_input_is_refused_in_words(web):
     r = staff.post(f"/api/queue/{e['id']}/done")  # not called yet
     assert_error(r, 409)
     assert r.json["error_vi"].startswith(f"Số {e['n']} chưa được gọi")
-    assert_error(staff.post("/api/jobs", {"scanner": "sim", "preset": "tk", "doc": "Tờ khai",
-                                          "queue": "abc"}), 400)
+    # not an id (400), or an id past SQLite's 64-bit integers: no such number (404, not a 500)
+    for bad_id, status in (("abc", 400), ([1], 400), ("9" * 20, 404), (1.5e300, 404)):
+        assert_error(staff.post("/api/jobs", {"scanner": "sim", "preset": "tk",
+                                              "doc": "Tờ khai", "queue": bad_id}), status)
+    assert_error(vol.get(f"/api/queue/{'9' * 20}/slip.png"), 404)
     assert [p["name"] for p in vol.get("/api/visit").json["places"]] == ["Thôn Đông", "Xóm Mới"]
 
 

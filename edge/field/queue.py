@@ -22,6 +22,7 @@ STATES = ("waiting", "called", "done", "left")
 MAX_PROCEDURE = 150
 MAX_TICKET = 64
 TEMPLATE = "queue"  # the receipt template of a queue number (edge/receipts/templates)
+MAX_ID = 2**63  # SQLite's integers are 64-bit signed
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def issue(root: Path, area: str, priority: str | None = None, procedure: str | N
 
 
 def _get(conn: sqlite3.Connection, entry_id: int) -> Entry:
-    row = conn.execute("SELECT * FROM queue WHERE id = ?", (entry_id,)).fetchone()
+    row = conn.execute("SELECT * FROM queue WHERE id = ?", (entry_id,)).fetchone() \
+        if 0 < entry_id < MAX_ID else None  # past SQLite's integers: no such number either
     if row is None:
         raise NotFound(f"no queue number with id {entry_id}",
                        vi="Không tìm thấy số thứ tự này")
