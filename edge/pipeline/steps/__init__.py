@@ -78,8 +78,12 @@ def analysis_copy(image: Image.Image, dpi: int, mode: str = "L") -> Image.Image:
     return small.convert(mode) if small.mode != mode else small
 
 
-def paper_level(gray: np.ndarray) -> float:
+def paper_level(gray: np.ndarray | Image.Image) -> float:
     """The brightness of the paper: a high percentile, robust to text and to dark borders."""
+    if isinstance(gray, Image.Image):  # a grey page in Pillow: counted as it is
+        if not (gray.width and gray.height):
+            return 255.0
+        return hist_percentile(gray.histogram(), PAPER_PERCENTILE)
     if not gray.size:
         return 255.0
     if gray.ndim == 2:  # Pillow counts without the interpreter lock, and faster than bincount

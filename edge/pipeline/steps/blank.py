@@ -13,7 +13,7 @@ import functools
 import numpy as np
 from PIL import Image
 
-from edge.pipeline.steps import PAPER_PERCENTILE, ScannedPage, hist_percentile
+from edge.pipeline.steps import ScannedPage, paper_level
 
 MARGIN = 0.03  # of width and height, each side (~9 mm on A4: edge shadows, not page numbers)
 INK_CONTRAST = 0.45  # ink is darker than this share of the paper's brightness below it
@@ -35,7 +35,7 @@ def inked_cells(gray: Image.Image, dpi: float) -> int:
     core = gray.crop((mx, my, w - mx, h - my))
     if core.width <= 0 or core.height <= 0:
         return 0
-    bar = hist_percentile(core.histogram(), PAPER_PERCENTILE) * (1 - INK_CONTRAST)
+    bar = paper_level(core) * (1 - INK_CONTRAST)
     cell = max(2, round(CELL_MM / 25.4 * dpi))
     ch, cw = core.height // cell, core.width // cell
     if not ch or not cw:
