@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 from types import FrameType
-from typing import Any
 
 import waitress
 
@@ -30,16 +29,9 @@ def run(args: argparse.Namespace) -> int:
     if not cfg.users:
         log.warning("no [[users]] in %s: nobody can log in; add one with a hash from "
                     "`edge fleet hash`", cfg.path)
-    where: dict[str, Any] = {"host": host, "port": port}
-    wsgi: Any = app
-    if ctx is not None:
-        front = tls.Front(ctx, host, port, serve.raise_files_limit(CONNECTIONS))
-        front.start()
-        where, wsgi = {"sockets": [front.inner]}, front.wsgi(app)
-    elif not serve.loopback(host):
-        log.warning("serving plain HTTP on %s: passwords and cookies cross the network in "
-                    "clear; set tls_cert_file and tls_key_file, or put nginx/Caddy with HTTPS "
-                    "in front (docs/telemetry.md, fleet page)", host)
+    where, wsgi = serve.listening(app, ctx, host, port, serve.raise_files_limit(CONNECTIONS),
+                                  "set tls_cert_file and tls_key_file, or put nginx/Caddy with "
+                                  "HTTPS in front (docs/telemetry.md, fleet page)")
     log.info("fleet page on %s://%s:%d/ reading %s", "https" if ctx else "http", host, port,
              shown(cfg.db))
     signal.signal(signal.SIGTERM, _interrupt)

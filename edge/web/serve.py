@@ -15,6 +15,7 @@ import logging
 import os
 import resource
 import signal
+import ssl
 import threading
 from types import FrameType
 from typing import Any
@@ -47,19 +48,9 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
         log.warning("no [[web.users]] in %s: nobody can log in; add one with "
                     "`edge user add NAME --role staff`", cfg.path)
     limit = raise_files_limit(CONNECTION_LIMIT)
-    where: dict[str, Any] = {"host": host, "port": port}
-    wsgi: Any = app
-    if ctx is not None:
-        front = tls.Front(ctx, host, port, limit)
-        front.start()
-        where, wsgi = {"sockets": [front.inner]}, front.wsgi(app)
-        log.info("web UI on https://%s:%d/", host, port)
-    else:
-        if not loopback(host):
-            log.warning("serving plain HTTP on %s: passwords and cookies cross the network in "
-                        "clear; set [web] tls_cert_file and tls_key_file (docs/operations.md, "
-                        "HTTPS)", host)
-        log.info("web UI on http://%s:%d/", host, port)
+    where, wsgi = listening(app, ctx, host, port, limit, "set [web] tls_cert_file and "
+                            "tls_key_file (docs/operations.md, HTTPS)")
+    log.info("web UI on %s://%s:%d/", "https" if ctx else "http", host, port)
     signal.signal(signal.SIGTERM, _interrupt)  # systemd stop: waitress closes its sockets
     try:
         waitress.serve(wsgi, **where, threads=cfg.web.threads, channel_timeout=IDLE_SECONDS,
@@ -70,6 +61,21 @@ def run(cfg: config.Config, args: argparse.Namespace) -> int:
     finally:
         stop.set()
     return 0
+
+
+def listening(app: Any, ctx: ssl.SSLContext | None, host: str, port: int, limit: int,
+              fix: str) -> tuple[dict[str, Any], Any]:
+    """(where waitress listens, what it serves): `app` behind the TLS front when there is a
+    context, else plain HTTP on (host, port), said in a warning beyond loopback (`fix`: how to
+    set HTTPS). The kit's web UI and the fleet page serve the same way."""
+    if ctx is not None:
+        front = tls.Front(ctx, host, port, limit)
+        front.start()
+        return {"sockets": [front.inner]}, front.wsgi(app)
+    if not loopback(host):
+        log.warning("serving plain HTTP on %s: passwords and cookies cross the network in "
+                    "clear; %s", host, fix)
+    return {"host": host, "port": port}, app
 
 
 def loopback(host: str) -> bool:
