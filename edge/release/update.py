@@ -72,22 +72,25 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
     u = cfg.update
     events = for_process(cfg)
     running = current_version(u.prefix)
+    spool, path = cfg.storage.root / "updates", Path(source)
     try:
-        if not u.public_key:
-            raise UpdateError("[update] public_key is not set: updates need the province's "
-                              "minisign public key in the config (see README, 'Updating a kit')",
-                              vi="Chưa cấu hình khóa công khai để kiểm tra gói cập nhật.")
-        path = fetch(source, cfg.storage.root / "updates", u.ca_file) if "://" in source \
-            else Path(source)
-        with spent(path, cfg.storage.root / "updates"):
+        try:
+            if not u.public_key:
+                raise UpdateError("[update] public_key is not set: updates need the province's "
+                                  "minisign public key in the config (see README, 'Updating a "
+                                  "kit')", vi="Chưa cấu hình khóa công khai để kiểm tra gói cập "
+                                              "nhật.")
+            if "://" in source:
+                path = fetch(source, spool, u.ca_file)
             manifest = bundle.verify(path, u.public_key)
             check_target(manifest, running)
-            say(f"bundle {manifest.version} ({manifest.arch}) verified: signature and every "
-                "file")
-            stage(path, manifest, u.prefix)
-    except UpdateError as e:
-        events.event("update/refused", {"from": running, "to": None, "reason": e.message})
-        raise
+        except UpdateError as e:
+            events.event("update/refused", {"from": running, "to": None, "reason": e.message})
+            raise
+        say(f"bundle {manifest.version} ({manifest.arch}) verified: signature and every file")
+        stage(path, manifest, u.prefix)
+    finally:
+        discard(path, spool)
     say(f"release {manifest.version} installed beside {running}")
     services = Services(u.service_command)
     with no_delivery(cfg, say):
@@ -114,16 +117,12 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
     return manifest.version
 
 
-@contextlib.contextmanager
-def spent(path: Path, spool: Path) -> Iterator[None]:
+def discard(path: Path, spool: Path) -> None:
     """A bundle the kit downloaded or was handed on the web page (in the spool) is removed
     once it is unpacked or refused: a few hundred MB the SD card needs back. A file the
     technician named on the command line stays where it is."""
-    try:
-        yield
-    finally:
-        if path.resolve().parent == spool.resolve():
-            path.unlink(missing_ok=True)
+    if path.resolve().parent == spool.resolve():
+        path.unlink(missing_ok=True)
 
 
 def current_version(prefix: Path) -> str:
