@@ -430,12 +430,18 @@ def _validate_web(w: Web, bad: typing.Callable[[str, str], ConfigError]) -> None
         raise bad("web.tls_cert_file", "tls_cert_file and tls_key_file go together")
     for key in ("tls_cert_file", "tls_key_file"):
         f = getattr(w, key)
-        try:
-            if f is not None:
-                f.open("rb").close()
-        except OSError as e:
-            raise bad(f"web.{key}", f"{f}: cannot read it ({e.strerror}); see docs/operations.md "
-                      "(HTTPS) for where the files go and their owner and mode") from None
+        if f is not None and (why := unreadable(f)):
+            raise bad(f"web.{key}", f"{why}; see docs/operations.md (HTTPS) for where the files "
+                      "go and their owner and mode")
+
+
+def unreadable(f: Path) -> str | None:
+    """Why file `f` (a TLS certificate or key named in a config) cannot be read now, or None."""
+    try:
+        f.open("rb").close()
+    except OSError as e:
+        return f"{f}: cannot read it ({e.strerror})"
+    return None
 
 
 def _validate_places(places: list[Place], bad: typing.Callable[[str, str], ConfigError]) -> None:

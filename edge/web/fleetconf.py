@@ -85,10 +85,8 @@ def _readable(path: Path, raw: dict[str, Any], key: str, bad: Any) -> Path | Non
     if not isinstance(raw[key], str) or not raw[key]:
         raise bad(key, "give the path of a PEM file")
     f = path.parent / raw[key]
-    try:
-        f.open("rb").close()
-    except OSError as e:
-        raise bad(key, f"{f}: cannot read it ({e.strerror})") from None
+    if why := config.unreadable(f):
+        raise bad(key, why)
     return f
 
 
