@@ -4,6 +4,8 @@ The worker lock: only the process holding it scans, assembles and recovers jobs.
 holds it for its lifetime; a CLI command takes it only when no daemon runs, and otherwise leaves
 its job in the queue for the daemon. The outbox lock serialises every change of outbox names
 (publish, rename, recovery), which a CLI `edge rename` may make while the daemon works.
+The delivery-pass and scan-start locks let `edge update` stop the service between two
+transfers and never in the middle of a scan.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +35,20 @@ def delivery_pass(locks: Path, *, wait: float | None) -> contextlib.AbstractCont
     """Held by the service through each delivery pass, and by `edge update` from the moment no
     transfer runs until the service is stopped, so an update never cuts a delivery short."""
     return file_lock(locks / "delivery-pass.lock", wait=wait)
+
+
+@contextlib.contextmanager
+def scan_start(locks: Path, stop: threading.Event) -> Iterator[bool]:
+    """Held by a worker while it moves a job to scanning, and by `edge update` from its last
+    look for running scans until the service is stopped: a scan then either runs before that
+    look (and the update waits for it) or waits in the queue for the new release. False if
+    `stop` was set while an update held it."""
+    while not stop.is_set():
+        with file_lock(locks / "scan-start.lock", wait=POLL_SECONDS) as held:
+            if held:
+                yield True
+                return
+    yield False
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from edge.pipeline import dossiers, feed, outbox, split
 from edge.pipeline.assemble import DocumentInfo, assemble, plan_parts
 from edge.pipeline.encode import content_digest
 from edge.pipeline.job import Job, State
+from edge.pipeline.lock import scan_start
 from edge.pipeline.pagework import Processed, process
 from edge.pipeline.queue import Page, Queue
 from edge.pipeline.settings import ScanSettings
@@ -87,7 +88,10 @@ class Worker:
         return job
 
     def _scan(self, job: Job) -> Job:
-        job = self._move(job, State.SCANNING)
+        with scan_start(self.storage.locks, self.stop) as free:
+            if not free:  # an update stops the service: the job waits for the new release
+                return job
+            job = self._move(job, State.SCANNING)
         try:
             settings = ScanSettings.resolve(self.scanner_cfg, job.preset)
             self.storage.check_free()

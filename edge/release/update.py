@@ -31,7 +31,7 @@ from typing import BinaryIO
 from edge import config
 from edge.errors import UpdateError
 from edge.pipeline.job import State
-from edge.pipeline.lock import delivery_pass
+from edge.pipeline.lock import delivery_pass, file_lock
 from edge.release import bundle, requests
 from edge.release.services import Services
 from edge.telemetry.service import for_process
@@ -93,7 +93,7 @@ def update(cfg: config.Config, source: str, say: Callable[[str], None] = log.inf
         discard(path, spool)
     say(f"release {manifest.version} installed beside {running}")
     services = Services(u.service_command)
-    with no_delivery(cfg, say):
+    with no_delivery(cfg, say), no_new_scans(cfg):
         wait_idle(cfg, say)
         services.stop()
     copy = keep_database(cfg, manifest.version)
@@ -222,6 +222,16 @@ def wait_idle(cfg: config.Config, say: Callable[[str], None], poll: float = 1.0)
             say(f"waiting: {n} scan(s) running; the update goes on when they end")
             told = True
         time.sleep(poll)
+
+
+@contextlib.contextmanager
+def no_new_scans(cfg: config.Config) -> Iterator[None]:
+    """Keep a queued job from starting to scan (it waits for the new release) from the last
+    look for running scans until the service is stopped."""
+    locks = cfg.storage.root / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with file_lock(locks / "scan-start.lock", wait=None):
+        yield
 
 
 @contextlib.contextmanager
