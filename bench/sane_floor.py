@@ -22,6 +22,7 @@ import sane
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from edge.drivers.scanner.backend_threads import BackendThreads
 from edge.drivers.scanner.sane import _cancel, _snap  # the service's own read and cancel
 
 
@@ -35,16 +36,18 @@ def cpu() -> float:
 def batch(dpi: int, quality: int, width: float, height: float, picture: str) -> int:
     """One ADF batch read and encoded: the number of pages."""
     dev = sane.open("test:0")
+    threads = BackendThreads()
     try:
         dev.source, dev.mode, dev.resolution = "Automatic Document Feeder", "Color", dpi
         dev.br_x, dev.br_y, dev.test_picture = width, height, picture
         n = 0
         while True:
             try:
-                dev.start()
-                image = _snap(dev)
+                with threads.starting():
+                    dev.start()
+                image = _snap(dev, threads)
             except sane._sane.error:  # the feeder is empty
-                _cancel(dev, settle=True)  # as the driver does: else sane_close may deadlock
+                _cancel(dev, threads)  # as the driver does: else sane_close may deadlock
                 return n
             with open(os.memfd_create("page", os.MFD_CLOEXEC), "w+b") as f:
                 image.save(f, "JPEG", quality=quality, dpi=(dpi, dpi))

@@ -10,18 +10,17 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sane
 from PIL import Image
 
+from edge.drivers.scanner.backend_threads import BackendThreads
 from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
 from edge.drivers.scanner.settings import SaneSettings
 from edge.errors import ConfigError, ScannerError
 
-CANCEL_SETTLE_SECONDS = 0.1
 _init_lock = threading.Lock()
 _initialised = False
 
@@ -118,6 +117,7 @@ class SaneScanner(Scanner):
         super().__init__(cfg)
         self.dev: sane.SaneDev | None = None
         self.flatbed = False
+        self.threads = BackendThreads()
 
     def present(self) -> bool:
         try:
@@ -188,50 +188,47 @@ class SaneScanner(Scanner):
         n = 0
         while True:
             try:
-                self.dev.start()
-                page = _snap(self.dev)
+                with self.threads.starting():
+                    self.dev.start()
+                page = _snap(self.dev, self.threads)
             except sane._sane.error as e:
                 status = status_of(e)
-                _cancel(self.dev, settle=True)
+                _cancel(self.dev, self.threads)
                 if status == "NO_DOCS" and n > 0:
                     return
                 raise scan_error(status, self.name) from None
             except RuntimeError as e:  # "Scanner returned no data"
-                _cancel(self.dev, settle=True)
+                _cancel(self.dev, self.threads)
                 raise scan_error("IO_ERROR", self.name, str(e)) from None
             n += 1
             box = [page]
             del page  # held here, a page would stay in memory until the next one is read
             yield box.pop()
             if self.flatbed:
-                _cancel(self.dev)
+                _cancel(self.dev, self.threads)
                 return
 
     def close(self) -> None:
         dev, self.dev = self.dev, None
         if dev is not None:
-            _cancel(dev)
+            _cancel(dev, self.threads)
             dev.close()
 
 
-def _snap(dev: sane.SaneDev) -> Image.Image:
+def _snap(dev: sane.SaneDev, threads: BackendThreads) -> Image.Image:
     """The page being scanned, as SaneDev.snap(no_cancel=True) gives it but without its extra
-    copy of the pixels (`bytes(data)`: 26 MB for a 300 dpi colour side)."""
-    data, width, height, samples, _ = dev.dev.snap(True, False, None)
+    copy of the pixels (`bytes(data)`: 26 MB for a 300 dpi colour side), and with the backend's
+    reader thread settled before the read that ends the page (backend_threads.py)."""
+    data, width, height, samples, _ = dev.dev.snap(True, False, threads.before_last_line)
     if not data:
         raise RuntimeError("Scanner returned no data")
     mode = "RGB" if samples == 3 else "L"
     return Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
 
 
-def _cancel(dev: sane.SaneDev, *, settle: bool = False) -> None:
-    """sane_cancel(); after an error, first give the backend's reader thread time to settle.
-
-    Backends built on sanei_thread cancel their reader thread asynchronously; cancelling one
-    that is still starting up (inside malloc) deadlocks sane_cancel for ever. The SANE `test`
-    backend does this when a read fails right after sane_start (about 1 in 10 here).
-    """
-    if settle:
-        time.sleep(CANCEL_SETTLE_SECONDS)
+def _cancel(dev: sane.SaneDev, threads: BackendThreads) -> None:
+    """sane_cancel(), once the backend's reader thread has settled (backend_threads.py): after
+    an error right after sane_start the reader is still starting up, inside malloc."""
+    threads.settle()
     with contextlib.suppress(sane._sane.error):
         dev.cancel()
