@@ -111,3 +111,40 @@ def test_paper_is_cleaned_to_white_with_levels_from_the_analysis_copy(name):
     assert encode.Source(page).jpeg.tobytes() == encode.clean_background(
         encode._as(page.image, page.image.mode if page.kind == "color" else "L"),
         page.small_image("RGB" if page.kind == "color" else "L")).tobytes()
+
+
+def full_size_encodes(monkeypatch, size: tuple[int, int]) -> list[int]:
+    """The qualities `encode.saved` is asked for at `size` (the page's full size), in order."""
+    qualities: list[int] = []
+    real = encode.saved
+
+    def spy(image, fmt, **params):
+        if image.size == size:
+            qualities.append(params["quality"])
+        return real(image, fmt, **params)
+
+    monkeypatch.setattr(encode, "saved", spy)
+    return qualities
+
+
+@pytest.mark.parametrize("name", ["id-card", "colour-photo", "grey-photo", "table-form"])
+@pytest.mark.parametrize("share", [0.9, 0.8, 0.7])
+def test_a_page_over_its_budget_is_encoded_again_once_near_the_highest_quality_that_fits(
+        monkeypatch, name, share):
+    """A page a little over its budget at full quality is encoded at most once more, at the highest
+    quality of the ladder at which it fits or one step below (a prediction): its sizes at
+    the lower qualities are predicted from a sample of the page at its own resolution; a
+    reduced copy's predictions were off enough for a third full-size encode."""
+    from edge.pipeline.steps import StepSettings, chain
+
+    image, _ = sample_set()[name]
+    big = image.resize((image.width * 3 // 2, image.height * 3 // 2))  # as scanned at 300 dpi
+    page = chain.run(ScannedPage(big, 300), StepSettings())
+    jpeg = encode.Source(page).jpeg
+    sizes = {q: len(encode.saved(jpeg, "JPEG", quality=q)) for q in (75, 60, 45, 30)}
+    budget = int(sizes[75] * share)
+    fits = max([q for q in (60, 45) if sizes[q] <= budget] or [30])
+    asked = full_size_encodes(monkeypatch, big.size)
+    data = encode.encode_page(page, 75, max_bytes=budget + 2048)  # the PDF around the JPEG
+    assert len(data) <= budget + 2048
+    assert len(asked) <= 2 and fits - encode.QUALITY_STEP <= asked[-1] <= fits

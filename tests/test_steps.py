@@ -164,3 +164,11 @@ def test_inked_cells_counts_specks_and_cells_as_numpy_does(dpi):
     gray = np.where(rng.random((300, 420)) < 0.02, 40, 235).astype(np.uint8)  # specks
     gray[100:160, 50:300] = np.where(rng.random((60, 250)) < 0.3, 20, 235)  # text-like
     assert blank.inked_cells(Image.fromarray(gray), dpi) == numpy_inked_cells(gray, dpi)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.0002, 0.3, 1.0])
+def test_share_set_is_the_masks_mean(share):
+    """The colour and shade fractions are counted instead of averaged: the same numbers."""
+    mask = np.random.default_rng(7).random((787, 557)) < share
+    for m in (mask, mask[::2, ::2], mask[:1, :3]):
+        assert colour.share_set(m) == float(m.mean())

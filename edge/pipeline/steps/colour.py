@@ -72,14 +72,21 @@ def shade_fraction(gray: np.ndarray) -> float:
     paper = max(paper_level(gray), 1.0)
     low, high = SHADE_RANGE[0] * paper / 255.0, SHADE_RANGE[1] * paper / 255.0
     candidates = (gray > low) & (gray < high)
-    if candidates.mean() < SHADE_MIN_FRACTION:
-        return float(candidates.mean())  # not enough mid-tones to be grey, flat or not
+    share = share_set(candidates)
+    if share < SHADE_MIN_FRACTION:
+        return share  # not enough mid-tones to be grey, flat or not
     # shading covers centimetres: every other pixel is plenty, and a quarter of the work;
     # flat is a small mean deviation from the 3x3 mean, relative to the paper
     g = Image.fromarray(np.ascontiguousarray(gray[::2, ::2]))
     dev = ImageChops.difference(g, g.filter(ImageFilter.BoxBlur(1))).filter(ImageFilter.BoxBlur(1))
     flat = np.asarray(dev) < FLAT_DEVIATION * paper / 255.0
-    return float((candidates[::2, ::2] & flat).mean())
+    return share_set(candidates[::2, ::2] & flat)
+
+
+def share_set(mask: np.ndarray) -> float:
+    """`float(mask.mean())` of a boolean mask (the same number: a whole count over the size)
+    by counting, 10x faster than mean's conversion of every pixel to a float."""
+    return np.count_nonzero(mask) / mask.size
 
 
 def _strokes(mask: np.ndarray) -> bool:
@@ -106,7 +113,7 @@ def run(page: ScannedPage) -> None:
         return
     if page.image.mode == "RGB":
         mask = colour_mask(page.small_image("RGB"))
-        fraction = float(mask.mean())
+        fraction = share_set(mask)
         page.notes["colour_fraction"] = round(fraction, 5)
         if fraction >= COLOUR_MIN_FRACTION:
             page.kind = "color"
