@@ -55,6 +55,18 @@ def sane_adf(name: str = "adf", **extra: object) -> dict:
             "mode": "color", "dpi": 200, "options": options, **extra}
 
 
+def sane_failing(status: str) -> dict[str, object]:
+    """Test-backend options for a scanner that answers `status` (SANE_STATUS_...) to reads.
+
+    Its reader thread sleeps before it writes, so it is asleep when the driver cancels it. The
+    test backend's sane_cancel closes the pipe before it cancels the reader asynchronously: a
+    reader blocked writing to that pipe wakes up, and may be cancelled inside strerror() or
+    free() with a glibc lock held for ever (the process then hangs at exit, or when it next
+    starts a thread: about 1 run in 20 on a loaded machine). No frontend can prevent that.
+    """
+    return {"read-return-value": status, "read-delay": True, "read-delay-duration": 200000}
+
+
 @pytest.fixture
 def kit(tmp_path):
     """A config with one SANE test-backend ADF scanner; returns a `Kit` helper."""

@@ -1,5 +1,6 @@
 """A SANE backend's reader thread is never cancelled inside malloc (backend_threads.py)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import time
 
 from edge.drivers.scanner.backend_threads import BackendThreads, gone, parked
 
-from .conftest import ROOT
+from .conftest import ROOT, sane_failing
 
 
 def wait_for(predicate, timeout=30.0):
@@ -67,7 +68,7 @@ def test_settle_waits_for_the_threads_started_meanwhile_and_no_longer_than_told(
 
 
 SCRIPT = """
-import sys, threading
+import json, sys, threading
 from edge.drivers.scanner.base import Acquisition
 from edge.drivers.scanner.sane import SaneScanner
 from edge.drivers.scanner.settings import SaneSettings
@@ -83,9 +84,9 @@ def allocate():  # other threads of the service allocating meanwhile
 for _ in range(2):
     threading.Thread(target=allocate, daemon=True).start()
 pages = errors = 0
-rounds = int(sys.argv[1])
+rounds, failing = int(sys.argv[1]), json.loads(sys.argv[2])
 # batches first, then cover-open errors (a test option stays set on the device once set)
-for options in [{}] * rounds + [{"read-return-value": "SANE_STATUS_COVER_OPEN"}] * rounds:
+for options in [{}] * rounds + [failing] * rounds:
     scanner = SaneScanner(SaneSettings(name="adf", device="test:0", dpi=50))
     with scanner:
         scanner.open(Acquisition("adf", "color", 50, options))
@@ -101,7 +102,8 @@ print(pages, errors)
 def test_hundreds_of_pages_and_cover_errors_with_one_heap_never_hang():
     """On the code before backend_threads.py, this froze 2 times in 3."""
     rounds = 50
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(rounds)], cwd=ROOT,
+    failing = json.dumps(sane_failing("SANE_STATUS_COVER_OPEN"))
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(rounds), failing], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [str(rounds * 10), str(rounds)]

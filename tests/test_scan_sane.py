@@ -19,7 +19,7 @@ from edge.pipeline.job import State
 from edge.pipeline.queue import Queue
 from edge.pipeline.storage import Storage
 
-from .conftest import sane_adf
+from .conftest import sane_adf, sane_failing
 
 
 def scan(kit, *args):
@@ -73,7 +73,7 @@ def test_missing_doc_type_is_refused(kit):
 
 
 def status(name):
-    return {"options": {"read-return-value": f"SANE_STATUS_{name}"}}
+    return {"options": sane_failing(f"SANE_STATUS_{name}")}
 
 
 @pytest.mark.parametrize("scanner, code, state, says", [
@@ -95,7 +95,7 @@ def test_scanner_trouble_on_the_first_sheet(kit, scanner, code, state, says):
 
 
 def test_device_busy_is_retried_then_reported(kit, monkeypatch, caplog):
-    kit.configure([sane_adf(options={"read-return-value": "SANE_STATUS_DEVICE_BUSY"})])
+    kit.configure([sane_adf(options=sane_failing("SANE_STATUS_DEVICE_BUSY"))])
     cfg = kit.cfg()
     storage = Storage(cfg.storage.root)
     storage.prepare()
@@ -140,12 +140,14 @@ class JamAfterThree(SaneScanner):
     def open(self, settings):
         super().open(settings)
         self.dev.read_return_value = "Default"  # the backend keeps options across opens
+        self.dev.read_delay = False
 
     def pages(self):
         for n, page in enumerate(super().pages(), 1):
             yield page
-            if n == 3:
+            if n == 3:  # as sane_failing() says
                 self.dev.read_return_value = "SANE_STATUS_JAMMED"
+                self.dev.read_delay, self.dev.read_delay_duration = True, 200000
 
 
 def jammed_job(kit, monkeypatch):
