@@ -83,22 +83,29 @@ def make_kit(root: Path, dossiers: int, mb: float, target: Delivery) -> config.C
                          delivery=[target], path=root / "edge.toml")
 
 
-def ours(cfg: config.Config) -> tuple[float, float, int, int]:
-    """(seconds, CPU seconds, payload bytes, all bytes sent and read back)."""
-    c0, t0 = cpu(), time.perf_counter()
+def ours(cfg: config.Config) -> tuple[float, float, float, int, int]:
+    """(seconds, CPU seconds, seconds its rclone took to start, payload bytes, all bytes sent
+    and read back). The service keeps its rclone between passes (started once, at its first
+    pass): it is started before the clock, as a pass in the service finds it. Its CPU counts
+    (rclone's is counted when it ends)."""
     d = Deliverer(cfg)
+    c0, s0 = cpu(), time.perf_counter()
+    d.rcd(cfg.delivery[0]).start()
+    t0 = time.perf_counter()
+    started = t0 - s0
     with Queue(cfg.storage.root / "queue.db") as queue, Store(cfg.storage.root) as store:
         try:
             d.run_once(queue, store)
         finally:
+            seconds = time.perf_counter() - t0
             d.close()
-        seconds, used = time.perf_counter() - t0, cpu() - c0
+        used = cpu() - c0  # with the start's (rclone's counts when it ends)
         rows = store.rows(cfg.delivery[0].name)
         assert rows and all(r.state == "delivered" for r in rows), (
             f"not all delivered: {store.target(cfg.delivery[0].name)}")
         payload = sum(r.bytes for r in rows if r.source)
         sent, _ = store.sent_on(cfg.delivery[0].name)
-        return seconds, used, payload, sent
+        return seconds, used, started, payload, sent
 
 
 def bare(cfg: config.Config, work: Path, check: bool, link: str,
@@ -168,11 +175,12 @@ def one(kind: str, dossiers: int, mb: float, link: str) -> dict[str, float] | No
                 rcd.close()
             bare_s, bare_cpu = bare(cfg, base / "bare", False, link)
             check_s, check_cpu = bare(cfg, base / "check", True, link) if readback else (0, 0)
-            our_s, our_cpu, payload, sent = ours(cfg)
+            our_s, our_cpu, start_s, payload, sent = ours(cfg)
             tree = same_files(cfg, base / "same")
             same_s, same_cpu = bare(cfg, base / "same-copy", readback, link, tree)
     return {"bare_s": bare_s, "bare_cpu": bare_cpu, "check_s": check_s, "check_cpu": check_cpu,
             "same_s": same_s, "same_cpu": same_cpu, "our_s": our_s, "our_cpu": our_cpu,
+            "start_s": start_s,
             "payload": payload, "sent": sent, "readback": readback}
 
 
@@ -190,6 +198,8 @@ def report(kind: str, r: dict[str, float], dossiers: int) -> float:
     for name, secs, used in rows:
         print(f"  {name:<42} {secs:6.2f} s {mb / secs:7.1f} MB/s  CPU {used / mb * 1000:6.1f}"
               " ms/MB")
+    print(f"  (its rclone's start, once per service start, not in the time: {r['start_s']:.2f} s;"
+          f" a first pass with it: {r['bare_s'] / (r['our_s'] + r['start_s']):.2f} x rclone copy)")
     vs_copy = r["bare_s"] / r["our_s"]
     print(f"  throughput vs rclone copy: {vs_copy:.2f} x")
     ratio = vs_copy

@@ -341,6 +341,37 @@ def test_a_sigkilled_service_mid_delivery_loses_and_duplicates_nothing(kit, tmp_
     check_destination(kit, dest)
 
 
+def test_one_rclone_per_target_lives_across_passes_and_a_dead_one_is_started_again(kit,
+                                                                                   tmp_path):
+    """A start of rclone costs more than a small dossier's files: the daemon keeps it between
+    passes (rclone closes idle connections itself), starts another if it died, and stops it
+    when the service stops."""
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"}])
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        d = Deliverer(cfg)
+        try:
+            scan(cfg, queue)
+            assert d.run_once(queue, store) == 3
+            assert d.run_once(queue, store) == 0  # nothing to send
+            first = rclone_of(cfg)
+            assert len(first) == 1
+            scan(cfg, queue)
+            assert d.run_once(queue, store) == 3
+            assert rclone_of(cfg) == first
+            proc = d.rcds["usb"].proc
+            assert proc is not None
+            proc.kill()  # it dies between passes (out of memory...)
+            proc.wait(10)
+            scan(cfg, queue)
+            assert d.run_once(queue, store) == 3
+            assert store.target("usb").error == ""
+            assert len(rclone_of(cfg)) == 1 and rclone_of(cfg) != first
+        finally:
+            d.close()
+        assert not rclone_of(cfg)
+        assert [r.state for r in store.rows("usb")] == ["delivered"] * 9
+
+
 def two_hours_from(t: float) -> str:
     start = time.localtime(t + 3600)
     end = time.localtime(t + 3 * 3600)

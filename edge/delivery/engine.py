@@ -105,9 +105,8 @@ class Deliverer:
         if not due(before.next_try, t, now) or not (wanted or stale):
             if not wanted and not stale and before.waiting:
                 store.set_target(dataclasses.replace(before, waiting=""))
-            if t.name in self.rcds:
-                self.rcds[t.name].close()  # nothing to send: no idle connection
-            return 0
+            return 0  # its rclone stays (a start costs more than a small dossier's files);
+            # rclone closes the connections themselves after a minute idle
         hold = held(t, now)
         if hold:
             store.set_target(dataclasses.replace(before, waiting=hold))
@@ -130,6 +129,7 @@ class Deliverer:
         """Files and sidecars, then the manifests of dossiers now complete, `t.transfers` at a
         time; then what renames left behind. (files delivered, why the rest waits)"""
         rcd = self.rcd(t)
+        rcd.start()  # here, not in a worker: it dies with the thread that started it
         kind = verify_type(rcd)  # asked once, before the transfers start
         moves = {r.sha256: r for r in stale}
         tally = [0, 0]  # files, payload bytes
@@ -161,7 +161,7 @@ class Deliverer:
         server or 4G their round trips overlap instead of queueing behind the PDFs)."""
         fits, cost = [], 0
         for row in rows:
-            cost += row.bytes * (1 if kind and row.bytes > SMALL else 2)
+            cost += row.bytes * (1 if rcd.local or (kind and row.bytes > SMALL) else 2)
             if over_budget(t, store, cost, now):
                 break
             fits.append(row)
@@ -256,17 +256,13 @@ class Deliverer:
                 raise TransferError(f"{remote}: the destination gave no {kind} checksum "
                                     "(connection lost?)")
             if got != digest or size != row.bytes:
-                if row.source and hash_file(Path(row.source), ("sha256",))["sha256"] != row.sha256:
-                    raise LocalProblem(changed(Path(row.source)))
-                raise TransferError(f"{remote}: the destination's {kind} ({got or 'none'}, "
-                                    f"{size} bytes) does not match ours ({digest}, "
-                                    f"{row.bytes} bytes)")
+                mismatch(row, f"{remote}: the destination's {kind} ({got or 'none'}, {size} "
+                         f"bytes) does not match ours ({digest}, {row.bytes} bytes)")
             return 0
         got = rcd.sha256(remote)
         if got != row.sha256:
-            raise TransferError(f"{remote}: read back, its SHA-256 {got} does not match "
-                                f"{row.sha256}")
-        return row.bytes
+            mismatch(row, f"{remote}: read back, its SHA-256 {got} does not match {row.sha256}")
+        return 0 if rcd.local else row.bytes
 
     def _failed(self, t: Delivery, store: Store, before: TargetState, e: TransferError,
                 now: float) -> None:
@@ -295,6 +291,15 @@ class Deliverer:
             "oldest_waiting_seconds": round(oldest_waiting(store))})
 
 
+def mismatch(row: Row, message: str) -> None:
+    """The copy differs from the record: LocalProblem if the kit's own file changed (it is not
+    hashed before sending: the destination's hash or the read-back is compared with the
+    record), else TransferError."""
+    if row.source and hash_file(Path(row.source), ("sha256",))["sha256"] != row.sha256:
+        raise LocalProblem(changed(Path(row.source)))
+    raise TransferError(message)
+
+
 def is_manifest(row: Row) -> bool:
     return row.path.endswith("/" + plan.MANIFEST)
 
@@ -307,8 +312,9 @@ def partial(path: str) -> str:
 def verify_type(rcd: Rcd) -> str:
     """The strongest hash the destination computes itself, or "" (read back). Nextcloud's and
     ownCloud's sha1 is the one the uploader declared (OC-Checksum), not computed from what
-    arrived: WebDAV is always read back."""
-    if rcd.target.where.scheme == "webdav":
+    arrived: WebDAV is always read back. A local disk is read back here (OpenSSL's SHA-256 costs
+    a third of rclone's)."""
+    if rcd.target.where.scheme == "webdav" or rcd.local:
         return ""
     have = {h.lower() for h in rcd.hashes()}
     return next((h for h in HASHES if h in have), "")
@@ -317,28 +323,31 @@ def verify_type(rcd: Rcd) -> str:
 @contextmanager
 def local_copy(row: Row, work: Path, kind: str) -> Iterator[tuple[Path, dict[str, str]]]:
     """The file to send (the outbox file, or the body written to a private temporary file) and
-    its SHA-256 and `kind` digests, read once; LocalProblem if the outbox file is gone or no
-    longer matches its record."""
+    its SHA-256 and `kind` digests. The outbox file is read here only where the destination's
+    hash is another kind (S3's MD5); LocalProblem if it is gone or no longer matches its record
+    (its size; its SHA-256 when read)."""
     kinds = tuple(sorted({"sha256", kind} - {""}))
-    if row.body is not None:
-        work.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=work) as tmp:
-            path = Path(tmp) / "body"
-            path.write_bytes(row.body)
-            yield path, {h: hashlib.new(h, row.body).hexdigest() for h in kinds}
+    if row.body is not None:  # all in one folder: rclone makes one source fs for them all
+        bodies = work / "bodies"
+        bodies.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=bodies)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(row.body)
+            yield Path(name), {h: hashlib.new(h, row.body).hexdigest() for h in kinds}
+        finally:
+            os.unlink(name)
         return
     path = Path(row.source or "")
     try:
-        if kinds == ("sha256",) and kind:  # the destination hashes it: no need to read it here
-            if path.stat().st_size != row.bytes:
-                raise LocalProblem(changed(path))
-            yield path, {"sha256": row.sha256}
-            return
-        digests = hash_file(path, kinds)
+        if kinds == ("sha256",):  # compared with the record at the destination: not read here
+            digests = {"sha256": row.sha256} if path.stat().st_size == row.bytes else {}
+        else:
+            digests = hash_file(path, kinds)
     except OSError as e:
         raise LocalProblem(f"{path.name}: cannot read the kit's copy ({e.strerror}); run "
                            "`edge verify`") from None
-    if digests["sha256"] != row.sha256:
+    if digests.get("sha256") != row.sha256:
         raise LocalProblem(changed(path))
     yield path, digests
 
