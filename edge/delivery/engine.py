@@ -46,6 +46,7 @@ HASHES = ("sha256", "sha1", "md5")
 PARTIAL = ".partial-edge-"
 CHUNK = 1 << 20
 SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server for a hash
+S3_ONE_PUT = 200 * 2**20  # rclone's upload_cutoff: larger goes in parts, then we ask its MD5
 SMALL_ALONGSIDE = 2  # small files in flight per large one: their cost is round trips, not bytes
 FLUSH_SECONDS = 2.0  # verified files are recorded together, at most this long after
 
@@ -213,19 +214,23 @@ class Deliverer:
         (bytes it cost on the link, the stale path it was moved from or "")"""
         if abort.is_set() or self.stop.is_set():
             raise Aborted("stopped before this file")
-        kind = kind if row.bytes > SMALL else ""  # a small file: reading it back is cheaper
-        # S3 shows an object only once whole and refuses one whose Content-MD5 (sent by
-        # rclone) does not match: it goes straight to its name, a server-side copy saved
+        # S3 shows an object only once whole and refuses one whose MD5 differs from the
+        # Content-MD5 rclone computed from our file (up to its single-PUT size): it goes
+        # straight to its name, a server-side copy saved, and that check is the verification
         temp = row.path if rcd.atomic and moved is None else partial(row.path)
-        with local_copy(row, self.work, kind) as (local, digests):
+        server_checked = temp == row.path and row.bytes <= S3_ONE_PUT
+        kind = "" if server_checked else kind if row.bytes > SMALL else ""  # a small file:
+        # reading it back is cheaper
+        here = (("sha256",) if server_checked else () if kind in ("", "sha256")
+                else (kind, "sha256"))
+        with local_copy(row, self.work, here) as (local, digests):
             if moved is not None and self._move(rcd, moved.path, temp):
                 cost, source = 0, moved.path
             else:
                 rcd.copy_in(local, temp)
                 cost, source = row.bytes, ""
             try:
-                if not (temp == row.path and row.body is not None):  # our own bytes: the
-                    # server's Content-MD5 check of the upload is the verification
+                if not server_checked:
                     cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
             except (TransferError, LocalProblem):
                 if temp == row.path:
@@ -235,7 +240,7 @@ class Deliverer:
                 rcd.move(temp, row.path)  # the verified copy, renamed on the server
         log.info("delivery %s: %s %s, %d bytes, checked by %s", row.target, row.path,
                  f"moved on the server from {source}" if source else "sent", row.bytes,
-                 kind or "reading it back")
+                 "the server (Content-MD5)" if server_checked else kind or "reading it back")
         return cost, source
 
     def _move(self, rcd: Rcd, old: str, new: str) -> bool:
@@ -321,12 +326,12 @@ def verify_type(rcd: Rcd) -> str:
 
 
 @contextmanager
-def local_copy(row: Row, work: Path, kind: str) -> Iterator[tuple[Path, dict[str, str]]]:
+def local_copy(row: Row, work: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Path,
+                                                                             dict[str, str]]]:
     """The file to send (the outbox file, or the body written to a private temporary file) and
-    its SHA-256 and `kind` digests. The outbox file is read here only where the destination's
-    hash is another kind (S3's MD5); LocalProblem if it is gone or no longer matches its record
-    (its size; its SHA-256 when read)."""
-    kinds = tuple(sorted({"sha256", kind} - {""}))
+    its `kinds` digests. The outbox file is read here only where they are asked: where the
+    destination's SHA-256 or a read-back is compared with the record, none is; LocalProblem if
+    it is gone or no longer matches its record (its size, and its SHA-256 when read)."""
     if row.body is not None:  # all in one folder: rclone makes one source fs for them all
         bodies = work / "bodies"
         bodies.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -340,10 +345,9 @@ def local_copy(row: Row, work: Path, kind: str) -> Iterator[tuple[Path, dict[str
         return
     path = Path(row.source or "")
     try:
-        if kinds == ("sha256",):  # compared with the record at the destination: not read here
-            digests = {"sha256": row.sha256} if path.stat().st_size == row.bytes else {}
-        else:
-            digests = hash_file(path, kinds)
+        if path.stat().st_size != row.bytes:
+            raise LocalProblem(changed(path))
+        digests = hash_file(path, kinds) if kinds else {"sha256": row.sha256}
     except OSError as e:
         raise LocalProblem(f"{path.name}: cannot read the kit's copy ({e.strerror}); run "
                            "`edge verify`") from None
