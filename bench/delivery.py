@@ -14,14 +14,17 @@ checksum sha256 --download` (the copy read back, checked against the known sums)
 with their sidecars and manifests, laid out as the kit lays them out): where a request costs
 more than the bytes (a slow server, 4G latency) the two small files per PDF weigh, and this
 tells the format's cost from the machinery's. Also the byte overhead (sidecars, manifests,
-read-back) as a ratio of the payload.
+read-back) as a ratio of the payload. The kit's pass is timed with its rclone already running
+(the service starts it at its first pass and keeps it); the start is printed beside, with the
+ratio of a first pass that includes it. `--repeat` runs each kind again and prints the spread.
 
 On loopback the link is free and CPU and per-request latency are measured; `--link 1M` puts both
 behind the same rclone bandwidth limit, and `--link 512K:4M` behind an asymmetric one (upload:
 download, as over 4G: a read-back then comes down the faster way, beside the next upload). The
 machine may be busy: figures vary.
 
-Run: .venv/bin/python bench/delivery.py [--target KIND ...] [--dossiers N] [--mb M] [--link R] [--repeat K]
+Run: .venv/bin/python bench/delivery.py [--target KIND ...] [--dossiers N] [--mb M] [--link R]
+     [--repeat K]
 """
 
 from __future__ import annotations
