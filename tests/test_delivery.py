@@ -373,6 +373,26 @@ def test_one_rclone_per_target_lives_across_passes_and_a_dead_one_is_started_aga
         assert [r.state for r in store.rows("usb")] == ["delivered"] * 9
 
 
+def test_a_target_with_nothing_to_send_for_a_while_stops_its_rclone(kit, tmp_path,
+                                                                    monkeypatch):
+    """~40 MB of memory per target on a Pi: not kept through a day without dossiers."""
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"}])
+    with open_queue(cfg) as queue, Store(cfg.storage.root) as store:
+        d = Deliverer(cfg)
+        try:
+            scan(cfg, queue)
+            assert d.run_once(queue, store) == 3
+            assert d.run_once(queue, store) == 0
+            assert len(rclone_of(cfg)) == 1  # idle for less than IDLE_SECONDS
+            monkeypatch.setattr(engine, "IDLE_SECONDS", 0.0)
+            assert d.run_once(queue, store) == 0
+            assert not rclone_of(cfg)
+            scan(cfg, queue)
+            assert d.run_once(queue, store) == 3  # started again when a dossier comes
+        finally:
+            d.close()
+
+
 def two_hours_from(t: float) -> str:
     start = time.localtime(t + 3600)
     end = time.localtime(t + 3 * 3600)

@@ -49,6 +49,7 @@ SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server
 S3_ONE_PUT = 200 * 2**20  # rclone's upload_cutoff: larger goes in parts, then we ask its MD5
 SMALL_ALONGSIDE = 2  # small files in flight per large one: their cost is round trips, not bytes
 FLUSH_SECONDS = 2.0  # verified files are recorded together, at most this long after
+IDLE_SECONDS = 600.0  # a target's rclone (~40 MB) stops after this long with nothing to send
 
 
 class LocalProblem(EdgeError):
@@ -69,6 +70,7 @@ class Deliverer:
         self.stop = stop or threading.Event()
         self.work = cfg.runtime_dir / "delivery"
         self.rcds: dict[str, Rcd] = {}
+        self.busy: dict[str, float] = {}  # per target, when it last had something to send
         self._planned: tuple[object, ...] | None = None
 
     def close(self) -> None:
@@ -106,8 +108,10 @@ class Deliverer:
         if not due(before.next_try, t, now) or not (wanted or stale):
             if not wanted and not stale and before.waiting:
                 store.set_target(dataclasses.replace(before, waiting=""))
-            return 0  # its rclone stays (a start costs more than a small dossier's files);
-            # rclone closes the connections themselves after a minute idle
+            if time.monotonic() - self.busy.get(t.name, 0.0) > IDLE_SECONDS:
+                self.rcd(t).close()  # else it stays: a start costs more than a small
+                # dossier's files, and rclone closes idle connections itself after a minute
+            return 0
         hold = held(t, now)
         if hold:
             store.set_target(dataclasses.replace(before, waiting=hold))
@@ -144,6 +148,7 @@ class Deliverer:
                 return tally[0], waiting
         finally:
             self._count(t, store, tally[0], tally[1])
+            self.busy[t.name] = time.monotonic()
         remaining = {r.ticket for r in store.rows(t.name, "wanted")}
         for row in store.rows(t.name, "stale"):
             if row.ticket not in remaining and not self.stop.is_set():
