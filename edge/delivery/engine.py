@@ -46,8 +46,10 @@ HASHES = ("sha256", "sha1", "md5")
 PARTIAL = ".partial-edge-"
 CHUNK = 1 << 20
 SMALL = 64 * 1024  # a sidecar or manifest: read back rather than ask the server for a hash
+S3_ONE_PUT = 200 * 2**20  # rclone's upload_cutoff: larger goes in parts, then we ask its MD5
 SMALL_ALONGSIDE = 2  # small files in flight per large one: their cost is round trips, not bytes
 FLUSH_SECONDS = 2.0  # verified files are recorded together, at most this long after
+IDLE_SECONDS = 600.0  # a target's rclone (~40 MB) stops after this long with nothing to send
 
 
 class LocalProblem(EdgeError):
@@ -68,6 +70,7 @@ class Deliverer:
         self.stop = stop or threading.Event()
         self.work = cfg.runtime_dir / "delivery"
         self.rcds: dict[str, Rcd] = {}
+        self.busy: dict[str, float] = {}  # per target, when it last had something to send
         self._planned: tuple[object, ...] | None = None
 
     def close(self) -> None:
@@ -105,8 +108,9 @@ class Deliverer:
         if not due(before.next_try, t, now) or not (wanted or stale):
             if not wanted and not stale and before.waiting:
                 store.set_target(dataclasses.replace(before, waiting=""))
-            if t.name in self.rcds:
-                self.rcds[t.name].close()  # nothing to send: no idle connection
+            if time.monotonic() - self.busy.get(t.name, 0.0) > IDLE_SECONDS:
+                self.rcd(t).close()  # else it stays: a start costs more than a small
+                # dossier's files, and rclone closes idle connections itself after a minute
             return 0
         hold = held(t, now)
         if hold:
@@ -130,6 +134,7 @@ class Deliverer:
         """Files and sidecars, then the manifests of dossiers now complete, `t.transfers` at a
         time; then what renames left behind. (files delivered, why the rest waits)"""
         rcd = self.rcd(t)
+        rcd.start()  # here, not in a worker: it dies with the thread that started it
         kind = verify_type(rcd)  # asked once, before the transfers start
         moves = {r.sha256: r for r in stale}
         tally = [0, 0]  # files, payload bytes
@@ -143,6 +148,7 @@ class Deliverer:
                 return tally[0], waiting
         finally:
             self._count(t, store, tally[0], tally[1])
+            self.busy[t.name] = time.monotonic()
         remaining = {r.ticket for r in store.rows(t.name, "wanted")}
         for row in store.rows(t.name, "stale"):
             if row.ticket not in remaining and not self.stop.is_set():
@@ -161,7 +167,7 @@ class Deliverer:
         server or 4G their round trips overlap instead of queueing behind the PDFs)."""
         fits, cost = [], 0
         for row in rows:
-            cost += row.bytes * (1 if kind and row.bytes > SMALL else 2)
+            cost += row.bytes * (1 if rcd.local or (kind and row.bytes > SMALL) else 2)
             if over_budget(t, store, cost, now):
                 break
             fits.append(row)
@@ -213,19 +219,23 @@ class Deliverer:
         (bytes it cost on the link, the stale path it was moved from or "")"""
         if abort.is_set() or self.stop.is_set():
             raise Aborted("stopped before this file")
-        kind = kind if row.bytes > SMALL else ""  # a small file: reading it back is cheaper
-        # S3 shows an object only once whole and refuses one whose Content-MD5 (sent by
-        # rclone) does not match: it goes straight to its name, a server-side copy saved
+        # S3 shows an object only once whole and refuses one whose MD5 differs from the
+        # Content-MD5 rclone computed from our file (up to its single-PUT size): it goes
+        # straight to its name, a server-side copy saved, and that check is the verification
         temp = row.path if rcd.atomic and moved is None else partial(row.path)
-        with local_copy(row, self.work, kind) as (local, digests):
+        server_checked = temp == row.path and row.bytes <= S3_ONE_PUT
+        kind = "" if server_checked else kind if row.bytes > SMALL else ""  # a small file:
+        # reading it back is cheaper
+        here = (("sha256",) if server_checked else () if kind in ("", "sha256")
+                else (kind, "sha256"))
+        with local_copy(row, self.work, here) as (local, digests):
             if moved is not None and self._move(rcd, moved.path, temp):
                 cost, source = 0, moved.path
             else:
                 rcd.copy_in(local, temp)
                 cost, source = row.bytes, ""
             try:
-                if not (temp == row.path and row.body is not None):  # our own bytes: the
-                    # server's Content-MD5 check of the upload is the verification
+                if not server_checked:
                     cost += self._verify(rcd, temp, row, digests.get(kind, ""), kind)
             except (TransferError, LocalProblem):
                 if temp == row.path:
@@ -235,7 +245,7 @@ class Deliverer:
                 rcd.move(temp, row.path)  # the verified copy, renamed on the server
         log.info("delivery %s: %s %s, %d bytes, checked by %s", row.target, row.path,
                  f"moved on the server from {source}" if source else "sent", row.bytes,
-                 kind or "reading it back")
+                 "the server (Content-MD5)" if server_checked else kind or "reading it back")
         return cost, source
 
     def _move(self, rcd: Rcd, old: str, new: str) -> bool:
@@ -256,17 +266,13 @@ class Deliverer:
                 raise TransferError(f"{remote}: the destination gave no {kind} checksum "
                                     "(connection lost?)")
             if got != digest or size != row.bytes:
-                if row.source and hash_file(Path(row.source), ("sha256",))["sha256"] != row.sha256:
-                    raise LocalProblem(changed(Path(row.source)))
-                raise TransferError(f"{remote}: the destination's {kind} ({got or 'none'}, "
-                                    f"{size} bytes) does not match ours ({digest}, "
-                                    f"{row.bytes} bytes)")
+                mismatch(row, f"{remote}: the destination's {kind} ({got or 'none'}, {size} "
+                         f"bytes) does not match ours ({digest}, {row.bytes} bytes)")
             return 0
         got = rcd.sha256(remote)
         if got != row.sha256:
-            raise TransferError(f"{remote}: read back, its SHA-256 {got} does not match "
-                                f"{row.sha256}")
-        return row.bytes
+            mismatch(row, f"{remote}: read back, its SHA-256 {got} does not match {row.sha256}")
+        return 0 if rcd.local else row.bytes
 
     def _failed(self, t: Delivery, store: Store, before: TargetState, e: TransferError,
                 now: float) -> None:
@@ -295,6 +301,15 @@ class Deliverer:
             "oldest_waiting_seconds": round(oldest_waiting(store))})
 
 
+def mismatch(row: Row, message: str) -> None:
+    """The copy differs from the record: LocalProblem if the kit's own file changed (it is not
+    hashed before sending: the destination's hash or the read-back is compared with the
+    record), else TransferError."""
+    if row.source and hash_file(Path(row.source), ("sha256",))["sha256"] != row.sha256:
+        raise LocalProblem(changed(Path(row.source)))
+    raise TransferError(message)
+
+
 def is_manifest(row: Row) -> bool:
     return row.path.endswith("/" + plan.MANIFEST)
 
@@ -307,38 +322,41 @@ def partial(path: str) -> str:
 def verify_type(rcd: Rcd) -> str:
     """The strongest hash the destination computes itself, or "" (read back). Nextcloud's and
     ownCloud's sha1 is the one the uploader declared (OC-Checksum), not computed from what
-    arrived: WebDAV is always read back."""
-    if rcd.target.where.scheme == "webdav":
+    arrived: WebDAV is always read back. A local disk is read back here (OpenSSL's SHA-256 costs
+    a third of rclone's)."""
+    if rcd.target.where.scheme == "webdav" or rcd.local:
         return ""
     have = {h.lower() for h in rcd.hashes()}
     return next((h for h in HASHES if h in have), "")
 
 
 @contextmanager
-def local_copy(row: Row, work: Path, kind: str) -> Iterator[tuple[Path, dict[str, str]]]:
+def local_copy(row: Row, work: Path, kinds: tuple[str, ...]) -> Iterator[tuple[Path,
+                                                                             dict[str, str]]]:
     """The file to send (the outbox file, or the body written to a private temporary file) and
-    its SHA-256 and `kind` digests, read once; LocalProblem if the outbox file is gone or no
-    longer matches its record."""
-    kinds = tuple(sorted({"sha256", kind} - {""}))
-    if row.body is not None:
-        work.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=work) as tmp:
-            path = Path(tmp) / "body"
-            path.write_bytes(row.body)
-            yield path, {h: hashlib.new(h, row.body).hexdigest() for h in kinds}
+    its `kinds` digests. The outbox file is read here only where they are asked: where the
+    destination's SHA-256 or a read-back is compared with the record, none is; LocalProblem if
+    it is gone or no longer matches its record (its size, and its SHA-256 when read)."""
+    if row.body is not None:  # all in one folder: rclone makes one source fs for them all
+        bodies = work / "bodies"
+        bodies.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=bodies)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(row.body)
+            yield Path(name), {h: hashlib.new(h, row.body).hexdigest() for h in kinds}
+        finally:
+            os.unlink(name)
         return
     path = Path(row.source or "")
     try:
-        if kinds == ("sha256",) and kind:  # the destination hashes it: no need to read it here
-            if path.stat().st_size != row.bytes:
-                raise LocalProblem(changed(path))
-            yield path, {"sha256": row.sha256}
-            return
-        digests = hash_file(path, kinds)
+        if path.stat().st_size != row.bytes:
+            raise LocalProblem(changed(path))
+        digests = hash_file(path, kinds) if kinds else {"sha256": row.sha256}
     except OSError as e:
         raise LocalProblem(f"{path.name}: cannot read the kit's copy ({e.strerror}); run "
                            "`edge verify`") from None
-    if digests["sha256"] != row.sha256:
+    if digests.get("sha256") != row.sha256:
         raise LocalProblem(changed(path))
     yield path, digests
 

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import ctypes
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -23,10 +24,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,9 @@ class Rcd:
         self.remote: Remote | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.host = ""
         self.auth = ""
+        self._local = threading.local()  # each thread's connection to the rcd
         self._hashes: list[str] | None = None
         self._made: set[str] = set()  # folders made since started
 
@@ -174,6 +177,12 @@ class Rcd:
         and smbd fork one per connection): there more at once cost more than they save; S3
         (one PUT a file) gained nothing (measured with bench/delivery.py)."""
         return self.target.where.scheme in ("webdav", "file")
+
+    @property
+    def local(self) -> Path | None:
+        """The folder of a plain local disk target (its copies are read here directly)."""
+        where = self.target.where
+        return Path(where.path) if where.scheme == "file" and not self.target.encrypt else None
 
     @property
     def per_folder(self) -> bool:
@@ -205,7 +214,8 @@ class Rcd:
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
-        self.url = f"http://127.0.0.1:{port}/"
+        self.host = f"127.0.0.1:{port}"
+        self.url = f"http://{self.host}/"
         self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
@@ -236,22 +246,59 @@ class Rcd:
 
     def call(self, command: str, timeout: float | None = None, **params: Any) -> dict[str, Any]:
         """One rc call; TransferError with rclone's own message when it fails."""
-        req = urllib.request.Request(self.url + command, data=json.dumps(params).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              "Authorization": self.auth})
         try:
-            with urllib.request.urlopen(req, timeout=timeout or self._timeout()) as resp:
-                return dict(json.loads(resp.read() or b"{}"))
-        except urllib.error.HTTPError as e:
-            try:
-                why = str(json.loads(e.read()).get("error", e.reason))
-            except (ValueError, AttributeError):
-                why = str(e.reason)
-            raise TransferError(why) from None
-        except (OSError, ValueError) as e:  # the rcd died or hangs: start a new one next time
-            if command != "rc/noopauth":
+            with self._request("POST", command, json.dumps(params).encode(), timeout) as resp:
+                body = resp.read()
+                if resp.status != 200:
+                    try:
+                        why = str(json.loads(body).get("error", resp.reason))
+                    except (ValueError, AttributeError):
+                        why = str(resp.reason)
+                    raise TransferError(why)
+                return dict(json.loads(body or b"{}"))
+        except (OSError, ValueError, http.client.HTTPException) as e:  # the rcd died or hangs:
+            if command != "rc/noopauth":  # start a new one next time
                 self.close()
             raise TransferError(f"rclone did not answer: {e}") from None
+
+    @contextlib.contextmanager
+    def _request(self, method: str, path: str, body: bytes | None,
+                 timeout: float | None) -> Iterator[http.client.HTTPResponse]:
+        """A request over this thread's kept-alive connection to the rcd (a new TCP connection
+        per call cost both sides more CPU than most calls themselves); a connection the rcd
+        closed while idle is opened again once."""
+        headers = {"Authorization": self.auth, "Content-Type": "application/json"}
+        for fresh in (False, True):
+            conn = self._connection(fresh, timeout or self._timeout())
+            reused = conn.sock is not None
+            try:
+                conn.request(method, "/" + path, body=body, headers=headers)
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                stale = isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError,
+                                       ConnectionResetError))
+                if fresh or not (reused and stale):
+                    raise
+                continue
+            try:
+                yield resp
+            finally:
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    resp.read()  # what the caller left: the connection is reused
+            return
+
+    def _connection(self, fresh: bool, timeout: float) -> http.client.HTTPConnection:
+        here = self._local
+        if fresh or getattr(here, "url", "") != self.url:
+            if getattr(here, "conn", None) is not None:
+                here.conn.close()
+            here.conn, here.url = http.client.HTTPConnection(self.host), self.url
+        conn: http.client.HTTPConnection = here.conn
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
 
     def _timeout(self) -> float:
         return self.target.timeout_seconds * 3 + 3600.0  # rclone's own timeouts come first
@@ -292,18 +339,19 @@ class Rcd:
     def sha256(self, remote: str) -> str:
         """Read the file back from the destination and hash it as it streams (rcd's
         `--rc-serve`: nothing written here)."""
+        if self.local is not None:  # a local disk: read its copy directly
+            return _hash_path(self.local / remote)
         fs, name = self.at(remote)
-        url = self.url + urllib.parse.quote(f"[{fs}]/{name}", safe="/:")
-        req = urllib.request.Request(url, headers={"Authorization": self.auth})
         digest = hashlib.sha256()
         try:
-            with urllib.request.urlopen(req, timeout=self._timeout()) as resp:
+            with self._request("GET", urllib.parse.quote(f"[{fs}]/{name}", safe="/:"), None,
+                               None) as resp:
+                if resp.status != 200:
+                    raise TransferError(f"{remote}: reading it back failed ({resp.status} "
+                                        f"{resp.reason})")
                 while block := resp.read(1 << 20):
                     digest.update(block)
-        except urllib.error.HTTPError as e:
-            raise TransferError(f"{remote}: reading it back failed ({e.code} {e.reason})") \
-                from None
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:
             self.close()
             raise TransferError(f"rclone did not answer: {e}") from None
         return digest.hexdigest()
@@ -338,6 +386,15 @@ class Rcd:
         """Remove an empty folder; one that is not empty or gone stays as it is."""
         with contextlib.suppress(TransferError):
             self.call("operations/rmdir", fs=self.fs, remote=remote)
+
+
+def _hash_path(path: Path) -> str:
+    """SHA-256 of a file (OpenSSL's, several times faster than rclone's own here)."""
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise TransferError(f"{path.name}: reading it back failed ({e.strerror})") from None
 
 
 def _free_port() -> int:
