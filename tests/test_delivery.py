@@ -22,6 +22,7 @@ import pytest
 from edge import config
 from edge.delivery import engine
 from edge.delivery.engine import Deliverer, reason_code
+from edge.delivery.rclone import TransferError
 from edge.delivery.store import Store, TargetState
 from edge.errors import ConfigError
 from edge.pipeline import dossiers, outbox
@@ -377,6 +378,39 @@ def test_one_rclone_per_target_lives_across_passes_and_a_dead_one_is_started_aga
             d.close()
         assert not rclone_of(cfg)
         assert [r.state for r in store.rows("usb")] == ["delivered"] * 12
+
+
+def test_a_dead_rclone_is_started_again_by_the_thread_that_keeps_it_not_by_a_worker(
+        kit, tmp_path):
+    """rclone dies with the thread that started it (PR_SET_PDEATHSIG is per thread): a pass's
+    transfer thread that finds it dead fails its file, sent again at the next pass, instead of
+    starting an rclone that would be killed when that thread ends."""
+    cfg = configure(kit, [{"name": "usb", "url": f"file://{tmp_path / 'usb'}"}])
+    d = Deliverer(cfg)
+    try:
+        rcd = d.rcd(cfg.delivery[0])
+        rcd.start()
+        assert rcd.proc is not None
+        rcd.proc.kill()
+        rcd.proc.wait(10)
+        failed: list[Exception] = []
+
+        def transfer() -> None:
+            try:
+                rcd.mkdir("2026-12-03")
+            except TransferError as e:
+                failed.append(e)
+
+        t = threading.Thread(target=transfer)
+        t.start()
+        t.join(60)
+        assert failed and "started again at the next pass" in str(failed[0])
+        assert not rclone_of(cfg)
+        rcd.start()  # the pass's own thread
+        rcd.mkdir("2026-12-03")
+        assert len(rclone_of(cfg)) == 1
+    finally:
+        d.close()
 
 
 def two_hours_from(t: float) -> str:

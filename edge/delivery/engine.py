@@ -253,7 +253,7 @@ class Deliverer:
             rcd.move(old, new)
             return True
         except TransferError:  # gone already (a cut after the move): send it again
-            rcd.start()
+            rcd.running()
             return False
 
     def _verify(self, rcd: Rcd, remote: str, row: Row, digest: str, kind: str) -> int:

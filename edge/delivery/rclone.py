@@ -162,6 +162,7 @@ class Rcd:
         self._local = threading.local()  # each thread's connection to the rcd
         self._hashes: list[str] | None = None
         self._made: set[str] = set()  # folders made since started
+        self.owner = 0  # the thread that started it: it dies with that thread
 
     @property
     def atomic(self) -> bool:
@@ -191,13 +192,27 @@ class Rcd:
 
     @property
     def fs(self) -> str:
-        self.start()
+        self.running()
         assert self.remote is not None
         return self.remote.fs
 
-    def start(self) -> None:
+    def running(self) -> None:
+        """The rcd is up, or is started again here if this is the thread that started it; in
+        another thread (a transfer of a pass) a dead rcd fails the file, sent at the next pass:
+        an rcd started there would be killed when that thread ends (PR_SET_PDEATHSIG)."""
         if self.proc is not None and self.proc.poll() is None:
             return
+        if self.proc is not None and self.owner != threading.get_ident():
+            raise TransferError("rclone stopped during the pass; it is started again at the "
+                                "next pass", vi="Chương trình gửi tệp (rclone) bị dừng; tệp sẽ "
+                                                "được gửi lại ở lần sau.")
+        self.start()
+
+    def start(self) -> None:
+        """Start the rcd if it is not running, from a thread that lives as long as it should."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.owner = threading.get_ident()
         self.remote = write_config(self.target, self.folder)
         port, user, password = _free_port(), "edge", secrets.token_urlsafe(24)
         t = self.target
