@@ -34,6 +34,7 @@ from typing import Any
 
 from edge.delivery.settings import Delivery
 from edge.errors import EdgeError
+from edge.pipeline.storage import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -406,8 +407,7 @@ class Rcd:
 def _hash_path(path: Path) -> str:
     """SHA-256 of a file (OpenSSL's, several times faster than rclone's own here)."""
     try:
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return sha256_file(path)
     except OSError as e:
         raise TransferError(f"{path.name}: reading it back failed ({e.strerror})") from None
 

@@ -37,6 +37,11 @@ def delivery_pass(locks: Path, *, wait: float | None) -> contextlib.AbstractCont
     return file_lock(locks / "delivery-pass.lock", wait=wait)
 
 
+def scan_starts(locks: Path, *, wait: float | None) -> contextlib.AbstractContextManager[bool]:
+    """The lock a job's move to scanning takes (`scan_start`), and `edge update` holds."""
+    return file_lock(locks / "scan-start.lock", wait=wait)
+
+
 @contextlib.contextmanager
 def scan_start(locks: Path, stop: threading.Event) -> Iterator[bool]:
     """Held by a worker while it moves a job to scanning, and by `edge update` from its last
@@ -44,7 +49,7 @@ def scan_start(locks: Path, stop: threading.Event) -> Iterator[bool]:
     look (and the update waits for it) or waits in the queue for the new release. False if
     `stop` was set while an update held it."""
     while not stop.is_set():
-        with file_lock(locks / "scan-start.lock", wait=POLL_SECONDS) as held:
+        with scan_starts(locks, wait=POLL_SECONDS) as held:
             if held:
                 yield True
                 return

@@ -31,7 +31,7 @@ from typing import BinaryIO
 from edge import config
 from edge.errors import UpdateError
 from edge.pipeline.job import State
-from edge.pipeline.lock import delivery_pass, file_lock
+from edge.pipeline.lock import delivery_pass, scan_starts
 from edge.release import bundle, requests
 from edge.release.services import Services
 from edge.telemetry.service import for_process
@@ -230,7 +230,7 @@ def no_new_scans(cfg: config.Config) -> Iterator[None]:
     look for running scans until the service is stopped."""
     locks = cfg.storage.root / "locks"
     locks.mkdir(parents=True, exist_ok=True)
-    with file_lock(locks / "scan-start.lock", wait=None):
+    with scan_starts(locks, wait=None):
         yield
 
 

@@ -82,10 +82,7 @@ class BackendThreads:
         deadline = time.monotonic() + timeout
         safe = gone if ended else parked
         waiting = set(self.threads)
-        while waiting:
-            waiting = {t for t in waiting if not safe(t)}
-            if not waiting:
-                break
+        while waiting := {t for t in waiting if not safe(t)}:
             if time.monotonic() > deadline:
                 return False
             time.sleep(POLL_SECONDS)
