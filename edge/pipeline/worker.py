@@ -19,6 +19,7 @@ import pikepdf
 from PIL import Image
 
 from edge import config
+from edge.drivers.scanner import buffers
 from edge.drivers.scanner.base import make, scan_error
 from edge.drivers.scanner.settings import ScannerSettings
 from edge.errors import ConfigError, DeviceAbsent, EdgeError, JobError, ScannerError, StorageError
@@ -121,15 +122,27 @@ class Worker:
             settings.mode)
         spool = self.storage.job_spool(job.id)
 
+        images = buffers.shared()
+
+        def processed(box: list[Image.Image], idx: int, file: str) -> Processed:
+            # only what holds the page holds its pixels (process() frees them as it can), but a
+            # page image kept for reuse, alive in `images` anyway, may be filled again after
+            reused = box[0] if images.lends(box[0]) else None
+            try:
+                return process(box.pop(), settings, idx, file)
+            finally:
+                if reused is not None:
+                    images.give_back(reused)
+
         def work(n: int, image: Image.Image) -> Future[Processed]:
             file = self.storage.rel(spool / f"p{kept + n:04d}.pdf")
+            box = [image]
+            del image
             if bound == 1:  # parallelism off: processed in the reading thread, as it comes
-                return feed.done(process, image, settings, kept + n, file)
-            box = [image]  # the pool's work item keeps its arguments until the page is done:
-            del image      # the page's pixels go as soon as process() lets go of them
-            return self.pool.submit(lambda: process(box.pop(), settings, kept + n, file))
+                return feed.done(processed, box, kept + n, file)
+            return self.pool.submit(processed, box, kept + n, file)
 
-        with make(self.scanner_cfg) as scanner:
+        with images.scanning(), make(self.scanner_cfg) as scanner:
             scanner.job_dir = spool
             scanner.open(settings.acquisition)
             scanner.resume(kept)

@@ -16,6 +16,7 @@ from typing import Any
 import sane
 from PIL import Image
 
+from edge.drivers.scanner import buffers
 from edge.drivers.scanner.backend_threads import BackendThreads
 from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
 from edge.drivers.scanner.settings import SaneSettings
@@ -218,12 +219,15 @@ class SaneScanner(Scanner):
 def _snap(dev: sane.SaneDev, threads: BackendThreads) -> Image.Image:
     """The page being scanned, as SaneDev.snap(no_cancel=True) gives it but without its extra
     copy of the pixels (`bytes(data)`: 26 MB for a 300 dpi colour side), and with the backend's
-    reader thread settled before the read that ends the page (backend_threads.py)."""
+    reader thread settled before the read that ends the page (backend_threads.py). A grey page
+    is python-sane's buffer itself; a colour page, which Pillow keeps in 4 bytes a pixel, is
+    read into one of the page images kept for reuse (buffers.py)."""
     data, width, height, samples, _ = dev.dev.snap(True, False, threads.before_last_line)
     if not data:
         raise RuntimeError("Scanner returned no data")
-    mode = "RGB" if samples == 3 else "L"
-    return Image.frombuffer(mode, (width, height), data, "raw", mode, 0, 1)
+    if samples == 3:
+        return buffers.shared().image("RGB", (width, height), data)
+    return Image.frombuffer("L", (width, height), data, "raw", "L", 0, 1)
 
 
 def _cancel(dev: sane.SaneDev, threads: BackendThreads) -> None:
