@@ -100,7 +100,7 @@ class PageBuffers:
                     # a page still lent was dropped, its scan stopped: its holder frees it
                     self._lent.clear()
                     self._idle = threading.Timer(self.keep_seconds, self._drop_if_idle)
-                    self._idle.daemon = True
+                    self._idle.name, self._idle.daemon = "page-images-idle", True
                     self._idle.start()
 
     def _drop_if_idle(self) -> None:
