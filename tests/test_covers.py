@@ -224,6 +224,36 @@ def test_a_split_is_moved_then_undone_and_the_files_are_rebuilt(kit, tmp_path):
     assert kit.edge("verify").returncode == 0
 
 
+def test_a_power_cut_while_a_split_is_undone_leaves_no_file_unrecorded(kit, tmp_path,
+                                                                        monkeypatch):
+    """The cut lands after the transaction, as the undone document's files are removed: they
+    belong to the document it joined, and go when that one is rebuilt."""
+    from edge.pipeline import outbox, regroup
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    r = kit.edge("import", "--doc", "Giấy tờ khác", "--json", *map(str, stack_files(tmp_path)))
+    ticket = json.loads(r.stdout)["ticket"]
+    storage = Storage(kit.cfg().storage.root)
+    with Queue(storage.db) as queue:
+        undone = queue.dossier(ticket)[2]
+        gone = [Path(f.path) for f in undone.files]
+
+        def cut(pdf):
+            raise SystemExit("power cut")
+
+        with monkeypatch.context() as m:
+            m.setattr(outbox, "remove", cut)
+            with pytest.raises(SystemExit):
+                regroup.unsplit(storage, queue, undone.id, "test")
+        assert all(p.exists() for p in gone)
+        joined = queue.dossier(ticket)[1]
+        assert set(gone) <= {Path(f.path) for f in joined.files}  # recorded, as its own
+    _assemble(kit)  # the service, started again, rebuilds the documents
+    assert not any(p.exists() for p in gone)
+    assert kit.edge("verify").returncode == 0, kit.edge("verify").stdout
+
+
 def regroup_refused(call) -> bool:
     from edge.errors import EdgeError
 

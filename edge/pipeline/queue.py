@@ -515,7 +515,11 @@ class Queue:
                 drop: int | None = None, why: str = "") -> None:
         """Move pages between the documents of a split stack ((from job, to job, indices)),
         delete the document `drop` (now empty; the later ones of its dossier move up one
-        place) and assemble `rebuild` again, all in one transaction."""
+        place) and assemble `rebuild` again, all in one transaction.
+
+        The files of `drop` go with its pages, as more parts of the document that takes them:
+        they are removed when it is published again (outbox.publish), so a power cut at any
+        moment leaves no file that no job records."""
         with self.tx() as c:
             for src, dst, idxs in moves:
                 c.executemany("UPDATE pages SET job_id = ? WHERE job_id = ? AND idx = ?",
@@ -523,7 +527,12 @@ class Queue:
             if drop is not None:
                 ticket, seq = c.execute("SELECT ticket, seq FROM jobs WHERE id = ?",
                                         (drop,)).fetchone()
-                for table in ("files", "history", "pages"):
+                heir = next(dst for src, dst, _ in moves if src == drop)
+                (last,) = c.execute("SELECT COALESCE(MAX(part), 0) FROM files WHERE job_id = ?",
+                                    (heir,)).fetchone()
+                c.execute("UPDATE files SET job_id = ?, part = part + ? WHERE job_id = ?",
+                          (heir, last, drop))
+                for table in ("history", "pages"):
                     c.execute(f"DELETE FROM {table} WHERE job_id = ?", (drop,))
                 c.execute("DELETE FROM jobs WHERE id = ?", (drop,))
                 c.execute("UPDATE jobs SET seq = seq - 1 WHERE ticket = ? AND seq > ?",

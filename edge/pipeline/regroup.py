@@ -28,6 +28,8 @@ def unsplit(storage: Storage, queue: Queue, ref: int | str, via: str) -> Job:
         queue.regroup([(job.id, before.id, [p.idx for p in pages])],
                       [before.id, *(j.id for j in later)], drop=job.id,
                       why=f"split at a cover sheet undone from the {via}")
+        # its files are now `before`'s, replaced when it is rebuilt (a power cut here leaves
+        # none unrecorded); removed now all the same, their names free for the documents moving up
         for f in job.files:
             outbox.remove(Path(f.path))
     return queue.get(before.id)
