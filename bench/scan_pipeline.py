@@ -571,7 +571,7 @@ def sane_wait_figures(res: dict) -> None:
               f"{lock:.2f} s = {lock / r['pages'] * 1000:.1f} ms a page = "
               f"{lock / r['wall']:.1%} of the batch time")
     bare = res["on unsampled"]
-    print(f"    unsampled (the sampler's own cost), parallel on: a page's read "
+    print(f"    parallel on, unsampled (a control for the sampler's own cost): a page's read "
           f"{bare['snap'] / bare['pages'] * 1000:.1f} ms, reading thread held up "
           f"{bare['waited'] / bare['wall']:.1%} of {bare['wall']:.2f} s")
 
