@@ -19,20 +19,38 @@ Every figure is printed beside its baseline from the same run (the machine may b
    time, with parallel processing on (target <= 5 %) and off (`pages_in_flight = 1`).
    And how long after the last page was delivered the PDF was ready (target <= 2 s for a
    100-page batch: run with --pages 100).
+3b. Scanner wait through the real SANE driver, which 3 cannot show: python-sane reads a page
+   line by line and takes the interpreter lock back after every line (1,574 a page here), so
+   the reading thread may wait for the lock while page threads run Python. The `test` backend
+   of part 1 at 200 dpi colour, --jobs 10-sheet jobs one after another in one Worker, pinned
+   to two cores, parallel processing on and off: the share of batch time the reading thread
+   was held up by processing, as in 3, and the time it waited for the interpreter lock in its
+   reads: sampled by another process (the system call the thread is in: futex() is the lock;
+   a third run, on and unsampled, shows what the sampler costs), beside the difference between
+   a page's read with processing on and off (the pure read), which the scheduling of the
+   backend's thread and the reader on two cores blurs by a few ms a page either way.
+   Paced two ways: a page started every 70 % of one core's time per page and read at the
+   backend's full speed (the regime of 3); and by the backend's read-delay, a sleep before
+   each of the ~57 buffers of a page it writes to its pipe, the duration nearest 70 %: here
+   its shortest, 1000 us, already makes a page's read slower than one core processes it (so
+   not the regime of 3, but lines arriving over the whole page as from a real scanner).
 4. A Raspberry Pi 4 estimate from 1.
 5. Peak RSS of `edge run` with two simulated 300 dpi colour scanners scanning at once, at two
    batch lengths: target <= 250 MB, flat with length. Pages are processed on threads of that
    one process (no process pool), so its peak RSS is the service's.
 
 Run: .venv/bin/python bench/scan_pipeline.py [--repeat N] [--pages N] [--sheets 50 200]
+     [--jobs N] [--rss-only | --sane-wait-only]
 (--pages 100 for the "PDF ready within 2 s of the last sheet of a 100-page batch" figure)
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import platform
 import signal
 import statistics
 import subprocess
@@ -41,6 +59,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -352,6 +371,210 @@ def scanner_wait(pages: int) -> None:
               f"({pages} pages)" + ("  (target <= 2 s for 100 pages)" if key == "on" else ""))
 
 
+# -- part 3b: the scanner wait through the real SANE driver, in a child pinned with taskset ---
+
+SANE_DPI = 200
+SANE_SHEETS = 10  # the test backend's feeder: empty after 10 sheets, full again at each job
+DELAY_STEP_US = 1000  # read-delay-duration: its minimum and its step
+SAMPLE_SECONDS = 0.001
+READ = {"x86_64": 0, "aarch64": 63}  # read(2), per machine
+# Another process samples the system call the reading thread is in (as backend_threads.parked
+# reads it): asleep in futex() during a snap is the interpreter lock (nothing else the reading
+# thread locks there), in read() the backend's pipe. Its own Python would share the lock; at
+# the lowest priority it takes as little as it can from the threads it watches.
+SAMPLER = """
+import os, sys, time
+os.nice(19)
+fd, interval, calls = os.open(sys.argv[1], os.O_RDONLY), float(sys.argv[2]), []
+while True:
+    try:
+        calls.append((time.monotonic(), os.pread(fd, 16, 0).split(maxsplit=1)[0].decode()))
+    except (OSError, IndexError):  # the thread is gone: its job is read
+        break
+    time.sleep(interval)
+print(repr(calls))
+"""
+
+
+def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int,
+              sample: bool = True) -> dict[str, float]:
+    """`jobs` jobs of the SANE test backend (part 1's device and settings, at SANE_DPI) done one
+    after the other by one Worker, through the real driver. Pacing: the backend sleeps
+    `delay_us` before each buffer it writes to its pipe (0: no delay), and each job's n-th
+    page is read no sooner than n * `period` seconds after its first (0: at once). Sums over
+    the jobs: wall time, time the reading thread was held up by processing (Worker.waited),
+    and over each page's snap (python-sane's read of the page, line by line; the pacing sleep
+    excluded): its wall time, the reading thread's time on a core and queued for one in it
+    (/proc/self/task/<tid>/schedstat), the times it went to sleep in it (its voluntary
+    context switches: an empty pipe, or the interpreter lock held by another thread), and if
+    `sample`, the SAMPLER's samples in it: all, in futex() (the lock), in read() (the pipe)."""
+    import threading
+
+    from edge import config
+    from edge.drivers.scanner import sane as sane_driver
+    from edge.drivers.scanner.backend_threads import FUTEX
+    from edge.pipeline import worker as worker_module
+    from edge.pipeline.queue import Queue
+    from edge.pipeline.storage import Storage
+
+    snaps = {"snap": 0.0, "snap_run": 0.0, "snap_queued": 0.0, "snap_sleeps": 0.0,
+             "samples": 0.0, "samples_lock": 0.0, "samples_pipe": 0.0}
+    real_snap = sane_driver._snap
+    paced: dict[str, Any] = {"start": 0.0, "n": 0, "spans": [], "sampler": None}
+    futex, read = (str(c.get(platform.machine())) for c in (FUTEX, READ))
+
+    def reader_stats() -> tuple[int, int, int]:
+        task = Path(f"/proc/self/task/{threading.get_native_id()}")
+        run, queued, _ = (task / "schedstat").read_text().split()
+        status = (task / "status").read_text()
+        sleeps = status.split("voluntary_ctxt_switches:")[1].split()[0]
+        return int(run), int(queued), int(sleeps)
+
+    def timed_snap(dev: Any, threads: Any) -> Any:
+        if paced["n"] == 0 and sample:
+            paced["sampler"] = subprocess.Popen(
+                [sys.executable, "-c", SAMPLER,
+                 f"/proc/{os.getpid()}/task/{threading.get_native_id()}/syscall",
+                 str(SAMPLE_SECONDS)],
+                stdout=subprocess.PIPE, text=True)
+            paced["start"] = time.monotonic()
+        delay = paced["start"] + paced["n"] * period - time.monotonic()
+        paced["n"] += 1
+        if delay > 0:
+            time.sleep(delay)
+        run0, queued0, sleeps0 = reader_stats()
+        start = time.monotonic()
+        page = real_snap(dev, threads)
+        paced["spans"].append((start, time.monotonic()))
+        snaps["snap"] += time.monotonic() - start
+        run1, queued1, sleeps1 = reader_stats()
+        snaps["snap_run"] += (run1 - run0) / 1e9
+        snaps["snap_queued"] += (queued1 - queued0) / 1e9
+        snaps["snap_sleeps"] += sleeps1 - sleeps0
+        return page
+
+    def sampled(paced: dict[str, Any]) -> None:
+        """Count the sampler's samples taken during a snap: all, in futex(), in read()."""
+        if paced["sampler"] is None:
+            return
+        calls = ast.literal_eval(paced.pop("sampler").communicate()[0])
+        paced["sampler"] = None
+        spans, i = paced["spans"], 0
+        for t, call in calls:
+            while i < len(spans) and spans[i][1] < t:
+                i += 1
+            if i == len(spans):
+                break
+            if spans[i][0] <= t:
+                snaps["samples"] += 1
+                snaps["samples_lock"] += call == futex
+                snaps["samples_pipe"] += call == read
+        spans.clear()
+
+    delay = f', "read-delay" = true, "read-delay-duration" = {delay_us}' if delay_us else ""
+    root = tmp / f"s{time.monotonic_ns()}"
+    cfg = config.load(edge_config(root.with_suffix(".toml"), root, (
+        '[[scanner]]\nname = "adf"\ndriver = "sane"\ndevice = "test:0"\nsource = "adf"\n'
+        f'mode = "color"\ndpi = {SANE_DPI}\njpeg_quality = 75\npages_in_flight = {in_flight}\n'
+        f'page_width_mm = {SETTINGS["width_mm"]}\npage_height_mm = {SETTINGS["height_mm"]}\n'
+        f'options = {{ "test-picture" = "{SETTINGS["picture"]}"{delay} }}\n')))
+    storage = Storage(cfg.storage.root)
+    storage.prepare()
+    sane_driver._snap = timed_snap
+    wall = waited = pages = 0.0
+    try:
+        with Queue(storage.db) as queue:
+            w = worker_module.Worker(cfg, storage, queue, cfg.scanner[0])
+            for _ in range(jobs):
+                job = queue.create(kit="BENCH", doc="Tờ khai", scanner="adf", preset="")
+                paced["n"] = 0
+                start = time.monotonic()
+                job = w.run(job)
+                wall += time.monotonic() - start
+                sampled(paced)
+                assert job.state.value == "ready", job.message
+                waited += w.waited[0]
+                pages += w.waited[1]
+    finally:
+        sane_driver._snap = real_snap
+    return {"wall": wall, "waited": waited, "pages": pages, **snaps}
+
+
+def sane_child(part: str, jobs: int, delay_us: int, period: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="edge-bench-") as name:
+        tmp = Path(name)
+        sane_jobs(tmp, 1, 0, 0.0, 0)  # warm up: first imports, page threads, libsane
+        if part == "sane-serial":  # one core's time per page, no read-ahead, not sampled;
+            # and a page's read time at the shortest read delay
+            out = {"serial": sane_jobs(tmp, jobs, 0, 0.0, 1, sample=False),
+                   "step": sane_jobs(tmp, 1, DELAY_STEP_US, 0.0, 1, sample=False)}
+        else:
+            out = {"on": sane_jobs(tmp, jobs, delay_us, period, 0),
+                   "off": sane_jobs(tmp, jobs, delay_us, period, 1),
+                   "on unsampled": sane_jobs(tmp, jobs, delay_us, period, 0, sample=False)}
+    print(json.dumps(out))
+
+
+def pinned_sane(cpus: str, part: str, jobs: int, env: dict[str, str], delay_us: int = 0,
+                period: float = 0.0) -> dict:
+    out = subprocess.run(["taskset", "-c", cpus, sys.executable, __file__, "--child", part,
+                          "--jobs", str(jobs), "--delay-us", str(delay_us),
+                          "--period", str(period)],
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
+    serial = pinned_sane("0", "sane-serial", jobs, env)
+    one, step = serial["serial"], serial["step"]
+    per_page = one["wall"] / one["pages"]
+    read = one["snap"] / one["pages"]  # at the backend's full speed, nothing else running
+    per_step = step["snap"] / step["pages"] - read  # a page's read, per DELAY_STEP_US of delay
+    period = per_page * 0.7  # as part 3: one core cannot keep up, two can
+    delay_us = DELAY_STEP_US * max(1, round((period - read) / per_step))
+    by_page = pinned_sane("0,1", "sane-wait", jobs, env, period=period)
+    by_buffer = pinned_sane("0,1", "sane-wait", jobs, env, delay_us=delay_us)
+    paced_read = by_buffer["off"]["snap"] / by_buffer["off"]["pages"]
+    print(f"\n3b. Scanner wait through the SANE driver: {jobs} jobs of {SANE_SHEETS} sheets of the "
+          f"test backend, {SANE_DPI} dpi colour, one Worker, taskset -c 0,1. python-sane reads a "
+          "page line by line and takes the interpreter lock back after each line. One core "
+          f"(taskset -c 0, parallel off) does a page in {per_page * 1000:.0f} ms, "
+          f"{read * 1000:.0f} ms of it reading at the backend's full speed")
+    print(f"  paced by page: a page started every {period * 1000:.0f} ms (70 % of one core's), "
+          "read at the backend's full speed")
+    sane_wait_figures(by_page)
+    print(f"  paced by buffer: read-delay-duration {delay_us} us, slept before each buffer the "
+          f"backend writes to its pipe (~{per_step * 1000:.0f} a page): a page takes "
+          f"{paced_read * 1000:.0f} ms to read, {paced_read / per_page:.0%} of one core's page "
+          f"(70 % wanted; {DELAY_STEP_US} us is the shortest delay)")
+    sane_wait_figures(by_buffer)
+
+
+def sane_wait_figures(res: dict) -> None:
+    for key, label in (("on", "parallel processing on "), ("off", "parallel processing off")):
+        r = res[key]
+        print(f"    {label}: reading thread held up {r['waited']:.2f} s of {r['wall']:.2f} s "
+              f"= {r['waited'] / r['wall']:.1%}" + ("  (target <= 5 %)" if key == "on" else ""))
+    on, off = res["on"], res["off"]
+    per = {k: on[k] / on["pages"] - off[k] / off["pages"]
+           for k in ("snap", "snap_run", "snap_queued", "snap_sleeps")}
+    asleep = per["snap"] - per["snap_run"] - per["snap_queued"]
+    print(f"    a page's read (snap): {on['snap'] / on['pages'] * 1000:.1f} ms parallel on, "
+          f"{off['snap'] / off['pages'] * 1000:.1f} ms off (the pure read: nothing runs "
+          f"meanwhile), {per['snap'] * 1000:+.1f} ms: the reading thread on a core "
+          f"{per['snap_run'] * 1000:+.1f}, queued for one {per['snap_queued'] * 1000:+.1f}, "
+          f"asleep {asleep * 1000:+.1f} ms ({per['snap_sleeps']:+.0f} sleeps a page)")
+    for key, label in (("on", "parallel processing on "), ("off", "parallel processing off")):
+        r = res[key]
+        lock = r["snap"] * r["samples_lock"] / max(r["samples"], 1)
+        print(f"    {label}: reading thread waiting for the interpreter lock in its reads "
+              f"(sampled: in futex() {r['samples_lock']:.0f} of {r['samples']:.0f} samples) "
+              f"{lock:.2f} s = {lock / r['pages'] * 1000:.1f} ms a page = "
+              f"{lock / r['wall']:.1%} of the batch time")
+    bare = res["on unsampled"]
+    print(f"    parallel on, unsampled (a control for the sampler's own cost): a page's read "
+          f"{bare['snap'] / bare['pages'] * 1000:.1f} ms, reading thread held up "
+          f"{bare['waited'] / bare['wall']:.1%} of {bare['wall']:.2f} s")
+
 def two_scanner_rss(tmp: Path, env: dict[str, str], sheets: int) -> float:
     """Peak RSS (MB) of `edge run` while two simulated 300 dpi colour scanners each scan
     `sheets` pages at once."""
@@ -378,9 +601,14 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=24, help="pages of the batches of parts 2, 3")
     ap.add_argument("--sheets", type=int, nargs=2, default=[50, 200])
     ap.add_argument("--rss-only", action="store_true", help="part 5 alone")
+    ap.add_argument("--sane-wait-only", action="store_true", help="part 3b alone")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--period", type=float, default=0.0, help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", type=int, default=5, help="10-sheet SANE jobs of part 3b")
+    ap.add_argument("--delay-us", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child and args.child.startswith("sane"):
+        return sane_child(args.child, args.jobs, args.delay_us, args.period)
     if args.child:
         return child(args.child, args.pages, args.period)
     with tempfile.TemporaryDirectory(prefix="edge-bench-") as name:
@@ -388,10 +616,13 @@ def main() -> None:
         (tmp / "dll.conf").write_text("test\n")
         env = {**os.environ, "SANE_CONFIG_DIR": name,
                "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}  # as systemd/edge.service has it
+        if args.sane_wait_only:
+            return sane_scanner_wait(args.jobs, env)
         if not args.rss_only:
             cpu = cpu_per_page(tmp, env, args.repeat)
             scaling(args.pages)
             scanner_wait(args.pages)
+            sane_scanner_wait(args.jobs, env)
             pi4_estimate(cpu)
         small, large = args.sheets
         rss = {n: two_scanner_rss(tmp, env, n) for n in (small, large)}
