@@ -523,6 +523,7 @@ def pinned_sane(cpus: str, part: str, jobs: int, env: dict[str, str], delay_us: 
                          env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.splitlines()[-1])
 
+
 def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
     serial = pinned_sane("0", "sane-serial", jobs, env)
     one, step = serial["serial"], serial["step"]
