@@ -32,7 +32,7 @@ class ScannedPage:
     image_sha256: str = ""  # of the encoded page's image streams, once encoded
     _small: dict[str, Image.Image] = field(default_factory=dict, repr=False)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    _hist: list[int] = field(default_factory=list, repr=False)
+    _hists: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def small_image(self, mode: str = "L") -> Image.Image:
         """The page at about ANALYSIS_DPI, made once per image and mode."""
@@ -49,18 +49,19 @@ class ScannedPage:
             self._arrays[mode] = np.asarray(self.small_image(mode))
         return self._arrays[mode]
 
-    def histogram(self) -> list[int]:
-        """`small_image()`'s histogram, counted once: deskew and classification both need it
-        (a pass over the whole analysis copy, 0.5 ms at 200 dpi)."""
-        if not self._hist:
-            self._hist = self.small_image().histogram()
-        return self._hist
+    def histogram(self, mode: str = "L") -> list[int]:
+        """`small_image(mode)`'s histogram, counted once: deskew and classification both need
+        the grey one, white balance and the JPEG's paper cleaning the colour one (a pass over
+        the analysis copy each, 0.5 and 1.1 ms at 200 dpi)."""
+        if mode not in self._hists:
+            self._hists[mode] = self.small_image(mode).histogram()
+        return self._hists[mode]
 
     def replace_image(self, image: Image.Image) -> None:
         self.image = image
         self._small.clear()
         self._arrays.clear()
-        self._hist = []
+        self._hists.clear()
 
     @property
     def analysis_dpi(self) -> float:

@@ -37,9 +37,10 @@ STROKE_MAX_FILL = 0.2  # denser colour is an area (or a dense seal: kept whole, 
 LEVELS = np.arange(256)
 
 
-def balanced(rgb: Image.Image) -> Image.Image:
-    """White balance against the paper (each channel's 90th percentile becomes 255)."""
-    hist = rgb.histogram()
+def balanced(rgb: Image.Image, hist: Sequence[int] | None = None) -> Image.Image:
+    """White balance against the paper (each channel's 90th percentile becomes 255); `hist` is
+    `rgb`'s histogram when it is known."""
+    hist = hist or rgb.histogram()
     whites = [max(hist_percentile(hist[c * 256:(c + 1) * 256], PAPER_PERCENTILE), 1.0)
               for c in range(3)]
     lut = np.concatenate([np.minimum(255, (LEVELS * 255.0 / white).astype(np.int64))
@@ -62,8 +63,8 @@ def chroma_mask(wb: Image.Image, chroma: int = CHROMA, saturation: float = 0.0) 
     return np.asarray(ImageChops.subtract(spread, high.point(bar.tolist()))) > 0
 
 
-def colour_mask(rgb: Image.Image) -> np.ndarray:
-    hits = chroma_mask(balanced(rgb), CHROMA, SATURATION)
+def colour_mask(rgb: Image.Image, hist: Sequence[int] | None = None) -> np.ndarray:
+    hits = chroma_mask(balanced(rgb, hist), CHROMA, SATURATION)
     return majority3(hits) if hits.any() else hits
 
 
@@ -124,7 +125,7 @@ def run(page: ScannedPage) -> None:
         page.kind = "bilevel"
         return
     if page.image.mode == "RGB":
-        mask = colour_mask(page.small_image("RGB"))
+        mask = colour_mask(page.small_image("RGB"), page.histogram("RGB"))
         fraction = share_set(mask)
         page.notes["colour_fraction"] = round(fraction, 5)
         if fraction >= COLOUR_MIN_FRACTION:
