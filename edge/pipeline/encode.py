@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Sequence
 
 import img2pdf
 import numpy as np
@@ -84,7 +85,7 @@ class Source:
         if page.kind in ("color", "gray"):
             image = _as(page.image, "RGB" if page.kind == "color" else "L")
             if page.notes.get("colour_fraction", 0.0) < PHOTO_FRACTION:  # a paper, no picture
-                image = clean_background(image, page.small_image(image.mode))
+                image = clean_background(image, page.histogram(image.mode))
             self.jpeg = image
 
     def encode(self, quality: int, max_bytes: int = 0) -> bytes:
@@ -309,14 +310,14 @@ def otsu(hist: np.ndarray) -> int:
     return 127 if np.all(np.isnan(between)) else int(np.nanargmax(between))
 
 
-def clean_background(image: Image.Image, levels: Image.Image | None = None) -> Image.Image:
+def clean_background(image: Image.Image, levels: Sequence[int] | None = None) -> Image.Image:
     """Stretch each channel so the paper becomes pure white: scanner noise and paper tint
     on the background cost JPEG most of its bytes, and the ink is untouched.
 
-    The paper's levels are read from `levels`, a small copy of the page in its mode (the
-    analysis copy, made already: no pass over the full page but the stretch), else from a
-    quarter-size copy made here."""
-    hist = (levels or _reduced(image)).histogram()  # one Pillow pass for every band
+    The paper's levels are read from `levels`, the histogram of a small copy of the page in its
+    mode (the analysis copy's, counted already: no pass over the full page but the stretch),
+    else from a quarter-size copy made here."""
+    hist = levels or _reduced(image).histogram()  # one Pillow pass for every band
     white = [max(hist_percentile(hist[c:c + 256], PAPER_PERCENTILE) * WHITE_SHARE, 16.0)
              for c in range(0, len(hist), 256)]
     lut: list[int] = []

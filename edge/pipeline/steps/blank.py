@@ -9,11 +9,12 @@ one-line note does not. Blank pages are kept in the job, only left out of the PD
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
-from edge.pipeline.steps import ScannedPage, paper_level
+from edge.pipeline.steps import ScannedPage, hist_level, paper_level
 
 MARGIN = 0.03  # of width and height, each side (~9 mm on A4: edge shadows, not page numbers)
 INK_CONTRAST = 0.45  # ink is darker than this share of the paper's brightness below it
@@ -22,8 +23,9 @@ CELL_MIN_INK = 3  # pixels (at analysis resolution) for a cell to count as inked
 MIN_CELLS = 3  # a page with fewer inked cells is blank
 
 
-def inked_cells(gray: Image.Image, dpi: float) -> int:
-    """Cells of the page (margin left out) with at least CELL_MIN_INK ink pixels.
+def inked_cells(gray: Image.Image, dpi: float, hist: Sequence[int] | None = None) -> int:
+    """Cells of the page (margin left out) with at least CELL_MIN_INK ink pixels; `hist` is
+    `gray`'s histogram when it is known.
 
     In Pillow, without the interpreter lock and 5x faster than numpy's sum over cells: ink is
     255 in a table of grey levels, and a cell's box average is a strictly growing function of
@@ -35,7 +37,12 @@ def inked_cells(gray: Image.Image, dpi: float) -> int:
     core = gray.crop((mx, my, w - mx, h - my))
     if core.width <= 0 or core.height <= 0:
         return 0
-    bar = paper_level(core) * (1 - INK_CONTRAST)
+    if hist is None:
+        bar = paper_level(core) * (1 - INK_CONTRAST)
+    else:  # the core's histogram is the page's less the margins': a ninth of the pixels counted
+        margins = ((0, 0, w, my), (0, h - my, w, h), (0, my, mx, h - my), (w - mx, my, w, h - my))
+        counted = np.array(hist) - sum(np.array(gray.crop(box).histogram()) for box in margins)
+        bar = hist_level(counted.tolist()) * (1 - INK_CONTRAST)
     cell = max(2, round(CELL_MM / 25.4 * dpi))
     ch, cw = core.height // cell, core.width // cell
     if not ch or not cw:
@@ -53,6 +60,6 @@ def _average_of(count: int, cell: int) -> int:
 
 
 def run(page: ScannedPage) -> None:
-    cells = inked_cells(page.small_image(), page.analysis_dpi)
+    cells = inked_cells(page.small_image(), page.analysis_dpi, page.histogram())
     page.notes["inked_cells"] = cells
     page.blank = cells < MIN_CELLS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from edge.pipeline.steps import ScannedPage, paper_level
+from edge.pipeline.steps import ScannedPage, hist_level, paper_level
 
 MAX_ANGLE = 10.0
 MIN_ANGLE = 0.3  # below this a rotation would only blur the page
@@ -19,9 +19,10 @@ MIN_INK = 200  # pixels at analysis resolution; fewer than this and there is not
 MAX_POINTS = 8_000
 
 
-def detect(gray: np.ndarray) -> tuple[float, float]:
-    """(angle in degrees, counter-clockwise positive, gain over 0°) for a grey page array."""
-    ink = gray < paper_level(gray) * 0.6
+def detect(gray: np.ndarray, paper: float | None = None) -> tuple[float, float]:
+    """(angle in degrees, counter-clockwise positive, gain over 0°) for a grey page array whose
+    `paper_level` is `paper` (counted when not given)."""
+    ink = gray < (paper_level(gray) if paper is None else paper) * 0.6
     # a dark page: every k-th column is plenty, and k times less to index (rows all stay, the
     # profile is taken along them)
     k = max(1, np.count_nonzero(ink) // (4 * MAX_POINTS))
@@ -47,7 +48,7 @@ def detect(gray: np.ndarray) -> tuple[float, float]:
 
 
 def run(page: ScannedPage) -> None:
-    angle, gain = detect(page.small())
+    angle, gain = detect(page.small(), hist_level(page.histogram()))
     page.notes["skew_gain"] = round(gain, 3)
     if abs(angle) < MIN_ANGLE or gain < MIN_GAIN:
         return
