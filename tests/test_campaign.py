@@ -101,7 +101,11 @@ def test_twenty_power_cuts(kit):
     # power is back for good: the service works off the queue, staff resume what was paused
     for job in worked_off(kit):
         if job["state"] == "paused":
-            assert kit.edge("resume", str(job["job_id"]), timeout=120).returncode == 0
+            r = kit.edge("resume", str(job["job_id"]), timeout=120)
+            if job["pages"] == SHEETS and "feeder is empty" in r.stderr:
+                # cut after its last sheet, before it was assembled: staff finish it as is
+                r = kit.edge("finish", str(job["job_id"]), timeout=120)
+            assert r.returncode == 0, r.stderr
     jobs = check_consistent(kit, "final")
     done = [j for j in jobs if j["state"] in ("ready", "uploaded")]
     assert done and all(j["pages"] == SHEETS for j in done)
