@@ -125,8 +125,8 @@ class Worker:
         images = buffers.shared()
 
         def processed(box: list[Image.Image], idx: int, file: str) -> Processed:
-            # only what holds the page holds its pixels (process() frees them as it can), but a
-            # page image kept for reuse, alive in `images` anyway, may be filled again after
+            # nothing here holds the pixels while process() frees what it can of them; a page
+            # image kept for reuse (alive in `images` anyway) is given back after, to be refilled
             reused = box[0] if images.lends(box[0]) else None
             try:
                 return process(box.pop(), settings, idx, file)

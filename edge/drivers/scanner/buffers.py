@@ -5,7 +5,7 @@ A4 page at 300 dpi. Memory that big is mapped afresh from the kernel for each ne
 back as soon as it is freed (edge/pipeline/feed.py keeps it so, or the service's peak memory
 would creep up with batch length), and the kernel then supplies it one 4 KB page at a time, each
 zeroed and counted: 2,400 page faults for a 200 dpi page, about 3 ms of CPU on a development
-machine, more than its whole colour analysis.
+machine, nearly as much as its whole colour analysis.
 
 So the images of the pages in flight are kept, each lent to one page at a time: `image()` fills a
 free one of the right size (or makes one), `give_back()` frees it once its page is processed.
@@ -100,7 +100,7 @@ class PageBuffers:
                     # a page still lent was dropped, its scan stopped: its holder frees it
                     self._lent.clear()
                     self._idle = threading.Timer(self.keep_seconds, self._drop_if_idle)
-                    self._idle.name, self._idle.daemon = "page-images-idle", True
+                    self._idle.name, self._idle.daemon = "idle-page-images", True
                     self._idle.start()
 
     def _drop_if_idle(self) -> None:
