@@ -154,7 +154,7 @@ def numpy_inked_cells(gray: np.ndarray, dpi: float) -> int:
 @pytest.mark.parametrize("name", NAMES)
 def test_inked_cells_counts_as_numpy_does(name):
     page = ScannedPage(sample_set()[name][0], DPI)
-    got = blank.inked_cells(page.small_image(), DPI / 2)
+    got = blank.inked_cells(page.small_image(), DPI / 2, page.histogram())
     assert got == numpy_inked_cells(page.small(), DPI / 2)
 
 
@@ -163,7 +163,8 @@ def test_inked_cells_counts_specks_and_cells_as_numpy_does(dpi):
     rng = np.random.default_rng(dpi)
     gray = np.where(rng.random((300, 420)) < 0.02, 40, 235).astype(np.uint8)  # specks
     gray[100:160, 50:300] = np.where(rng.random((60, 250)) < 0.3, 20, 235)  # text-like
-    assert blank.inked_cells(Image.fromarray(gray), dpi) == numpy_inked_cells(gray, dpi)
+    image = Image.fromarray(gray)
+    assert blank.inked_cells(image, dpi, image.histogram()) == numpy_inked_cells(gray, dpi)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.0002, 0.3, 1.0])

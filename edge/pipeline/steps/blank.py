@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from edge.pipeline.steps import ScannedPage, hist_level, paper_level
+from edge.pipeline.steps import ScannedPage, hist_level
 
 MARGIN = 0.03  # of width and height, each side (~9 mm on A4: edge shadows, not page numbers)
 INK_CONTRAST = 0.45  # ink is darker than this share of the paper's brightness below it
@@ -23,9 +23,9 @@ CELL_MIN_INK = 3  # pixels (at analysis resolution) for a cell to count as inked
 MIN_CELLS = 3  # a page with fewer inked cells is blank
 
 
-def inked_cells(gray: Image.Image, dpi: float, hist: Sequence[int] | None = None) -> int:
+def inked_cells(gray: Image.Image, dpi: float, hist: Sequence[int]) -> int:
     """Cells of the page (margin left out) with at least CELL_MIN_INK ink pixels; `hist` is
-    `gray`'s histogram when it is known.
+    `gray`'s histogram (the page's, counted once: ScannedPage.histogram).
 
     In Pillow, without the interpreter lock and 5x faster than numpy's sum over cells: ink is
     255 in a table of grey levels, and a cell's box average is a strictly growing function of
@@ -37,12 +37,10 @@ def inked_cells(gray: Image.Image, dpi: float, hist: Sequence[int] | None = None
     core = gray.crop((mx, my, w - mx, h - my))
     if core.width <= 0 or core.height <= 0:
         return 0
-    if hist is None:
-        bar = paper_level(core) * (1 - INK_CONTRAST)
-    else:  # the core's histogram is the page's less the margins': a ninth of the pixels counted
-        margins = ((0, 0, w, my), (0, h - my, w, h), (0, my, mx, h - my), (w - mx, my, w, h - my))
-        counted = np.array(hist) - sum(np.array(gray.crop(box).histogram()) for box in margins)
-        bar = hist_level(counted.tolist()) * (1 - INK_CONTRAST)
+    # the core's histogram is the page's less the margins': a ninth of the pixels counted
+    margins = ((0, 0, w, my), (0, h - my, w, h), (0, my, mx, h - my), (w - mx, my, w, h - my))
+    counted = np.array(hist) - sum(np.array(gray.crop(box).histogram()) for box in margins)
+    bar = hist_level(counted.tolist()) * (1 - INK_CONTRAST)
     cell = max(2, round(CELL_MM / 25.4 * dpi))
     ch, cw = core.height // cell, core.width // cell
     if not ch or not cw:

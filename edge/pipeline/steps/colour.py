@@ -63,7 +63,7 @@ def chroma_mask(wb: Image.Image, chroma: int = CHROMA, saturation: float = 0.0) 
     return np.asarray(ImageChops.subtract(spread, high.point(bar.tolist()))) > 0
 
 
-def colour_mask(rgb: Image.Image, hist: Sequence[int] | None = None) -> np.ndarray:
+def colour_mask(rgb: Image.Image, hist: Sequence[int]) -> np.ndarray:
     hits = chroma_mask(balanced(rgb, hist), CHROMA, SATURATION)
     return majority3(hits) if hits.any() else hits
 
@@ -75,11 +75,9 @@ def majority3(mask: np.ndarray) -> np.ndarray:
     return rows[:-2] + rows[1:-1] + rows[2:] >= 5
 
 
-def shade_fraction(gray: np.ndarray, hist: Sequence[int] | None = None) -> float:
+def shade_fraction(gray: np.ndarray, hist: Sequence[int]) -> float:
     """Share of the page in flat mid-tones (not the anti-aliased edges of text), for a grey page
-    array and its histogram (counted when not given)."""
-    if hist is None:
-        hist = Image.fromarray(np.ascontiguousarray(gray)).histogram() if gray.size else [0] * 256
+    array and its histogram."""
     paper = max(hist_level(hist), 1.0)
     low, high = SHADE_RANGE[0] * paper / 255.0, SHADE_RANGE[1] * paper / 255.0
     # the levels strictly between low and high, counted from the histogram: no pass over the
