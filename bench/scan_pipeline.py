@@ -6,8 +6,10 @@ Every figure is printed beside its baseline from the same run (the machine may b
    does the jobs, as when staff press Scan; its CPU and its descendants' is read from /proc, in
    its steady state: after a warm-up batch and once idle) and as a one-shot `edge scan`, against
    `scanimage --batch --format=jpeg` + `img2pdf`, same device and settings, interleaved, medians
-   of REPEAT runs; beside them the floor no pipeline avoids (bench/sane_floor.py: python-sane
-   read + one JPEG encode at the same quality). Targets: <= 90 ms at 300 dpi, <= 40 at 200 dpi.
+   of REPEAT runs; beside them the floor no pipeline avoids (bench/sane_floor.py: the driver's
+   read + one JPEG encode at the same quality), and the same floor with the page read by
+   python-sane's snap instead, line by line, as the driver did before it read in large blocks
+   (edge/drivers/scanner/sane_read.py). Targets: <= 90 ms at 300 dpi, <= 40 at 200 dpi.
 2. Throughput scaling: pre-rendered 300 dpi colour pages (the simulated scanner's, rendered
    before the clock starts) fed with no delay through a Worker (steps, encoding, durable spool,
    assembly), the process pinned to one core (`taskset -c 0`) and to two (`taskset -c 0,1`):
@@ -19,9 +21,10 @@ Every figure is printed beside its baseline from the same run (the machine may b
    time, with parallel processing on (target <= 5 %) and off (`pages_in_flight = 1`).
    And how long after the last page was delivered the PDF was ready (target <= 2 s for a
    100-page batch: run with --pages 100).
-3b. Scanner wait through the real SANE driver, which 3 cannot show: python-sane reads a page
-   line by line and takes the interpreter lock back after every line (1,574 a page here), so
-   the reading thread may wait for the lock while page threads run Python. The `test` backend
+3b. Scanner wait through the real SANE driver, which 3 cannot show: the driver reads a page in
+   blocks (sane_read.py; about 120 a page here, where python-sane's snap read 1,574 lines) and
+   takes the interpreter lock back after each, so the reading thread may wait for the lock
+   while page threads run Python. The `test` backend
    of part 1 at 200 dpi colour, --jobs 10-sheet jobs one after another in one Worker, pinned
    to two cores, parallel processing on and off: the share of batch time the reading thread
    was held up by processing, as in 3, and the time it waited for the interpreter lock in its
@@ -171,12 +174,13 @@ def tree_cpu(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def floor(env: dict[str, str], dpi: int, batches: int) -> float:
+def floor(env: dict[str, str], dpi: int, batches: int, python_sane: bool = False) -> float:
     """CPU seconds per page of the floor (bench/sane_floor.py): the same device's pages read
-    through python-sane and JPEG-encoded at the same quality, nothing else."""
+    by the driver (or by python-sane's snap) and JPEG-encoded at the same quality, nothing
+    else."""
     out = subprocess.run([sys.executable, str(Path(__file__).with_name("sane_floor.py")),
                           str(dpi), "75", str(SETTINGS["width_mm"]), str(SETTINGS["height_mm"]),
-                          SETTINGS["picture"], str(batches)],
+                          SETTINGS["picture"], str(batches), *(["python-sane"] * python_sane)],
                          env=env, capture_output=True, text=True, check=True, timeout=600)
     got = json.loads(out.stdout)
     return got["cpu"] / got["pages"]
@@ -204,13 +208,15 @@ def cpu_per_page(tmp: Path, env: dict[str, str], repeat: int) -> dict[int, float
     for dpi, target in ((300, 0.090), (200, 0.040)):
         runs: dict[str, list[tuple[float, float]]] = {"service": [], "one-shot": [],
                                                       "baseline": []}
-        floors = []
+        floors: list[float] = []
+        snap_floors: list[float] = []
         for i in range(repeat):
             wall, cpu = service(tmp, env, SERVICE_BATCHES, dpi)
             runs["service"].append((wall / SERVICE_BATCHES, cpu / SERVICE_BATCHES))
             runs["one-shot"].append(one_shot(tmp, env, i, dpi))
             runs["baseline"].append(baseline(tmp, env, i, dpi))
             floors.append(floor(env, dpi, SERVICE_BATCHES))
+            snap_floors.append(floor(env, dpi, SERVICE_BATCHES, python_sane=True))
         med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
                for k, v in runs.items()}
         print(f"\n1. CPU per page: SANE test backend, {pages}-sheet batches, {dpi} dpi colour, "
@@ -225,8 +231,12 @@ def cpu_per_page(tmp: Path, env: dict[str, str], repeat: int) -> dict[int, float
             print(f"{label:<40}{pages / wall:>10.2f}{cpu / pages * 1000:>13.1f}"
                   f"{cpu / base_cpu:>12.2f}x")
         lowest = statistics.median(floors)
-        print(f"{'floor: python-sane read + one JPEG':<40}{'':>10}{lowest * 1000:>13.1f}"
+        label = "floor: the driver's read + one JPEG"
+        print(f"{label:<40}{'':>10}{lowest * 1000:>13.1f}"
               f"{lowest * pages / base_cpu:>12.2f}x")
+        snap = statistics.median(snap_floors)
+        print(f"{'  the same, read by python-sane (snap)':<40}{'':>10}{snap * 1000:>13.1f}"
+              f"{snap * pages / base_cpu:>12.2f}x")
         service_cpu[dpi] = med["service"][1] / pages
         print(f"service CPU per page at {dpi} dpi: {service_cpu[dpi] * 1000:.1f} ms "
               f"(target <= {target * 1000:.0f} ms; floor {lowest * 1000:.1f} ms, the pipeline's "
@@ -403,7 +413,7 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
     `delay_us` before each buffer it writes to its pipe (0: no delay), and each job's n-th
     page is read no sooner than n * `period` seconds after its first (0: at once). Sums over
     the jobs: wall time, time the reading thread was held up by processing (Worker.waited),
-    and over each page's snap (python-sane's read of the page, line by line; the pacing sleep
+    and over each page's snap (the driver's read of the page, in blocks; the pacing sleep
     excluded): its wall time, the reading thread's time on a core and queued for one in it
     (/proc/self/task/<tid>/schedstat), the times it went to sleep in it (its voluntary
     context switches: an empty pipe, or the interpreter lock held by another thread), and if
@@ -536,8 +546,8 @@ def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
     by_buffer = pinned_sane("0,1", "sane-wait", jobs, env, delay_us=delay_us)
     paced_read = by_buffer["off"]["snap"] / by_buffer["off"]["pages"]
     print(f"\n3b. Scanner wait through the SANE driver: {jobs} jobs of {SANE_SHEETS} sheets of the "
-          f"test backend, {SANE_DPI} dpi colour, one Worker, taskset -c 0,1. python-sane reads a "
-          "page line by line and takes the interpreter lock back after each line. One core "
+          f"test backend, {SANE_DPI} dpi colour, one Worker, taskset -c 0,1. The driver reads a "
+          "page in blocks and takes the interpreter lock back after each block. One core "
           f"(taskset -c 0, parallel off) does a page in {per_page * 1000:.0f} ms, "
           f"{read * 1000:.0f} ms of it reading at the backend's full speed")
     print(f"  paced by page: a page started every {period * 1000:.0f} ms (70 % of one core's), "

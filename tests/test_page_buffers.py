@@ -91,3 +91,13 @@ def test_sane_scans_through_the_worker_reuse_page_images_with_the_same_pages(kit
                                 for img in page.Resources.XObject.values()])
     assert pool.reused - before >= 10  # each page of the second job, at least
     assert streams[0] == streams[1]
+
+
+def test_a_page_read_outside_a_scan_is_not_kept():
+    """Nothing gives back an image read when no scan runs (a driver used on its own): it is
+    an image of its own, and the pool's room is left for scans."""
+    pool = PageBuffers(limit=2)
+    images = [pool.image("RGB", SIZE, pixels(n)) for n in (1, 2, 3)]
+    assert pool.kept == 0 and not any(pool.lends(i) for i in images)
+    with pool.scanning():
+        assert pool.lends(pool.image("RGB", SIZE, pixels(4)))

@@ -32,6 +32,8 @@ def test_missing_source_lists_values():
 @pytest.mark.parametrize("values, want, depths, got", [
     (["Lineart", "Halftone", "Gray", "Color"], "lineart", [], ("Lineart", None)),
     (["Gray", "Color"], "lineart", [1, 8, 16], ("Gray", 1)),
+    (["Gray", "Color"], "color", [1, 8, 16], ("Color", 8)),  # not the 1 bit a lineart scan left
+    (["Gray", "Color"], "gray", [1, 16], ("Gray", None)),
     (["Binary", "True Gray", "24bit Color"], "color", [], ("24bit Color", None)),
     (["Binary", "True Gray", "24bit Color"], "gray", [], ("True Gray", None)),
 ])

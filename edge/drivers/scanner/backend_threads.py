@@ -89,8 +89,13 @@ class BackendThreads:
         self.threads = frozenset()
         return True
 
+    def before_page_end(self) -> None:
+        """Before the read that may end the page: wait until the reader has exited."""
+        if not self.outlive_pages:
+            self.outlive_pages = not self.settle(ended=True)
+
     def before_last_line(self, line: int, lines: int) -> None:
         """python-sane's progress callback (after each line): with one line left, wait until
         the reader has exited, before the read that may end the page is made."""
-        if line == lines - 1 and not self.outlive_pages:
-            self.outlive_pages = not self.settle(ended=True)
+        if line == lines - 1:
+            self.before_page_end()

@@ -12,7 +12,9 @@ free one of the right size (or makes one), `give_back()` frees it once its page 
 There are never more than `limit` of them, the pages a process holds in flight at once
 (feed.shared_slots), so memory is what those pages held anyway; and they are dropped
 KEEP_SECONDS after the last scan (`scanning()`), so an idle service holds none, while staff
-scanning one short dossier after another keep them.
+scanning one short dossier after another keep them. The same goes for the buffers a page is
+read into from SANE before it is copied into its image (`block()`, sane_read.py): one a
+scanner reading, given back as soon as its page is in its image.
 """
 
 from __future__ import annotations
@@ -44,18 +46,23 @@ class PageBuffers:
         self._lock = threading.Lock()
         self._free: list[Image.Image] = []
         self._lent: dict[int, Image.Image] = {}  # by id(): kept alive, so ids stay unique
+        self._blocks: list[bytearray] = []  # free buffers a page is read into (sane_read.py)
         self._scans = 0
         self._idle: threading.Timer | None = None
         self.reused = 0  # images filled again rather than made (tests, benchmarks)
 
-    def image(self, mode: str, size: tuple[int, int], data: bytes | bytearray) -> Image.Image:
-        """`Image.frombytes(mode, size, data)`, into a free kept image when one fits."""
+    def image(self, mode: str, size: tuple[int, int], data: bytes | bytearray | memoryview,
+              stride: int = 0) -> Image.Image:
+        """`Image.frombytes(mode, size, data)`, with lines `stride` bytes apart (0: no padding),
+        into a free kept image when one fits."""
         image = self._take(mode, size)
-        image.frombytes(data, "raw", mode)
+        image.frombytes(data, "raw", mode, stride)
         return image
 
     def _take(self, mode: str, size: tuple[int, int]) -> Image.Image:
         with self._lock:
+            if not self._scans:  # read outside a scan (`scanning()`): nothing would give it back
+                return Image.new(mode, size, None)
             for i, image in enumerate(self._free):
                 if image.mode == mode and image.size == size:
                     del self._free[i]
@@ -67,6 +74,21 @@ class PageBuffers:
             if len(self._free) + len(self._lent) < self.limit:
                 return self._lend(image)
             return image  # more pages in flight than expected: an image of its own, not kept
+
+    def block(self, size: int) -> bytearray:
+        """A buffer of at least `size` bytes to read a page into before it is copied into its
+        image; a free kept one when one is large enough."""
+        with self._lock:
+            for i, block in enumerate(self._blocks):
+                if len(block) >= size:
+                    return self._blocks.pop(i)
+        return bytearray(size)
+
+    def give_back_block(self, block: bytearray) -> None:
+        """The page read into `block` is in its image: the next may be read into it."""
+        with self._lock:
+            if self._scans and len(self._blocks) < self.limit:
+                self._blocks.insert(0, block)  # the next read takes it first: its memory is warm
 
     def _lend(self, image: Image.Image) -> Image.Image:
         self._lent[id(image)] = image
@@ -107,8 +129,14 @@ class PageBuffers:
         with self._lock:
             if not self._scans:
                 self._free.clear()
+                self._blocks.clear()
 
     @property
     def kept(self) -> int:
         with self._lock:
             return len(self._free) + len(self._lent)
+
+    @property
+    def kept_blocks(self) -> int:
+        with self._lock:
+            return len(self._blocks)

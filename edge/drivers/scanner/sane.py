@@ -16,7 +16,7 @@ from typing import Any
 import sane
 from PIL import Image
 
-from edge.drivers.scanner import buffers
+from edge.drivers.scanner import buffers, sane_read
 from edge.drivers.scanner.backend_threads import BackendThreads
 from edge.drivers.scanner.base import Acquisition, Scanner, scan_error
 from edge.drivers.scanner.settings import SaneSettings
@@ -83,10 +83,12 @@ def _match_source(want: str, values: Sequence[str]) -> str | None:
 
 
 def map_mode(want: str, values: Sequence[str], depths: Sequence[int]) -> tuple[str, int | None]:
-    """The device's mode value (and a depth, for backends whose lineart is Gray at 1 bit)."""
+    """The device's mode value, and its depth where the device has a depth to choose: 1 bit for
+    backends whose lineart is Gray at 1 bit, else 8 (a backend may keep the last scan's depth
+    from one open to the next, as the `test` backend does: colour after lineart came out 1-bit)."""
     for v in values:
         if re.search(_MODE_PATTERNS[want], v, re.I) and not re.search("halftone", v, re.I):
-            return v, None
+            return v, 8 if want != "lineart" and 8 in depths else None
     if want == "lineart" and 1 in depths:
         return map_mode("gray", values, depths)[0], 1
     raise ConfigError(
@@ -160,7 +162,8 @@ class SaneScanner(Scanner):
             depths = opts["depth"][8] if "depth" in opts else []
             mode, depth = map_mode(s.mode, opts["mode"][8], depths or [])
             self._set("mode", mode)
-            if depth is not None:
+            opt = self.dev["depth"] if depth == 8 else None  # 8 where the mode lets it be set
+            if depth is not None and (opt is None or (opt.is_active() and opt.is_settable())):
                 self._set("depth", depth)
         if "resolution" in opts:
             check_dpi(s.dpi, opts["resolution"][8])
@@ -217,17 +220,27 @@ class SaneScanner(Scanner):
 
 
 def _snap(dev: sane.SaneDev, threads: BackendThreads) -> Image.Image:
-    """The page being scanned, as SaneDev.snap(no_cancel=True) gives it but without its extra
-    copy of the pixels (`bytes(data)`: 26 MB for a 300 dpi colour side), and with the backend's
-    reader thread settled before the read that ends the page (backend_threads.py). A grey page
-    is python-sane's buffer itself; a colour page, which Pillow keeps in 4 bytes a pixel, is
-    read into one of the page images kept for reuse (buffers.py)."""
-    data, width, height, samples, _ = dev.dev.snap(True, False, threads.before_last_line)
-    if not data:
-        raise RuntimeError("Scanner returned no data")
-    if samples == 3:
-        return buffers.shared().image("RGB", (width, height), data)
-    return Image.frombuffer("L", (width, height), data, "raw", "L", 0, 1)
+    """The page being scanned, as SaneDev.snap(no_cancel=True) gives it, with the backend's
+    reader thread settled before the read that ends the page (backend_threads.py). A page of
+    8-bit samples is read in large blocks (sane_read.py), others by python-sane; either way its
+    pixels go into one of the page images kept for reuse (buffers.py)."""
+    params, pool = dev.get_parameters(), buffers.shared()
+    n, h = sane_read.samples(params), sane_read.handle(dev)
+    if n and h is not None:
+        block = pool.block(sane_read.page_bytes(params))
+        try:
+            block, size = sane_read.read(h, params, threads.before_page_end, block)
+            width, stride = params[2][0], params[4]
+            if size:
+                return pool.image("RGB" if n == 3 else "L", (width, size // stride),
+                                  memoryview(block)[:size], stride)
+        finally:
+            pool.give_back_block(block)
+    else:
+        data, width, height, n, _ = dev.dev.snap(True, False, threads.before_last_line)
+        if data:
+            return pool.image("RGB" if n == 3 else "L", (width, height), data)
+    raise RuntimeError("Scanner returned no data")
 
 
 def _cancel(dev: sane.SaneDev, threads: BackendThreads) -> None:
