@@ -12,7 +12,7 @@ from edge.pipeline.encode import encode_page
 from edge.pipeline.steps import ScannedPage, StepSettings, blank, colour, deskew
 from edge.pipeline.steps.chain import run
 
-from .pages import DPI, sample_set
+from .pages import DPI, sample_set, text_page
 
 NAMES = sorted(sample_set())
 
@@ -120,6 +120,16 @@ def test_size_budget_steps_quality_then_dpi_never_below_200():
     tiny = ScannedPage(photo, 200, kind="color")
     encode_page(tiny, 75, max_bytes=1000)  # impossible: kept at 200 dpi, and said so
     assert tiny.dpi == 200 and tiny.notes["over_budget"] > 1000
+
+
+def test_a_page_resampled_for_its_budget_is_cleaned_by_its_own_levels():
+    text, _ = text_page()
+    page = ScannedPage(text.resize((text.width * 3 // 2, text.height * 3 // 2)), 300,
+                       kind="color")
+    encode_page(page, 75, max_bytes=1000)  # over at every quality: resampled to 200 dpi
+    assert page.dpi == 200
+    fresh = ScannedPage(page.image, 200)
+    assert page.histogram("RGB") == fresh.histogram("RGB")  # not the 300 dpi page's
 
 
 @pytest.mark.parametrize("saturation", [colour.SATURATION, 0.0])

@@ -65,7 +65,7 @@ def encode_page(page: ScannedPage, quality: int, max_bytes: int = 0) -> bytes:
 
 def _resample(page: ScannedPage, scale: float) -> None:
     size = (round(page.image.width * scale), round(page.image.height * scale))
-    page.image = page.image.resize(size, Image.Resampling.LANCZOS)
+    page.replace_image(page.image.resize(size, Image.Resampling.LANCZOS))  # its copies go too
     page.dpi = MIN_DPI
     if page.colour_box:
         x0, y0, x1, y1 = (round(v * scale) for v in page.colour_box)

@@ -68,8 +68,8 @@ def read(h: int, params: tuple, before_end: Callable[[], None],
     (at least `page_bytes(params)` long): the buffer that holds it (a larger one if the page
     was longer than announced) and its length in whole lines. `before_end` is called once,
     before the first read that may end the page: the backend may cancel its reader thread in
-    that read (backend_threads.py). A page of unknown length (a
-    hand scanner's) is read without it, as python-sane reads it."""
+    that read (backend_threads.py). A page of unknown length (a hand scanner's) is read
+    without that wait, as python-sane reads it."""
     lines, line_bytes = params[2][1], params[4]
     total = line_bytes * lines if lines > 0 else 0
     lib, got, n = _libsane(), 0, ctypes.c_int()
