@@ -101,3 +101,21 @@ def test_a_page_read_outside_a_scan_is_not_kept():
     assert pool.kept == 0 and not any(pool.lends(i) for i in images)
     with pool.scanning():
         assert pool.lends(pool.image("RGB", SIZE, pixels(4)))
+
+
+def test_read_buffers_are_reused_while_scanning_and_the_oldest_make_room():
+    pool = PageBuffers(limit=2)
+    with pool.scanning():
+        small = pool.block(100)
+        pool.give_back_block(small)
+        assert pool.block(50) is small  # large enough
+        pool.give_back_block(small)
+        big = pool.block(1000)  # too large for it: a new one
+        assert big is not small and len(big) == 1000
+        pool.give_back_block(big)
+        other = bytearray(10)
+        pool.give_back_block(other)
+        assert pool.kept_blocks == 2 and pool.block(10) is other  # `small` made room
+    outside = pool.block(10)
+    pool.give_back_block(outside)
+    assert pool.block(10) is not outside  # not kept when no scan runs

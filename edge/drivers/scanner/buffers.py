@@ -87,8 +87,9 @@ class PageBuffers:
     def give_back_block(self, block: bytearray) -> None:
         """The page read into `block` is in its image: the next may be read into it."""
         with self._lock:
-            if self._scans and len(self._blocks) < self.limit:
+            if self._scans:
                 self._blocks.insert(0, block)  # the next read takes it first: its memory is warm
+                del self._blocks[self.limit:]  # the oldest (of another size, likely) make room
 
     def _lend(self, image: Image.Image) -> Image.Image:
         self._lent[id(image)] = image
