@@ -24,10 +24,12 @@ Every figure is printed beside its baseline from the same run (the machine may b
 3b. Scanner wait through the real SANE driver, which 3 cannot show: the driver reads a page in
    blocks (sane_read.py; about 120 a page here, where python-sane's snap read 1,574 lines) and
    takes the interpreter lock back after each, so the reading thread may wait for the lock
-   while page threads run Python. The `test` backend
-   of part 1 at 200 dpi colour, --jobs 10-sheet jobs one after another in one Worker, pinned
-   to two cores, parallel processing on and off: the share of batch time the reading thread
-   was held up by processing, as in 3, and the time it waited for the interpreter lock in its
+   while page threads run Python. The `test` backend of part 1 at 200 dpi colour, --jobs
+   10-sheet jobs one after another in one Worker, pinned to two cores, parallel processing on
+   and off: the share of batch time the reading thread was held up by processing, as in 3
+   (paced by page, also how late pages were read against their pace: a wait for room while the
+   next page is not due yet holds no scanner up), and the time it waited for the interpreter
+   lock in its
    reads: sampled by another process (the system call the thread is in: futex() is the lock;
    a third run, on and unsampled, shows what the sampler costs), beside the difference between
    a page's read with processing on and off (the pure read), which the scheduling of the
@@ -410,9 +412,11 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
               sample: bool = True) -> dict[str, float]:
     """`jobs` jobs of the SANE test backend (part 1's device and settings, at SANE_DPI) done one
     after the other by one Worker, through the real driver. Pacing: the backend sleeps
-    `delay_us` before each buffer it writes to its pipe (0: no delay), and each job's n-th
-    page is read no sooner than n * `period` seconds after its first (0: at once). Sums over
-    the jobs: wall time, time the reading thread was held up by processing (Worker.waited),
+    `delay_us` before each buffer it writes to its pipe (0: no delay), and a page is read no
+    sooner than `period` seconds after the one before it was due or read, whichever was later,
+    as a scanner feeding at that pace (0: at once). Sums over the jobs: wall time, how late
+    pages were read against that pace, time the reading thread was held up by processing
+    (Worker.waited),
     and over each page's snap (the driver's read of the page, in blocks; the pacing sleep
     excluded): its wall time, the reading thread's time on a core and queued for one in it
     (/proc/self/task/<tid>/schedstat), the times it went to sleep in it (its voluntary
@@ -427,10 +431,10 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
     from edge.pipeline.queue import Queue
     from edge.pipeline.storage import Storage
 
-    snaps = {"snap": 0.0, "snap_run": 0.0, "snap_queued": 0.0, "snap_sleeps": 0.0,
+    snaps = {"snap": 0.0, "late": 0.0, "snap_run": 0.0, "snap_queued": 0.0, "snap_sleeps": 0.0,
              "samples": 0.0, "samples_lock": 0.0, "samples_pipe": 0.0}
     real_snap = sane_driver._snap
-    paced: dict[str, Any] = {"start": 0.0, "n": 0, "spans": [], "sampler": None}
+    paced: dict[str, Any] = {"due": 0.0, "n": 0, "spans": [], "sampler": None}
     futex, read = (str(c.get(platform.machine())) for c in (FUTEX, READ))
 
     def reader_stats() -> tuple[int, int, int]:
@@ -441,17 +445,21 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
         return int(run), int(queued), int(sleeps)
 
     def timed_snap(dev: Any, threads: Any) -> Any:
-        if paced["n"] == 0 and sample:
-            paced["sampler"] = subprocess.Popen(
-                [sys.executable, "-c", SAMPLER,
-                 f"/proc/{os.getpid()}/task/{threading.get_native_id()}/syscall",
-                 str(SAMPLE_SECONDS)],
-                stdout=subprocess.PIPE, text=True)
-            paced["start"] = time.monotonic()
-        delay = paced["start"] + paced["n"] * period - time.monotonic()
+        now = time.monotonic()
+        if paced["n"] == 0:
+            if sample:
+                paced["sampler"] = subprocess.Popen(
+                    [sys.executable, "-c", SAMPLER,
+                     f"/proc/{os.getpid()}/task/{threading.get_native_id()}/syscall",
+                     str(SAMPLE_SECONDS)],
+                    stdout=subprocess.PIPE, text=True)
+            paced["due"] = now
         paced["n"] += 1
-        if delay > 0:
-            time.sleep(delay)
+        if now < paced["due"]:
+            time.sleep(paced["due"] - now)
+        elif period:  # due earlier: a scanner feeding at this pace waited, then goes on at it
+            snaps["late"] += now - paced["due"]
+        paced["due"] = max(now, paced["due"]) + period
         run0, queued0, sleeps0 = reader_stats()
         start = time.monotonic()
         page = real_snap(dev, threads)
@@ -553,6 +561,12 @@ def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
     print(f"  paced by page: a page started every {period * 1000:.0f} ms (70 % of one core's), "
           "read at the backend's full speed")
     sane_wait_figures(by_page)
+    for key, label in (("on", "parallel processing on "), ("off", "parallel processing off"),
+                       ("on unsampled", "parallel on, unsampled ")):
+        r = by_page[key]
+        print(f"    {label}: pages read after they were due {r['late']:.2f} s of {r['wall']:.2f} s "
+              f"= {r['late'] / r['wall']:.1%}: the time a scanner feeding at this pace waits "
+              "(being held up while the next page is not due yet costs it nothing)")
     print(f"  paced by buffer: read-delay-duration {delay_us} us, slept before each buffer the "
           f"backend writes to its pipe (~{per_step * 1000:.0f} a page): a page takes "
           f"{paced_read * 1000:.0f} ms to read, {paced_read / per_page:.0%} of one core's page "
