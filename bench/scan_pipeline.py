@@ -389,7 +389,8 @@ SANE_DPI = 200
 SANE_SHEETS = 10  # the test backend's feeder: empty after 10 sheets, full again at each job
 DELAY_STEP_US = 1000  # read-delay-duration: its minimum and its step
 SAMPLE_SECONDS = 0.001
-READ = {"x86_64": 0, "aarch64": 63}  # read(2), per machine
+READ = ({"x86_64": 0, "aarch64": 63}.get(platform.machine())  # read(2), per machine and ABI
+        if sys.maxsize > 2**32 else 3)
 # Another process samples the system call the reading thread is in (as backend_threads.parked
 # reads it): asleep in futex() during a snap is the interpreter lock (nothing else the reading
 # thread locks there), in read() the backend's pipe. Its own Python would share the lock; at
@@ -435,7 +436,7 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
              "samples": 0.0, "samples_lock": 0.0, "samples_pipe": 0.0}
     real_snap = sane_driver._snap
     paced: dict[str, Any] = {"due": 0.0, "n": 0, "spans": [], "sampler": None}
-    futex, read = (str(c.get(platform.machine())) for c in (FUTEX, READ))
+    futex, read = str(FUTEX), str(READ)
 
     def reader_stats() -> tuple[int, int, int]:
         task = Path(f"/proc/self/task/{threading.get_native_id()}")
@@ -453,6 +454,7 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
                      f"/proc/{os.getpid()}/task/{threading.get_native_id()}/syscall",
                      str(SAMPLE_SECONDS)],
                     stdout=subprocess.PIPE, text=True)
+                now = time.monotonic()  # the sampler's start is not the first page's lateness
             paced["due"] = now
         paced["n"] += 1
         if now < paced["due"]:

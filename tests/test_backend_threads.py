@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from edge.drivers.scanner.backend_threads import BackendThreads, gone, parked
+from edge.drivers.scanner.backend_threads import BackendThreads, futex_call, gone, parked
 
 from .conftest import ROOT, sane_failing
 
@@ -108,3 +108,10 @@ def test_hundreds_of_pages_and_cover_errors_with_one_heap_never_hang():
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [str(rounds * 10), str(rounds)]
+
+
+def test_the_futex_call_is_numbered_by_the_process_abi_not_the_kernel():
+    assert futex_call("x86_64", 8) == 202 and futex_call("aarch64", 8) == 98
+    # Raspberry Pi OS 32-bit: a 64-bit kernel (aarch64) under an ARM EABI userland
+    assert futex_call("aarch64", 4) == 240 and futex_call("armv7l", 4) == 240
+    assert futex_call("riscv64", 8) is None  # unknown: no thread is taken as parked in a lock

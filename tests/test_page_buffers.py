@@ -103,7 +103,7 @@ def test_a_page_read_outside_a_scan_is_not_kept():
         assert pool.lends(pool.image("RGB", SIZE, pixels(4)))
 
 
-def test_read_buffers_are_reused_while_scanning_and_the_oldest_make_room():
+def test_read_buffers_are_reused_while_scanning_smallest_first_and_the_oldest_make_room():
     pool = PageBuffers(limit=2)
     with pool.scanning():
         small = pool.block(100)
@@ -116,6 +116,8 @@ def test_read_buffers_are_reused_while_scanning_and_the_oldest_make_room():
         other = bytearray(10)
         pool.give_back_block(other)
         assert pool.kept_blocks == 2 and pool.block(10) is other  # `small` made room
+        pool.give_back_block(other)
+        assert pool.block(5) is other and pool.block(5) is big  # the smallest that fits first
     outside = pool.block(10)
     pool.give_back_block(outside)
     assert pool.block(10) is not outside  # not kept when no scan runs

@@ -23,14 +23,27 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import struct
 import time
 from collections.abc import Iterator
 
 SETTLE_SECONDS = 2.0
 POLL_SECONDS = 0.002
 TASKS = "/proc/self/task"
-# futex(2), the system call a thread waiting for a lock sleeps in, per machine
-FUTEX = {"x86_64": 202, "aarch64": 98, "armv7l": 240, "armv6l": 240, "i686": 240}
+
+
+def futex_call(machine: str = platform.machine(), pointer_bytes: int = struct.calcsize("P"),
+               ) -> int | None:
+    """The number of futex(2), the system call a thread waiting for a lock sleeps in, as
+    /proc/<tid>/syscall shows it for this process: by the process's own ABI, not the kernel's
+    (Raspberry Pi OS's 32-bit userland runs on a 64-bit kernel, whose machine is aarch64)."""
+    if pointer_bytes == 4:  # 32-bit ARM (EABI) and i386 alike
+        return 240 if machine in ("aarch64", "armv8l", "armv7l", "armv6l", "x86_64",
+                                  "i686") else None
+    return {"x86_64": 202, "aarch64": 98}.get(machine)
+
+
+FUTEX = futex_call()
 
 
 def tids() -> frozenset[int]:
@@ -46,7 +59,7 @@ def gone(tid: int) -> bool:
     return not os.path.exists(f"{TASKS}/{tid}")
 
 
-def parked(tid: int, futex: int | None = FUTEX.get(platform.machine())) -> bool:
+def parked(tid: int, futex: int | None = FUTEX) -> bool:
     """Whether thread `tid` is gone, or asleep (S) in a system call that is not a lock wait."""
     try:
         with open(f"{TASKS}/{tid}/stat", "rb") as f:

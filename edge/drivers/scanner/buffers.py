@@ -13,8 +13,9 @@ There are never more than `limit` of them, the pages a process holds in flight a
 (feed.shared_slots), so memory is what those pages held anyway; and they are dropped
 KEEP_SECONDS after the last scan (`scanning()`), so an idle service holds none, while staff
 scanning one short dossier after another keep them. The same goes for the buffers a page is
-read into from SANE before it is copied into its image (`block()`, sane_read.py): one a
-scanner reading, given back as soon as its page is in its image.
+read into from SANE before it is copied into its image (`block()`, sane_read.py): each lent to
+a scanner for one page, given back as soon as its page is in its image (so one a scanner
+reading at once, at most `limit` kept, the oldest put out first).
 """
 
 from __future__ import annotations
@@ -77,11 +78,11 @@ class PageBuffers:
 
     def block(self, size: int) -> bytearray:
         """A buffer of at least `size` bytes to read a page into before it is copied into its
-        image; a free kept one when one is large enough."""
+        image: the smallest free kept one that is large enough, else a new one."""
         with self._lock:
-            for i, block in enumerate(self._blocks):
-                if len(block) >= size:
-                    return self._blocks.pop(i)
+            fits = [i for i, block in enumerate(self._blocks) if len(block) >= size]
+            if fits:
+                return self._blocks.pop(min(fits, key=lambda i: len(self._blocks[i])))
         return bytearray(size)
 
     def give_back_block(self, block: bytearray) -> None:

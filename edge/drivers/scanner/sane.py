@@ -83,12 +83,10 @@ def _match_source(want: str, values: Sequence[str]) -> str | None:
 
 
 def map_mode(want: str, values: Sequence[str], depths: Sequence[int]) -> tuple[str, int | None]:
-    """The device's mode value, and its depth where the device has a depth to choose: 1 bit for
-    backends whose lineart is Gray at 1 bit, else 8 (a backend may keep the last scan's depth
-    from one open to the next, as the `test` backend does: colour after lineart came out 1-bit)."""
+    """The device's mode value (and a depth, for backends whose lineart is Gray at 1 bit)."""
     for v in values:
         if re.search(_MODE_PATTERNS[want], v, re.I) and not re.search("halftone", v, re.I):
-            return v, 8 if want != "lineart" and 8 in depths else None
+            return v, None
     if want == "lineart" and 1 in depths:
         return map_mode("gray", values, depths)[0], 1
     raise ConfigError(
@@ -162,9 +160,10 @@ class SaneScanner(Scanner):
             depths = opts["depth"][8] if "depth" in opts else []
             mode, depth = map_mode(s.mode, opts["mode"][8], depths or [])
             self._set("mode", mode)
-            opt = self.dev["depth"] if depth == 8 else None  # 8 where the mode lets it be set
-            if depth is not None and (opt is None or (opt.is_active() and opt.is_settable())):
+            if depth is not None:
                 self._set("depth", depth)
+            elif s.mode != "lineart":
+                self._eight_bit()
         if "resolution" in opts:
             check_dpi(s.dpi, opts["resolution"][8])
             self._set("resolution", s.dpi)
@@ -174,6 +173,20 @@ class SaneScanner(Scanner):
                 raise ConfigError(f"option {name!r} does not exist on this scanner "
                                   f"(see `scanimage -d {self.cfg.device} --help`)")
             self._set(name, value)
+
+    def _eight_bit(self) -> None:
+        """8 bits a sample for colour and grey, where the mode set lets the depth be chosen: a
+        backend may keep the last scan's depth from one open to the next (the `test` backend
+        does: colour after a lineart scan came out 1-bit). A device that refuses it scans at
+        the depth it has, as before."""
+        assert self.dev is not None
+        opt = self.dev.opt.get("depth")
+        if opt is None or not (opt.is_active() and opt.is_settable()):
+            return
+        c = opt.constraint
+        if (isinstance(c, list) and 8 in c) or (isinstance(c, tuple) and c[0] <= 8 <= c[1]):
+            with contextlib.suppress(AttributeError, sane._sane.error):
+                self.dev.depth = 8
 
     def _set_geometry(self, opts: dict[str, Any]) -> None:
         for name, size in (("br-x", self.cfg.page_width_mm), ("br-y", self.cfg.page_height_mm)):
