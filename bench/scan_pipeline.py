@@ -23,17 +23,16 @@ Every figure is printed beside its baseline from the same run (the machine may b
    100-page batch: run with --pages 100).
 3b. Scanner wait through the real SANE driver, which 3 cannot show: the driver reads a page in
    blocks (sane_read.py; about 120 a page here, where python-sane's snap read 1,574 lines) and
-   takes the interpreter lock back after each, so the reading thread may wait for the lock
-   while page threads run Python. The `test` backend of part 1 at 200 dpi colour, --jobs
-   10-sheet jobs one after another in one Worker, pinned to two cores, parallel processing on
-   and off: the share of batch time the reading thread was held up by processing, as in 3
-   (paced by page, also how late pages were read against their pace: a wait for room while the
-   next page is not due yet holds no scanner up), and the time it waited for the interpreter
-   lock in its
-   reads: sampled by another process (the system call the thread is in: futex() is the lock;
-   a third run, on and unsampled, shows what the sampler costs), beside the difference between
-   a page's read with processing on and off (the pure read), which the scheduling of the
-   backend's thread and the reader on two cores blurs by a few ms a page either way.
+   takes the interpreter lock back after each, so the reading thread may wait for the lock while
+   page threads run Python. The `test` backend of part 1 at 200 dpi colour, --jobs 10-sheet jobs
+   one after another in one Worker, pinned to two cores, parallel processing on and off: the
+   share of batch time the reading thread was held up by processing, as in 3 (paced by page, also
+   how late pages were read against their pace: a wait for room while the next page is not due
+   yet holds no scanner up), and the time it waited for the interpreter lock in its reads:
+   sampled by another process (the system call the thread is in: futex() is the lock; a third
+   run, on and unsampled, shows what the sampler costs), beside the difference between a page's
+   read with processing on and off (the pure read), which the scheduling of the backend's thread
+   and the reader on two cores blurs by a few ms a page either way.
    Paced two ways: a page started every 70 % of one core's time per page and read at the
    backend's full speed (the regime of 3); and by the backend's read-delay, a sleep before
    each of the ~57 buffers of a page it writes to its pipe, the duration nearest 70 %: here
@@ -417,10 +416,9 @@ def sane_jobs(tmp: Path, jobs: int, delay_us: int, period: float, in_flight: int
     sooner than `period` seconds after the one before it was due or read, whichever was later,
     as a scanner feeding at that pace (0: at once). Sums over the jobs: wall time, how late
     pages were read against that pace, time the reading thread was held up by processing
-    (Worker.waited),
-    and over each page's snap (the driver's read of the page, in blocks; the pacing sleep
-    excluded): its wall time, the reading thread's time on a core and queued for one in it
-    (/proc/self/task/<tid>/schedstat), the times it went to sleep in it (its voluntary
+    (Worker.waited), and over each page's snap (the driver's read of the page, in blocks; the
+    pacing sleep excluded): its wall time, the reading thread's time on a core and queued for
+    one in it (/proc/self/task/<tid>/schedstat), the times it went to sleep in it (its voluntary
     context switches: an empty pipe, or the interpreter lock held by another thread), and if
     `sample`, the SAMPLER's samples in it: all, in futex() (the lock), in read() (the pipe)."""
     import threading
