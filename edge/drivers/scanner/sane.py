@@ -243,17 +243,21 @@ def _snap(dev: sane.SaneDev, threads: BackendThreads) -> Image.Image:
         block = pool.block(sane_read.page_bytes(params))
         try:
             block, size = sane_read.read(h, params, threads.before_page_end, block)
-            width, stride = params[2][0], params[4]
-            if size:
-                return pool.image("RGB" if n == 3 else "L", (width, size // stride),
-                                  memoryview(block)[:size], stride)
+            return _image(pool, n, params[2][0], block, size, params[4])
         finally:
             pool.give_back_block(block)
-    else:
-        data, width, height, n, _ = dev.dev.snap(True, False, threads.before_last_line)
-        if data:
-            return pool.image("RGB" if n == 3 else "L", (width, height), data)
-    raise RuntimeError("Scanner returned no data")
+    data, width, _, n, _ = dev.dev.snap(True, False, threads.before_last_line)
+    return _image(pool, n, width, data, len(data), width * n)
+
+
+def _image(pool: buffers.PageBuffers, samples: int, width: int, data: bytearray, size: int,
+           stride: int) -> Image.Image:
+    """The first `size` bytes of `data`, lines `stride` bytes apart, as a grey or RGB page image
+    from `pool`; nothing points into `data` after, even on an error (it may be read into next)."""
+    if not size:
+        raise RuntimeError("Scanner returned no data")
+    with memoryview(data)[:size] as lines:
+        return pool.image("RGB" if samples == 3 else "L", (width, size // stride), lines, stride)
 
 
 def _cancel(dev: sane.SaneDev, threads: BackendThreads) -> None:

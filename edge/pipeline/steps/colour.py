@@ -16,12 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
-from edge.pipeline.steps import (
-    PAPER_PERCENTILE,
-    ScannedPage,
-    hist_level,
-    hist_percentile,
-)
+from edge.pipeline.steps import PAPER_PERCENTILE, ScannedPage, hist_level, hist_percentile
 
 CHROMA = 60  # after white balance, 0..255
 SATURATION = 0.35
