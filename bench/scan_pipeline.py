@@ -347,16 +347,17 @@ def child(part: str, pages: int, period: float) -> None:
     print(json.dumps(out))
 
 
-def pinned(cpus: str, part: str, pages: int, period: float = 0.0) -> dict:
+def pinned(cpus: str, part: str, env: dict[str, str] | None = None, **options: object) -> dict:
+    """What `--child part` prints, run pinned to `cpus` with `options` (pages=100: --pages 100)."""
+    args = [str(a) for k, v in options.items() for a in (f"--{k.replace('_', '-')}", v)]
     out = subprocess.run(["taskset", "-c", cpus, sys.executable, __file__, "--child", part,
-                          "--pages", str(pages), "--period", str(period)],
-                         capture_output=True, text=True, check=True)
+                          *args], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.splitlines()[-1])
 
 
 def scaling(pages: int) -> None:
-    one = pinned("0", "throughput", pages)
-    two = pinned("0,1", "throughput", pages)
+    one = pinned("0", "throughput", pages=pages)
+    two = pinned("0,1", "throughput", pages=pages)
     r1, r2 = pages / one["wall"], pages / two["wall"]
     print(f"\n2. Throughput: {pages} pre-rendered 300 dpi colour pages, no delay, whole Worker")
     print(f"  taskset -c 0   {r1:6.2f} pages/s\n  taskset -c 0,1 {r2:6.2f} pages/s\n"
@@ -368,9 +369,9 @@ def scaling(pages: int) -> None:
 
 
 def scanner_wait(pages: int) -> None:
-    per_page = pinned("0", "serial-ms", pages)["wall"] / pages
+    per_page = pinned("0", "serial-ms", pages=pages)["wall"] / pages
     period = per_page * 0.7  # one core needs 1/0.7 of the period a page, two cores 0.71/2
-    res = pinned("0,1", "wait", pages, period)
+    res = pinned("0,1", "wait", pages=pages, period=period)
     print(f"\n3. Scanner wait: {pages} pages delivered every {period * 1000:.0f} ms (one core "
           f"processes a page in {per_page * 1000:.0f} ms), taskset -c 0,1")
     for key, label in (("on", "parallel processing on "), ("off", "parallel processing off")):
@@ -533,25 +534,16 @@ def sane_child(part: str, jobs: int, delay_us: int, period: float) -> None:
     print(json.dumps(out))
 
 
-def pinned_sane(cpus: str, part: str, jobs: int, env: dict[str, str], delay_us: int = 0,
-                period: float = 0.0) -> dict:
-    out = subprocess.run(["taskset", "-c", cpus, sys.executable, __file__, "--child", part,
-                          "--jobs", str(jobs), "--delay-us", str(delay_us),
-                          "--period", str(period)],
-                         env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.splitlines()[-1])
-
-
 def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
-    serial = pinned_sane("0", "sane-serial", jobs, env)
+    serial = pinned("0", "sane-serial", env, jobs=jobs)
     one, step = serial["serial"], serial["step"]
     per_page = one["wall"] / one["pages"]
     read = one["snap"] / one["pages"]  # at the backend's full speed, nothing else running
     per_step = step["snap"] / step["pages"] - read  # a page's read, per DELAY_STEP_US of delay
     period = per_page * 0.7  # as part 3: one core cannot keep up, two can
     delay_us = DELAY_STEP_US * max(1, round((period - read) / per_step))
-    by_page = pinned_sane("0,1", "sane-wait", jobs, env, period=period)
-    by_buffer = pinned_sane("0,1", "sane-wait", jobs, env, delay_us=delay_us)
+    by_page = pinned("0,1", "sane-wait", env, jobs=jobs, period=period)
+    by_buffer = pinned("0,1", "sane-wait", env, jobs=jobs, delay_us=delay_us)
     paced_read = by_buffer["off"]["snap"] / by_buffer["off"]["pages"]
     print(f"\n3b. Scanner wait through the SANE driver: {jobs} jobs of {SANE_SHEETS} sheets of the "
           f"test backend, {SANE_DPI} dpi colour, one Worker, taskset -c 0,1. The driver reads a "
@@ -560,13 +552,7 @@ def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
           f"{read * 1000:.0f} ms of it reading at the backend's full speed")
     print(f"  paced by page: a page started every {period * 1000:.0f} ms (70 % of one core's), "
           "read at the backend's full speed")
-    sane_wait_figures(by_page)
-    for key, label in (("on", "parallel processing on "), ("off", "parallel processing off"),
-                       ("on unsampled", "parallel on, unsampled ")):
-        r = by_page[key]
-        print(f"    {label}: pages read after they were due {r['late']:.2f} s of {r['wall']:.2f} s "
-              f"= {r['late'] / r['wall']:.1%}: the time a scanner feeding at this pace waits "
-              "(being held up while the next page is not due yet costs it nothing)")
+    sane_wait_figures(by_page, paced=True)
     print(f"  paced by buffer: read-delay-duration {delay_us} us, slept before each buffer the "
           f"backend writes to its pipe (~{per_step * 1000:.0f} a page): a page takes "
           f"{paced_read * 1000:.0f} ms to read, {paced_read / per_page:.0%} of one core's page "
@@ -574,11 +560,19 @@ def sane_scanner_wait(jobs: int, env: dict[str, str]) -> None:
     sane_wait_figures(by_buffer)
 
 
-def sane_wait_figures(res: dict) -> None:
+def sane_wait_figures(res: dict, paced: bool = False) -> None:
+    """Part 3b's figures of one pacing; `paced` (by page): also how late pages were read."""
     for key, label in (("on", "parallel processing on "), ("off", "parallel processing off")):
         r = res[key]
         print(f"    {label}: reading thread held up {r['waited']:.2f} s of {r['wall']:.2f} s "
               f"= {r['waited'] / r['wall']:.1%}" + ("  (target <= 5 %)" if key == "on" else ""))
+    labels = (("on", "parallel processing on "), ("off", "parallel processing off"),
+              ("on unsampled", "parallel on, unsampled "))
+    for key, label in labels if paced else ():
+        r = res[key]
+        print(f"    {label}: pages read after they were due {r['late']:.2f} s of {r['wall']:.2f} s "
+              f"= {r['late'] / r['wall']:.1%}: the time a scanner feeding at this pace waits "
+              "(being held up while the next page is not due yet costs it nothing)")
     on, off = res["on"], res["off"]
     per = {k: on[k] / on["pages"] - off[k] / off["pages"]
            for k in ("snap", "snap_run", "snap_queued", "snap_sleeps")}
